@@ -1,0 +1,69 @@
+# handoutkit: every target sets up what it needs, so a fresh clone needs only
+# `make pdf` or `make test`.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HANDOUTS := $(BIN)/handouts
+
+# Debian packages the build needs: HarfBuzz subsetting (CJK PDFs are ~50x
+# slower without it), Pango, the pinned Noto fonts, and poppler for tests.
+DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
+                fonts-noto-core fonts-noto-cjk poppler-utils
+
+.PHONY: help setup system-deps pdf check extract update test clean distclean
+
+help:
+	@echo "make pdf      set up, then build every PDF under build/pdf/"
+	@echo "make test     set up, then run the test suite"
+	@echo "make check    check that every locale is complete and safe to print"
+	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
+	@echo "make update   extract, then merge the POT into every locale's PO file"
+	@echo "make setup    install system packages and the virtualenv only"
+	@echo "make clean    remove build/"
+
+setup: system-deps $(VENV)/.installed
+
+# Installs missing Debian packages when run as root; otherwise stops and names them.
+system-deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get install -y --no-install-recommends $$missing || \
+	     (apt-get update && apt-get install -y --no-install-recommends $$missing)) >/dev/null \
+	    || { echo "apt-get failed; install these packages:$$missing" >&2; exit 1; }; \
+	  else \
+	    echo "missing Debian packages; run: sudo apt-get install$$missing" >&2; exit 1; \
+	  fi; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+pdf: setup
+	$(HANDOUTS) build
+
+check: setup
+	$(HANDOUTS) check
+
+extract: setup
+	$(HANDOUTS) extract
+
+update: setup
+	$(HANDOUTS) update
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf build
+
+distclean: clean
+	rm -rf $(VENV)

@@ -1,0 +1,213 @@
+"""The orchestrator: content, catalogs, checks, fonts, render, PDF, in that order.
+
+Everything is read and checked before anything is written. A locale whose
+catalog is broken or incomplete, or whose text a pinned font cannot draw, is
+skipped with its problems listed; the other locales still build, and the
+result says the build failed.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from .catalogs import load_catalog, load_translations, read_template
+from .checks import check_catalog
+from .content import Content, Handout, handout_texts, load_content
+from .errors import HandoutError, Problem, ProblemsError
+from .files import atomic_write
+from .fonts import FontPlan, activate_fontconfig, coverage_problems, load_font_plan, require_font_files
+from .render import PdfWriter, make_renderer
+from .review import review_state
+from .settings import Project
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Job:
+    """One PDF to make: everything a worker process needs, all picklable."""
+
+    locale: str
+    handout_id: str
+    draft: bool
+
+
+@dataclass(frozen=True)
+class Output:
+    locale: str
+    handout_id: str
+    pdf: Path
+    html: Path
+    pages: int
+
+
+@dataclass
+class BuildResult:
+    outputs: list[Output] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    skipped_locales: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def pdf_path(project: Project, locale: str, handout_id: str) -> Path:
+    return project.build_dir / "pdf" / locale / f"{handout_id}.pdf"
+
+
+def html_path(project: Project, locale: str, handout_id: str) -> Path:
+    return project.build_dir / "html" / locale / f"{handout_id}.html"
+
+
+def select(content: Content, published: tuple[str, ...], locales: tuple[str, ...] | None,
+           handout_ids: tuple[str, ...] | None) -> tuple[tuple[str, ...], tuple[Handout, ...]]:
+    unknown_locales = [loc for loc in locales or () if loc not in published]
+    known_ids = {h.id for h in content.handouts}
+    unknown_ids = [h for h in handout_ids or () if h not in known_ids]
+    if unknown_locales or unknown_ids:
+        raise HandoutError("; ".join(
+            [f"locale '{loc}' is not published (handouts/clinic.yaml lists: {', '.join(published)})"
+             for loc in unknown_locales]
+            + [f"no handout with id '{h}' (known: {', '.join(sorted(known_ids))})" for h in unknown_ids]))
+    chosen = tuple(h for h in content.handouts if not handout_ids or h.id in handout_ids)
+    return tuple(locales or published), chosen
+
+
+def locale_texts(project: Project, locale: str, catalog, content: Content) -> list[tuple[str, int, str]]:
+    """(file, line, text) of everything a locale prints, for the font coverage check."""
+    if catalog is None:
+        return [(h.path, t.line, t.value) for h in content.handouts for t in handout_texts(h)]
+    label = project.rel(project.po_path(locale))
+    return [(label, m.lineno, str(m.string)) for m in catalog if m.id and m.string and not m.fuzzy]
+
+
+def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan,
+                   template) -> tuple[bool, list[Problem]]:
+    """Check one locale before rendering: returns (draft notice needed, blocking problems)."""
+    catalog = None
+    if locale != project.settings.source_locale:
+        try:
+            catalog = load_catalog(project, locale)
+        except ProblemsError as exc:
+            return False, exc.problems
+        except HandoutError as exc:
+            return False, [Problem(project.rel(project.po_path(locale)), 0, str(exc).split(": ", 1)[-1])]
+        report = check_catalog(catalog, template, project.rel(project.po_path(locale)), locale)
+        if report.errors:
+            return False, report.errors
+    problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
+    return review_state(project, locale, catalog).needs_draft_notice, problems
+
+
+# ---------------------------------------------------------------- rendering (worker side)
+
+_worker: dict = {}
+
+
+def _init_worker(root: str) -> None:
+    """Per process: one project, one content load, one FontConfiguration, one renderer per locale."""
+    project = Project(Path(root))
+    activate_fontconfig(project, load_font_plan(project))
+    _worker.clear()
+    _worker.update(project=project, content=load_content(project.handouts_dir, project.root),
+                   plan=load_font_plan(project), writer=None, renderers={})
+
+
+def _renderer(locale: str, draft: bool):
+    key = (locale, draft)
+    if key not in _worker["renderers"]:
+        project: Project = _worker["project"]
+        translations = load_translations(project, locale)
+        _worker["renderers"][key] = make_renderer(project, locale, translations,
+                                                  _worker["plan"].stack(locale), draft)
+    return _worker["renderers"][key]
+
+
+def render_job(job: Job) -> Output:
+    """Render one handout in one locale and write its HTML and PDF atomically."""
+    project: Project = _worker["project"]
+    if _worker["writer"] is None:
+        _worker["writer"] = PdfWriter(project)
+    handout = _worker["content"].get(job.handout_id)
+    html = _renderer(job.locale, job.draft).html(handout)
+    pdf, pages = _worker["writer"].pdf(html)
+    html_file = html_path(project, job.locale, job.handout_id)
+    pdf_file = pdf_path(project, job.locale, job.handout_id)
+    atomic_write(html_file, html.encode("utf-8"))
+    atomic_write(pdf_file, pdf)
+    return Output(job.locale, job.handout_id, pdf_file, html_file, pages)
+
+
+def default_jobs() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress) -> tuple[list[Output], list[Problem]]:
+    outputs: list[Output] = []
+    problems: list[Problem] = []
+    total = len(jobs)
+
+    def record(index: int, job: Job, result: Output | Exception) -> None:
+        name = f"{job.locale}/{job.handout_id}"
+        if isinstance(result, Exception):
+            problems.append(Problem(f"build/pdf/{name}.pdf", 0, f"render failed: {result}"))
+            progress(f"[{index}/{total}] {name}: FAILED: {result}")
+        else:
+            outputs.append(result)
+            progress(f"[{index}/{total}] {project.rel(result.pdf)} ({result.pages} pages)")
+
+    if workers <= 1 or total <= 1:
+        _init_worker(str(project.root))
+        for index, job in enumerate(jobs, 1):
+            try:
+                record(index, job, render_job(job))
+            except HandoutError as exc:
+                record(index, job, exc)
+        return outputs, problems
+    with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_init_worker,
+                             initargs=(str(project.root),)) as pool:
+        futures = [(job, pool.submit(render_job, job)) for job in jobs]
+        for index, (job, future) in enumerate(futures, 1):
+            try:
+                record(index, job, future.result())
+            except HandoutError as exc:
+                record(index, job, exc)
+    return outputs, problems
+
+
+# ---------------------------------------------------------------- the pipeline
+
+
+def build(project: Project, locales: tuple[str, ...] | None = None,
+          handout_ids: tuple[str, ...] | None = None, workers: int | None = None,
+          progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
+    """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
+    settings = project.settings
+    content = load_content(project.handouts_dir, project.root)
+    plan = load_font_plan(project)
+    require_font_files(plan)
+    activate_fontconfig(project, plan)
+    template = read_template(project)
+    chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
+
+    result = BuildResult()
+    jobs: list[Job] = []
+    for locale in chosen_locales:
+        draft, problems = prepare_locale(project, locale, content, plan, template)
+        if problems:
+            result.problems += problems
+            result.skipped_locales.append(locale)
+            progress(f"{locale}: skipped, {len(problems)} problem(s); see `handouts check --locale {locale}`")
+            continue
+        jobs += [Job(locale, h.id, draft) for h in chosen_handouts]
+
+    outputs, problems = run_jobs(project, jobs, workers or default_jobs(), progress)
+    result.outputs = sorted(outputs, key=lambda o: (o.locale, o.handout_id))
+    result.problems += problems
+    return result

@@ -1,0 +1,183 @@
+"""The `handouts` command: a thin layer over the pipeline stages.
+
+Each subcommand parses its options, calls one library function, and prints
+a summary. Expected user mistakes (HandoutError) print `file:line: problem`
+lines and exit 1 without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Callable, Sequence
+
+from . import __version__
+from .errors import HandoutError
+from .settings import Project, find_project
+
+
+def cmd_build(project: Project, args: argparse.Namespace) -> int:
+    """Render PDFs.
+
+    Example: handouts build --locale es --handout lumbar-discectomy
+    """
+    from .build import build
+
+    result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
+                   workers=args.jobs)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    pages = sum(o.pages for o in result.outputs)
+    locales = len({o.locale for o in result.outputs})
+    summary = f"built {len(result.outputs)} PDFs ({pages} pages) in {locales} locales under build/pdf/"
+    if result.ok:
+        print(summary)
+        return 0
+    skipped = f"; skipped {', '.join(result.skipped_locales)}" if result.skipped_locales else ""
+    print(f"{summary}; FAILED with {len(result.problems)} problem(s){skipped}", file=sys.stderr)
+    return 1
+
+
+def cmd_check(project: Project, args: argparse.Namespace) -> int:
+    """Check that translated locales are complete and safe to print.
+
+    Example: handouts check --locale es
+    """
+    from .checks import check_project
+
+    reports = check_project(project, tuple(args.locale or ()) or None)
+    for report in reports:
+        for problem in report.problems:
+            print(problem)
+    for report in reports:
+        state = "complete" if report.complete else "NOT complete"
+        print(f"{report.locale}: {state}: {report.translated}/{report.total} translated, "
+              f"{report.fuzzy} fuzzy, {report.untranslated} untranslated, "
+              f"{len(report.errors)} error(s)", file=sys.stderr)
+    return 0 if all(r.complete for r in reports) else 1
+
+
+def cmd_extract(project: Project, args: argparse.Namespace) -> int:
+    """Write locales/handouts.pot from the handouts and templates.
+
+    Example: handouts extract
+    """
+    from .extract import extract
+
+    result = extract(project)
+    state = "written" if result.written else "unchanged"
+    print(f"{project.rel(result.path)}: {result.messages} messages, {state}")
+    return 0
+
+
+def cmd_update(project: Project, args: argparse.Namespace) -> int:
+    """Extract, then merge handouts.pot into every translated catalog.
+
+    Example: handouts update
+    """
+    from .catalogs import update
+    from .extract import extract
+
+    extract(project)
+    for result in update(project, tuple(args.locale or ()) or None):
+        state = "updated" if result.written else "unchanged"
+        print(f"{project.rel(result.path)}: {state}; {result.fuzzy} fuzzy, "
+              f"{result.untranslated} untranslated, {result.obsolete} obsolete")
+    return 0
+
+
+def cmd_init_locale(project: Project, args: argparse.Namespace) -> int:
+    """Create the catalog of a new language from handouts.pot.
+
+    Example: handouts init-locale pt_BR
+    """
+    from .catalogs import init_locale
+
+    result = init_locale(project, args.locale, machine_draft=args.machine_draft)
+    print(f"{project.rel(result.path)}: created with {result.messages} messages to translate")
+    if args.locale not in project.settings.locales:
+        print(f"add '{args.locale}' to locales in handouts/clinic.yaml to publish it", file=sys.stderr)
+    return 0
+
+
+def cmd_review(project: Project, args: argparse.Namespace) -> int:
+    """Record that a qualified medical translator reviewed a complete locale.
+
+    Example: handouts review es --by "Ana Ruiz, CMI"
+    """
+    from .catalogs import load_catalog
+    from .checks import check_locale
+    from .review import record_review
+
+    report = check_locale(project, args.locale)
+    if not report.complete:
+        for problem in report.errors:
+            print(problem, file=sys.stderr)
+        raise HandoutError(f"{report.path}: not complete; only a complete locale can be reviewed")
+    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by)
+    print(f"{args.locale}: reviewed by {state.reviewed_by} on {state.reviewed_on}; "
+          "the draft notice is gone from its PDFs until a string changes")
+    return 0
+
+
+Command = Callable[[Project, argparse.Namespace], int]
+
+
+def _add(sub: argparse._SubParsersAction, name: str, func: Command) -> argparse.ArgumentParser:
+    doc = (func.__doc__ or "").strip()
+    parser = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
+                            formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.set_defaults(func=func)
+    return parser
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="handouts",
+        description="Publish multilingual patient handouts: YAML + gettext + WeasyPrint to PDF.")
+    parser.add_argument("--version", action="version", version=f"handoutkit {__version__}")
+    parser.add_argument("-C", "--project", type=Path, default=None,
+                        help="project folder (default: the one containing the current folder)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = _add(sub, "build", cmd_build)
+    build.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+    build.add_argument("--handout", action="append", metavar="ID", help="only this handout (repeatable)")
+    build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                       help="worker processes (default: all cores)")
+
+    check = _add(sub, "check", cmd_check)
+    check.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+
+    _add(sub, "extract", cmd_extract)
+
+    update = _add(sub, "update", cmd_update)
+    update.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+
+    init = _add(sub, "init-locale", cmd_init_locale)
+    init.add_argument("locale", help="a Babel locale name, such as es, zh_Hans, pt_BR")
+    init.add_argument("--machine-draft", action="store_true",
+                      help="mark the catalog as a machine draft awaiting medical review")
+
+    review = _add(sub, "review", cmd_review)
+    review.add_argument("locale")
+    review.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name and credential")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    try:
+        project = Project(args.project.resolve()) if args.project else find_project()
+        return args.func(project, args)
+    except HandoutError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; finished files are complete, nothing half-written was kept", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

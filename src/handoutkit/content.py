@@ -1,0 +1,284 @@
+"""Stage 1, content: handouts/*.yaml to validated Handout objects.
+
+Every text keeps the line it came from, so the extractor can write `#:`
+references and every check can point at `handouts/<file>.yaml:<line>`.
+All problems in all files are collected, then reported at once.
+
+File roles in handouts/:
+  clinic.yaml   clinic settings (see settings.py)
+  shared.yaml   sections written once and reused by many handouts (`- include: NAME`)
+  *.yaml        one handout each
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from yaml.nodes import MappingNode, Node, ScalarNode
+
+from .errors import Problem, ProblemsError, relative
+from .yamlsource import NodeReader, line_of, read_yaml
+
+CLINIC_FILE = "clinic.yaml"
+SHARED_FILE = "shared.yaml"
+HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
+CALLOUT_KINDS = ("warning", "info")
+
+
+@dataclass(frozen=True)
+class Text:
+    """One translatable string: the English source and where it was written."""
+
+    value: str
+    path: str
+    line: int
+    note: str | None = None  # for translators, becomes a `#.` comment
+    context: str | None = None  # msgctxt, only where the same English needs two translations
+
+
+@dataclass(frozen=True)
+class Block:
+    kind: str  # one of BLOCK_KINDS
+    line: int
+    text: Text | None = None  # paragraph, or the body of a callout
+    items: tuple[Text, ...] = ()  # bullets, steps, or a callout's list
+    callout: str | None = None  # "warning" or "info"
+    title: Text | None = None  # a callout's title
+
+
+@dataclass(frozen=True)
+class Section:
+    heading: Text
+    blocks: tuple[Block, ...]
+    shared_name: str | None = None  # set when the section came from shared.yaml
+
+
+@dataclass(frozen=True)
+class Revision:
+    number: int
+    reviewed: dt.date
+
+
+@dataclass(frozen=True)
+class Handout:
+    id: str
+    path: str
+    title: Text
+    summary: Text
+    revision: Revision
+    sections: tuple[Section, ...]
+    id_line: int = 1
+
+    @property
+    def shared_names(self) -> tuple[str, ...]:
+        return tuple(s.shared_name for s in self.sections if s.shared_name)
+
+
+def iter_texts(sections: tuple[Section, ...]) -> Iterator[Text]:
+    """Every translatable text of some sections, in reading order."""
+    for section in sections:
+        yield section.heading
+        for block in section.blocks:
+            for text in (block.title, block.text, *block.items):
+                if text is not None:
+                    yield text
+
+
+def handout_texts(handout: Handout) -> Iterator[Text]:
+    yield handout.title
+    yield handout.summary
+    yield from iter_texts(handout.sections)
+
+
+# ---------------------------------------------------------------- parsing
+
+
+def _text(reader: NodeReader, node: Node, what: str) -> Text | None:
+    """A text is a plain string, or a mapping {text, note, context}."""
+    if isinstance(node, MappingNode):
+        keys = reader.mapping(node, what, ("text",), ("note", "context"))
+        if keys is None or "text" not in keys:
+            return None
+        value = reader.string(keys["text"], what)
+        note = reader.string(keys["note"], f"the translator note of {what}") if "note" in keys else None
+        context = reader.string(keys["context"], f"the context of {what}") if "context" in keys else None
+        return Text(value, reader.path, line_of(keys["text"]), note, context) if value else None
+    value = reader.string(node, what)
+    return Text(value, reader.path, line_of(node)) if value else None
+
+
+def _items(reader: NodeReader, node: Node, what: str) -> tuple[Text, ...]:
+    texts = (_text(reader, item, f"an item of {what}") for item in reader.sequence(node, what))
+    return tuple(t for t in texts if t is not None)
+
+
+def _callout(reader: NodeReader, node: Node, line: int) -> Block | None:
+    keys = reader.mapping(node, "a callout", ("kind",), ("title", "text", "items"))
+    if keys is None:
+        return None
+    if "text" not in keys and "items" not in keys:
+        reader.fail(node, "expected a callout to have 'text' or 'items', found neither")
+    kind = reader.choice(keys["kind"], "the callout kind", CALLOUT_KINDS) if "kind" in keys else None
+    return Block(
+        kind="callout",
+        line=line,
+        callout=kind,
+        title=_text(reader, keys["title"], "the callout title") if "title" in keys else None,
+        text=_text(reader, keys["text"], "the callout text") if "text" in keys else None,
+        items=_items(reader, keys["items"], "the callout items") if "items" in keys else (),
+    )
+
+
+def _block(reader: NodeReader, node: Node) -> Block | None:
+    if not isinstance(node, MappingNode) or len(node.value) != 1:
+        found = f"{len(node.value)} keys" if isinstance(node, MappingNode) else "something else"
+        reader.fail(node, f"expected a block with exactly one of: {', '.join(BLOCK_KINDS)}; "
+                          f"found {found}")
+        return None
+    key_node, value = node.value[0]
+    kind = key_node.value if isinstance(key_node, ScalarNode) else None
+    line = line_of(key_node)
+    if kind == "paragraph":
+        text = _text(reader, value, "a paragraph")
+        return Block("paragraph", line, text=text) if text else None
+    if kind in ("bullets", "steps"):
+        return Block(kind, line, items=_items(reader, value, f"a '{kind}' list"))
+    if kind == "callout":
+        return _callout(reader, value, line)
+    reader.fail(key_node, f"unknown block '{kind}'; expected one of: {', '.join(BLOCK_KINDS)}")
+    return None
+
+
+def _section(reader: NodeReader, node: Node, shared: dict[str, Section] | None) -> Section | None:
+    if shared is not None and isinstance(node, MappingNode) and any(
+            isinstance(k, ScalarNode) and k.value == "include" for k, _ in node.value):
+        keys = reader.mapping(node, "an include", ("include",))
+        name = reader.string(keys["include"], "the shared section name") if keys else None
+        if name is None:
+            return None
+        if name not in shared:
+            reader.fail(keys["include"], f"unknown shared section '{name}'; shared.yaml defines: "
+                                         f"{', '.join(sorted(shared)) or 'none'}")
+            return None
+        return shared[name]
+    keys = reader.mapping(node, "a section", ("heading", "blocks"))
+    if keys is None or "heading" not in keys or "blocks" not in keys:
+        return None
+    heading = _text(reader, keys["heading"], "the section heading")
+    blocks = tuple(b for b in (_block(reader, n) for n in reader.sequence(keys["blocks"], "blocks"))
+                   if b is not None)
+    return Section(heading, blocks) if heading else None
+
+
+def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
+    keys = reader.mapping(root, "shared.yaml", ("sections",))
+    if not keys or "sections" not in keys:
+        return {}
+    names = reader.pairs(keys["sections"], "the shared sections")
+    shared = {}
+    for name, node in (names or {}).items():
+        if not HANDOUT_ID.match(name):
+            reader.fail(node, f"expected a shared section name in lowercase-with-dashes, found '{name}'")
+        section = _section(reader, node, None)
+        if section is not None:
+            shared[name] = Section(section.heading, section.blocks, shared_name=name)
+    return shared
+
+
+def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) -> Handout | None:
+    keys = reader.mapping(root, "a handout",
+                          ("id", "title", "summary", "revision", "sections"))
+    if keys is None:
+        return None
+    handout_id = reader.string(keys["id"], "the handout id") if "id" in keys else None
+    if handout_id and not HANDOUT_ID.match(handout_id):
+        reader.fail(keys["id"], f"expected the id in lowercase letters, digits and dashes "
+                                f"(like 'lumbar-discectomy'), found '{handout_id}'")
+        handout_id = None
+    revision = None
+    if "revision" in keys:
+        rev = reader.mapping(keys["revision"], "the revision", ("number", "reviewed"))
+        if rev and "number" in rev and "reviewed" in rev:
+            number = reader.integer(rev["number"], "the revision number")
+            reviewed = reader.date(rev["reviewed"], "the last-reviewed date")
+            if number is not None and reviewed is not None:
+                revision = Revision(number, reviewed)
+    title = _text(reader, keys["title"], "the title") if "title" in keys else None
+    summary = _text(reader, keys["summary"], "the summary") if "summary" in keys else None
+    sections = tuple(s for s in (_section(reader, n, shared)
+                                 for n in reader.sequence(keys.get("sections"), "sections"))
+                     if s is not None) if "sections" in keys else ()
+    if reader.problems or not (handout_id and title and summary and revision):
+        return None
+    return Handout(handout_id, reader.path, title, summary, revision, sections,
+                   id_line=line_of(keys["id"]))
+
+
+# ---------------------------------------------------------------- loading
+
+
+@dataclass(frozen=True)
+class Content:
+    handouts: tuple[Handout, ...]
+    shared: dict[str, Section]
+
+    def get(self, handout_id: str) -> Handout:
+        for handout in self.handouts:
+            if handout.id == handout_id:
+                return handout
+        raise KeyError(handout_id)
+
+
+def handout_files(handouts_dir: Path) -> list[Path]:
+    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE))
+
+
+def read_shared(handouts_dir: Path, root: Path) -> tuple[dict[str, Section], list[Problem]]:
+    path = handouts_dir / SHARED_FILE
+    if not path.exists():
+        return {}, []
+    reader = NodeReader(relative(path, root))
+    node, problems = read_yaml(path, reader.path)
+    if node is None:
+        return {}, problems
+    shared = parse_shared(node, reader)
+    return shared, reader.problems
+
+
+def read_handout(path: Path, root: Path, shared: dict[str, Section]) -> tuple[Handout | None, list[Problem]]:
+    reader = NodeReader(relative(path, root))
+    node, problems = read_yaml(path, reader.path)
+    if node is None:
+        return None, problems
+    handout = parse_handout(node, reader, shared)
+    return handout, reader.problems
+
+
+def load_content(handouts_dir: Path, root: Path) -> Content:
+    """Load and validate every handout; raise ProblemsError listing every problem."""
+    shared, problems = read_shared(handouts_dir, root)
+    handouts: list[Handout] = []
+    seen: dict[str, Handout] = {}
+    for path in handout_files(handouts_dir):
+        handout, found = read_handout(path, root, shared)
+        problems += found
+        if handout is None:
+            continue
+        if handout.id in seen:
+            first = seen[handout.id]
+            problems.append(Problem(handout.path, handout.id_line,
+                                    f"duplicate id '{handout.id}'; already used by {first.path}"))
+            continue
+        seen[handout.id] = handout
+        handouts.append(handout)
+    if problems:
+        raise ProblemsError(problems)
+    if not handouts:
+        raise ProblemsError([Problem(relative(handouts_dir, root), 0,
+                                     "expected at least one handout YAML file, found none")])
+    return Content(tuple(handouts), shared)

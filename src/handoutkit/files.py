@@ -1,0 +1,48 @@
+"""Writing files so that nothing is ever half-written.
+
+Every output (PO, POT, PDF, HTML) goes to a temporary file in the same folder
+and is renamed over the target: a reader, or a killed build, sees either the
+old file or the new one.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _without_creation_date(data: bytes) -> bytes:
+    return b"\n".join(line for line in data.splitlines()
+                      if not line.startswith(b'"POT-Creation-Date:'))
+
+
+def write_if_changed(path: Path, data: bytes, ignore_creation_date: bool = False) -> bool:
+    """Replace `path` unless it already holds the same content; True if written.
+
+    With `ignore_creation_date`, a POT whose only change is its date is left
+    alone (no churn in version control).
+    """
+    if path.exists():
+        old = path.read_bytes()
+        if old == data:
+            return False
+        if ignore_creation_date and _without_creation_date(old) == _without_creation_date(data):
+            return False
+    atomic_write(path, data)
+    return True

@@ -1,0 +1,283 @@
+"""Stage 5, render: a Handout and a locale's Translations to HTML, then to PDF.
+
+One Jinja environment per locale (i18n extension bound to that locale's
+translations, autoescape on, StrictUndefined). Translations are text, never
+HTML: every translated string is escaped, then the tiny **bold** markup and
+the program's placeholders are turned into tags here, in one place.
+
+PDF rendering is hermetic: a URL fetcher that serves only files under
+templates/, fonts pinned through fontconfig (see fonts.py), PDF/UA-1 tagging,
+and the handout's review date as the document date, so the same inputs give
+the same bytes. Any WeasyPrint warning fails the render.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+import mimetypes
+import re
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote, urlparse
+
+from babel import Locale
+from babel.dates import format_date
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup, escape
+
+from .content import Handout, Text
+from .errors import HandoutError
+from .settings import Project
+
+
+
+def N_(message: str) -> str:
+    """Marks a label for extraction (babel.cfg maps this file); translated where it is used."""
+    return message
+
+
+# Labels used outside the templates' {% trans %} blocks.
+PAGE_LABEL = N_("Page %(page)s of %(pages)s")
+REVISION_LABEL = N_("Revision %(number)s")
+
+PLACEHOLDER_OR_NUMBER = re.compile(
+    r"(?P<placeholder>\{(?P<name>\w+)\})"
+    r"|(?P<bold>\*\*)"
+    # A number, or a phone-like run such as (555) 010-0142, read as one unit.
+    r"|(?P<number>(?:\(\d+\) ?)?\d[\d\-–.:/ ]*\d|\d)"
+)
+
+
+def html_lang(locale: str) -> str:
+    """BCP 47 tag for HTML and PDF /Lang: zh_Hans -> zh-Hans."""
+    return locale.replace("_", "-")
+
+
+def is_rtl(locale: str) -> bool:
+    return Locale.parse(locale).character_order == "right-to-left"
+
+
+def native_language_name(locale: str) -> str:
+    name = Locale.parse(locale).get_display_name(locale) or locale
+    return name[:1].upper() + name[1:]
+
+
+def isolated(text: str) -> Markup:
+    """A number or phone number that keeps its left-to-right order inside any text.
+
+    WeasyPrint does not implement `unicode-bidi: isolate` for <bdi>, so the
+    isolation is also written as Unicode controls (LRI ... PDI) that the
+    shaping engine (Pango with FriBidi) honours.
+    """
+    return Markup('<bdi dir="ltr">&#x2066;{}&#x2069;</bdi>').format(text)
+
+
+def prose(text: str, values: dict[str, str]) -> Markup:
+    """Escape a translated string, then render **bold**, {placeholders} and isolated numbers."""
+    out: list[str] = []
+    position = 0
+    bold_open = False
+    bold_count = text.count("**")
+    for match in PLACEHOLDER_OR_NUMBER.finditer(text):
+        out.append(escape(text[position: match.start()]))
+        position = match.end()
+        if match["placeholder"]:
+            name = match["name"]
+            if name not in values:
+                raise HandoutError(f"unknown placeholder {{{name}}} in {text!r}; "
+                                   f"known: {', '.join('{' + v + '}' for v in sorted(values))}")
+            out.append(isolated(values[name]))
+        elif match["bold"]:
+            if bold_count % 2:  # unbalanced: print the characters rather than guess
+                out.append("**")
+            else:
+                out.append("</strong>" if bold_open else "<strong>")
+                bold_open = not bold_open
+        else:
+            number = match["number"]
+            # Keep trailing punctuation outside the isolate.
+            core = number.rstrip(" .,:")
+            out.append(isolated(core) + escape(number[len(core):]))
+    out.append(escape(text[position:]))
+    return Markup("".join(out))
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal; `<` is escaped so it can never close the <style> element."""
+    escaped = "".join(f"\\{ord(c):X} " if c in '"\\<>&\n\r' else c for c in text)
+    return Markup(f'"{escaped}"')
+
+
+def css_counter_content(template: str) -> Markup:
+    """A translated "Page %(page)s of %(pages)s" as a CSS `content` value with counters."""
+    parts = re.split(r"%\((page|pages)\)s", template)
+    tokens = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            tokens.append(f"counter({part})")
+        elif part:
+            tokens.append(css_string(part))
+    return Markup(" ".join(tokens) or '""')
+
+
+@dataclass(frozen=True)
+class LocaleContext:
+    """Everything the templates need about one locale."""
+
+    locale: str
+    lang: str
+    direction: str
+    language_name: str
+    font_stack: tuple[str, ...]
+    draft: bool
+
+
+def make_environment(project: Project, translations: gettext.NullTranslations) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(project.templates_dir),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    # The translated label is escaped *before* Jinja formats it, so a
+    # translation can never inject markup; variables are escaped by Jinja.
+    env.install_gettext_callables(
+        gettext=lambda s: escape(translations.gettext(s)),
+        ngettext=lambda s, p, n: escape(translations.ngettext(s, p, n)),
+        pgettext=lambda c, s: escape(translations.pgettext(c, s)),
+        npgettext=lambda c, s, p, n: escape(translations.npgettext(c, s, p, n)),
+        newstyle=True,
+    )
+    env.filters["css_string"] = css_string
+    env.globals["isolated"] = isolated
+    return env
+
+
+def translate(translations: gettext.NullTranslations, text: Text) -> str:
+    if text.context:
+        return translations.pgettext(text.context, text.value)
+    return translations.gettext(text.value)
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Renders handouts of one locale to HTML."""
+
+    project: Project
+    context: LocaleContext
+    translations: gettext.NullTranslations
+    env: Environment
+
+    def placeholder_values(self) -> dict[str, str]:
+        clinic = self.project.settings.clinic
+        return {"clinic_name": clinic.name, "clinic_phone": clinic.phone,
+                "emergency_number": clinic.emergency_number}
+
+    def text(self, text: Text) -> Markup:
+        return prose(translate(self.translations, text), self.placeholder_values())
+
+    def gettext(self, message: str) -> str:
+        return self.translations.gettext(message)
+
+    def html(self, handout: Handout, extra: dict[str, Any] | None = None) -> str:
+        settings = self.project.settings
+        template = self.env.get_template("handout.html")
+        revision = self.gettext(REVISION_LABEL) % {"number": handout.revision.number}
+        return template.render(
+            running_title=translate(self.translations, handout.title),
+            footer_label=f"{handout.id} · {revision} · {self.context.locale}",
+            handout=handout,
+            t=self.text,
+            loc=self.context,
+            clinic=settings.clinic,
+            page_size=settings.page_size,
+            reviewed=format_date(handout.revision.reviewed, format="long", locale=self.context.locale),
+            document_date=handout.revision.reviewed.isoformat(),
+            page_label=css_counter_content(self.gettext(PAGE_LABEL)),
+            **(extra or {}),
+        )
+
+
+# ---------------------------------------------------------------- PDF
+
+
+class RenderWarnings(logging.Handler):
+    """Collects WeasyPrint's warnings during one render: any of them fails the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def make_url_fetcher(templates_dir: Path) -> Any:
+    """A WeasyPrint URLFetcher that serves files under templates/ and nothing else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    root = templates_dir.resolve()
+
+    class TemplatesOnlyFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            parsed = urlparse(url)
+            if parsed.scheme != "file":
+                raise ValueError(f"refused {url!r}: handouts may only use files under templates/")
+            path = Path(unquote(parsed.path)).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                raise ValueError(f"refused {url!r}: not a file under templates/")
+            mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime_type})
+
+    return TemplatesOnlyFetcher()
+
+
+class PdfWriter:
+    """One per process: WeasyPrint's FontConfiguration and fetcher are reused for every PDF."""
+
+    def __init__(self, project: Project):
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.base_url = project.templates_dir.resolve().as_uri() + "/"
+        self.fetcher = make_url_fetcher(project.templates_dir)
+        self.font_config = FontConfiguration()
+
+    def pdf(self, html: str) -> tuple[bytes, int]:
+        """The PDF bytes and the page count."""
+        from weasyprint import HTML
+
+        handler = RenderWarnings()
+        logger = logging.getLogger("weasyprint")
+        logger.addHandler(handler)
+        try:
+            document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+            rendered = document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+            data = rendered.write_pdf(pdf_variant="pdf/ua-1")
+        finally:
+            logger.removeHandler(handler)
+        if handler.messages:
+            raise HandoutError("WeasyPrint warned while rendering: " + "; ".join(handler.messages))
+        return data, len(rendered.pages)
+
+
+def locale_context(project: Project, locale: str, font_stack: tuple[str, ...], draft: bool) -> LocaleContext:
+    return LocaleContext(
+        locale=locale,
+        lang=html_lang(locale),
+        direction="rtl" if is_rtl(locale) else "ltr",
+        language_name=native_language_name(locale),
+        font_stack=font_stack,
+        draft=draft,
+    )
+
+
+def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
+                  font_stack: tuple[str, ...], draft: bool) -> Renderer:
+    return Renderer(project, locale_context(project, locale, font_stack, draft), translations,
+                    make_environment(project, translations))

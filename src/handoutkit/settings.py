@@ -1,0 +1,130 @@
+"""The project: where things live, and the clinic settings in handouts/clinic.yaml."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from babel import Locale, UnknownLocaleError
+
+from .errors import HandoutError, ProblemsError, relative
+from .yamlsource import NodeReader, read_yaml
+
+PAGE_SIZES = ("letter", "a4")
+
+
+@dataclass(frozen=True)
+class Clinic:
+    name: str
+    phone: str
+    emergency_number: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    clinic: Clinic
+    page_size: str  # "letter" or "a4"
+    source_locale: str
+    locales: tuple[str, ...]  # published locales, the source locale included
+
+    @property
+    def translated_locales(self) -> tuple[str, ...]:
+        return tuple(loc for loc in self.locales if loc != self.source_locale)
+
+
+@dataclass(frozen=True)
+class Project:
+    """The folders of one handout project (the repository, or a test sample)."""
+
+    root: Path
+
+    @property
+    def handouts_dir(self) -> Path:
+        return self.root / "handouts"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    @property
+    def pot_path(self) -> Path:
+        return self.locales_dir / "handouts.pot"
+
+    def po_path(self, locale: str) -> Path:
+        return self.locales_dir / locale / "LC_MESSAGES" / "handouts.po"
+
+    def rel(self, path: Path) -> str:
+        return relative(path, self.root)
+
+    @cached_property
+    def settings(self) -> Settings:
+        return load_settings(self.handouts_dir / "clinic.yaml", self.root)
+
+
+def find_project(start: Path | None = None) -> Project:
+    """The project containing `start` (default: the current folder)."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "handouts" / "clinic.yaml").is_file():
+            return Project(folder)
+    raise HandoutError(f"{here}: not inside a handout project "
+                       "(expected handouts/clinic.yaml here or in a parent folder)")
+
+
+def check_locale_name(name: str) -> str | None:
+    """None when Babel knows the locale, else what is wrong with the name."""
+    try:
+        Locale.parse(name)
+    except (ValueError, UnknownLocaleError) as exc:
+        return f"unknown locale '{name}' ({exc}); use names like es, zh_Hans, pt_BR"
+    return None
+
+
+def load_settings(path: Path, root: Path) -> Settings:
+    label = relative(path, root)
+    if not path.exists():
+        raise HandoutError(f"{label}: missing clinic settings file")
+    node, problems = read_yaml(path, label)
+    reader = NodeReader(label, problems)
+    if node is None:
+        raise ProblemsError(problems)
+    keys = reader.mapping(node, "clinic settings",
+                          ("clinic", "locales"), ("page_size", "source_locale"))
+    clinic = None
+    if keys and "clinic" in keys:
+        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
+        if c and len(c) == 3:
+            values = [reader.string(c[k], f"the clinic {k.replace('_', ' ')}")
+                      for k in ("name", "phone", "emergency_number")]
+            if all(values):
+                clinic = Clinic(*values)
+    page_size = "letter"
+    if keys and "page_size" in keys:
+        page_size = reader.choice(keys["page_size"], "page_size", PAGE_SIZES) or page_size
+    source = "en"
+    if keys and "source_locale" in keys:
+        source = reader.string(keys["source_locale"], "source_locale") or source
+    locales: list[str] = []
+    if keys and "locales" in keys:
+        for item in reader.sequence(keys["locales"], "locales"):
+            name = reader.string(item, "a locale")
+            if name and (error := check_locale_name(name)):
+                reader.fail(item, error)
+            elif name in locales:
+                reader.fail(item, f"locale '{name}' is listed twice")
+            elif name:
+                locales.append(name)
+        if locales and source not in locales:
+            reader.fail(keys["locales"], f"expected the source locale '{source}' among the locales")
+    if reader.problems or clinic is None:
+        raise ProblemsError(reader.problems)
+    return Settings(clinic, page_size, source, tuple(locales))
