@@ -10,7 +10,7 @@ HANDOUTS := $(BIN)/handouts
 # Debian packages the build needs: HarfBuzz subsetting (CJK PDFs are ~50x
 # slower without it), Pango, the pinned Noto fonts, and poppler for tests.
 DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
-                fonts-noto-core fonts-noto-cjk poppler-utils
+                fonts-noto-core fonts-noto-cjk gettext poppler-utils
 
 .PHONY: help setup system-deps pdf check extract update test clean distclean
 

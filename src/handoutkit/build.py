@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Callable
 
 from .catalogs import load_catalog, load_translations, read_template
-from .checks import check_catalog
+from .checks import check_locale
 from .content import Content, Handout, handout_texts, load_content
 from .errors import HandoutError, Problem, ProblemsError
 from .files import atomic_write
@@ -87,20 +87,14 @@ def locale_texts(project: Project, locale: str, catalog, content: Content) -> li
     return [(label, m.lineno, str(m.string)) for m in catalog if m.id and m.string and not m.fuzzy]
 
 
-def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan,
-                   template) -> tuple[bool, list[Problem]]:
+def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan) -> tuple[bool, list[Problem]]:
     """Check one locale before rendering: returns (draft notice needed, blocking problems)."""
     catalog = None
     if locale != project.settings.source_locale:
-        try:
-            catalog = load_catalog(project, locale)
-        except ProblemsError as exc:
-            return False, exc.problems
-        except HandoutError as exc:
-            return False, [Problem(project.rel(project.po_path(locale)), 0, str(exc).split(": ", 1)[-1])]
-        report = check_catalog(catalog, template, project.rel(project.po_path(locale)), locale)
+        report = check_locale(project, locale)
         if report.errors:
             return False, report.errors
+        catalog = load_catalog(project, locale, strict=False)
     problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
     return review_state(project, locale, catalog).needs_draft_notice, problems
 
@@ -160,7 +154,7 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
             progress(f"[{index}/{total}] {name}: FAILED: {result}")
         else:
             outputs.append(result)
-            progress(f"[{index}/{total}] {project.rel(result.pdf)} ({result.pages} pages)")
+            progress(f"[{index}/{total}] {project.rel(result.pdf)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 
     if workers <= 1 or total <= 1:
         _init_worker(str(project.root))
@@ -193,13 +187,13 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     plan = load_font_plan(project)
     require_font_files(plan)
     activate_fontconfig(project, plan)
-    template = read_template(project)
+    read_template(project)  # a missing POT is reported before any work
     chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
 
     result = BuildResult()
     jobs: list[Job] = []
     for locale in chosen_locales:
-        draft, problems = prepare_locale(project, locale, content, plan, template)
+        draft, problems = prepare_locale(project, locale, content, plan)
         if problems:
             result.problems += problems
             result.skipped_locales.append(locale)

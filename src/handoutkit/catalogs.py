@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import gettext
 import io
+import os
+import re
+import shutil
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
-from babel.messages.pofile import PoFileError, read_po, write_po
+from babel.messages.pofile import PoFileError, denormalize, read_po, write_po
 from babel.support import Translations
 
 from .errors import HandoutError, Problem, ProblemsError
@@ -30,7 +34,52 @@ MACHINE_DRAFT_COMMENT = (
 )
 
 
-def read_catalog(path: Path, label: str, locale: str | None = None) -> Catalog:
+MSGFMT_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?:\d+:)? (?P<message>.*)$")
+
+
+def msgfmt_problems(path: Path, label: str) -> list[Problem]:
+    """What GNU msgfmt --check rejects (the reference implementation of the PO format).
+
+    Babel's reader is lenient (it accepts an unterminated string, for one), so
+    gettext's own checker runs first; Babel then reads what msgfmt accepted.
+    """
+    msgfmt = shutil.which("msgfmt")
+    if msgfmt is None:
+        raise HandoutError("msgfmt not found: install the Debian package 'gettext' (or run `make setup`)")
+    run = subprocess.run([msgfmt, "--check", "-o", os.devnull, str(path)], capture_output=True,
+                         text=True, env={**os.environ, "LC_ALL": "C"})
+    if run.returncode == 0:
+        return []
+    problems = []
+    for line in run.stderr.splitlines():
+        match = MSGFMT_LINE.match(line)
+        if match and not match["file"].startswith("msgfmt"):
+            message = match["message"]
+            severity = "warning" if message.startswith("warning: ") else "error"
+            problems.append(Problem(label, int(match["line"]),
+                                    f"msgfmt: {message.removeprefix('warning: ')}", severity))
+    return problems or [Problem(label, 0, f"msgfmt: {run.stderr.strip()}")]
+
+
+def restore_previous_ids(catalog: Catalog, text: str) -> None:
+    """Babel's reader drops `#| msgid` lines; put them back so updates never lose them."""
+    by_line: dict[int, str] = {}
+    pending: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("#| msgid "):
+            pending = [line[len("#| msgid "):]]
+        elif line.startswith('#| "') and pending:
+            pending.append(line[3:])
+        elif line.startswith(("msgctxt", "msgid")) and pending:
+            by_line[number] = denormalize("\n".join(pending))
+            if line.startswith("msgid"):
+                pending = []
+    for message in catalog:
+        if message.lineno in by_line:
+            message.previous_id = [by_line[message.lineno]]
+
+
+def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool = True) -> Catalog:
     """Parse a PO/POT file; a syntax or encoding fault becomes `file:line: problem`."""
     data = path.read_bytes()
     try:
@@ -39,14 +88,18 @@ def read_catalog(path: Path, label: str, locale: str | None = None) -> Catalog:
         line = data[: exc.start].count(b"\n") + 1
         raise ProblemsError([Problem(label, line, f"expected UTF-8 text, found byte "
                                                   f"0x{data[exc.start]:02x}")], "catalog error") from None
+    if strict and (errors := [p for p in msgfmt_problems(path, label) if p.severity == "error"]):
+        raise ProblemsError(errors, "catalog error")
     try:
-        return read_po(io.BytesIO(data), locale=locale, abort_invalid=True, charset="utf-8")
+        catalog = read_po(io.BytesIO(data), locale=locale, abort_invalid=True, charset="utf-8")
     except PoFileError as exc:
         problem = str(exc).rsplit(" on ", 1)[0]
         raise ProblemsError([Problem(label, exc.lineno + 1, f"PO syntax error: {problem}: "
                                                             f"{exc.line.strip()!r}")], "catalog error") from None
     except (ValueError, UnicodeError) as exc:
         raise ProblemsError([Problem(label, 0, f"unreadable catalog: {exc}")], "catalog error") from None
+    restore_previous_ids(catalog, data.decode("utf-8"))
+    return catalog
 
 
 def serialize_po(catalog: Catalog) -> bytes:
@@ -62,12 +115,13 @@ def read_template(project: Project) -> Catalog:
     return read_catalog(project.pot_path, project.rel(project.pot_path))
 
 
-def load_catalog(project: Project, locale: str) -> Catalog:
+def load_catalog(project: Project, locale: str, strict: bool = True) -> Catalog:
+    """A locale's catalog; `strict` first refuses anything GNU msgfmt --check rejects."""
     path = project.po_path(locale)
     if not path.exists():
         raise HandoutError(f"{project.rel(path)}: missing catalog for locale '{locale}'; "
                            f"create it with `handouts init-locale {locale}`")
-    return read_catalog(path, project.rel(path), locale)
+    return read_catalog(path, project.rel(path), locale, strict)
 
 
 @dataclass(frozen=True)
@@ -109,8 +163,15 @@ class UpdateResult:
 
 def update_catalog(catalog: Catalog, template: Catalog) -> Catalog:
     """Merge the template into a catalog; keeps every translation (changed ones fuzzy, removed ones obsolete)."""
+    previous = {(m.id, m.context): m.previous_id for m in catalog if m.id and m.previous_id}
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
                    keep_user_comments=True, update_creation_date=False)
+    # Babel rebuilds entries from the template, dropping an earlier `#| msgid`:
+    # keep it while the entry is still fuzzy, so translators still see what changed.
+    for message in catalog:
+        key = (message.id, message.context)
+        if message.fuzzy and not message.previous_id and key in previous:
+            message.previous_id = previous[key]
     return catalog
 
 

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from babel.messages.catalog import Catalog, Message
 
-from .catalogs import load_catalog, read_template
+from .catalogs import load_catalog, msgfmt_problems, read_template
 from .errors import HandoutError, Problem, ProblemsError
 from .settings import Project
 
@@ -95,11 +95,6 @@ class LocaleReport:
         return not self.errors
 
 
-def _current_messages(catalog: Catalog, template: Catalog) -> list[Message]:
-    return [m for m in catalog if m.id and (m.id, m.context) in
-            {(t.id, t.context) for t in template if t.id}]
-
-
 def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str) -> LocaleReport:
     problems: list[Problem] = []
     template_keys = {(t.id, t.context): t for t in template if t.id}
@@ -135,14 +130,21 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str) 
 
 
 def check_locale(project: Project, locale: str) -> LocaleReport:
-    """Check one translated locale against the template; a broken file becomes a report with its error."""
-    label = project.rel(project.po_path(locale))
+    """Check one translated locale: GNU msgfmt's verdict, then every entry check.
+
+    A file Babel cannot read at all becomes a report holding only its errors.
+    """
+    path = project.po_path(locale)
+    label = project.rel(path)
     try:
-        return check_catalog(load_catalog(project, locale), read_template(project), label, locale)
+        syntax = msgfmt_problems(path, label) if path.exists() else []
+        report = check_catalog(load_catalog(project, locale, strict=False), read_template(project),
+                               label, locale)
     except ProblemsError as exc:
-        return LocaleReport(locale, label, 0, 0, 0, 0, exc.problems)
+        return LocaleReport(locale, label, 0, 0, 0, 0, sorted(set(syntax + exc.problems)))
     except HandoutError as exc:
         return LocaleReport(locale, label, 0, 0, 0, 0, [Problem(label, 0, str(exc).split(": ", 1)[-1])])
+    return replace(report, problems=sorted(set(syntax + report.problems)))
 
 
 def check_project(project: Project, locales: tuple[str, ...] | None = None) -> list[LocaleReport]:

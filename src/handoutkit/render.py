@@ -34,15 +34,6 @@ from .settings import Project
 
 
 
-def N_(message: str) -> str:
-    """Marks a label for extraction (babel.cfg maps this file); translated where it is used."""
-    return message
-
-
-# Labels used outside the templates' {% trans %} blocks.
-PAGE_LABEL = N_("Page %(page)s of %(pages)s")
-REVISION_LABEL = N_("Revision %(number)s")
-
 PLACEHOLDER_OR_NUMBER = re.compile(
     r"(?P<placeholder>\{(?P<name>\w+)\})"
     r"|(?P<bold>\*\*)"
@@ -107,12 +98,16 @@ def prose(text: str, values: dict[str, str]) -> Markup:
 
 def css_string(text: str) -> Markup:
     """A CSS string literal; `<` is escaped so it can never close the <style> element."""
+    if isinstance(text, Markup):  # a translated label: CSS wants the text, not HTML entities
+        text = text.unescape()
     escaped = "".join(f"\\{ord(c):X} " if c in '"\\<>&\n\r' else c for c in text)
     return Markup(f'"{escaped}"')
 
 
 def css_counter_content(template: str) -> Markup:
     """A translated "Page %(page)s of %(pages)s" as a CSS `content` value with counters."""
+    if isinstance(template, Markup):
+        template = template.unescape()
     parts = re.split(r"%\((page|pages)\)s", template)
     tokens = []
     for index, part in enumerate(parts):
@@ -155,6 +150,7 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
         newstyle=True,
     )
     env.filters["css_string"] = css_string
+    env.filters["css_counters"] = css_counter_content
     env.globals["isolated"] = isolated
     return env
 
@@ -182,16 +178,11 @@ class Renderer:
     def text(self, text: Text) -> Markup:
         return prose(translate(self.translations, text), self.placeholder_values())
 
-    def gettext(self, message: str) -> str:
-        return self.translations.gettext(message)
-
     def html(self, handout: Handout, extra: dict[str, Any] | None = None) -> str:
         settings = self.project.settings
         template = self.env.get_template("handout.html")
-        revision = self.gettext(REVISION_LABEL) % {"number": handout.revision.number}
         return template.render(
             running_title=translate(self.translations, handout.title),
-            footer_label=f"{handout.id} · {revision} · {self.context.locale}",
             handout=handout,
             t=self.text,
             loc=self.context,
@@ -199,7 +190,6 @@ class Renderer:
             page_size=settings.page_size,
             reviewed=format_date(handout.revision.reviewed, format="long", locale=self.context.locale),
             document_date=handout.revision.reviewed.isoformat(),
-            page_label=css_counter_content(self.gettext(PAGE_LABEL)),
             **(extra or {}),
         )
 

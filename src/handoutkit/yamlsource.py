@@ -131,6 +131,16 @@ class NodeReader:
         return value
 
 
+def yaml_error_problem(label: str, exc: yaml.MarkedYAMLError) -> Problem:
+    """Point at where the broken construct starts (an unclosed quote), not where parsing gave up."""
+    problem_line = exc.problem_mark.line + 1 if exc.problem_mark else 0
+    if exc.context_mark and exc.context:
+        context_line = exc.context_mark.line + 1
+        return Problem(label, context_line, f"invalid YAML {exc.context} starting here: "
+                                            f"{exc.problem} (line {problem_line})")
+    return Problem(label, problem_line, f"invalid YAML: {exc.problem}")
+
+
 def read_yaml(path: Path, label: str) -> tuple[Node | None, list[Problem]]:
     """Parse one YAML file into its root node; problems instead of exceptions."""
     data = path.read_bytes()
@@ -161,9 +171,7 @@ def read_yaml(path: Path, label: str) -> tuple[Node | None, list[Problem]]:
             return None, problems
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 0
-        return None, [Problem(label, line, f"invalid YAML: {exc.problem or exc.context}")]
+        return None, [yaml_error_problem(label, exc)]
     except yaml.YAMLError as exc:
         return None, [Problem(label, 0, f"invalid YAML: {exc}")]
     if root is None:

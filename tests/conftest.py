@@ -1,0 +1,43 @@
+"""Shared fixtures: a small sample project (tests/data/sample) using the real templates."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from handoutkit.settings import Project
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = Path(__file__).resolve().parent / "data"
+
+
+def make_project(tmp_path: Path, source: Path = DATA / "sample") -> Project:
+    """A copy of a project folder with the repository's templates and babel.cfg."""
+    root = tmp_path / "project"
+    shutil.copytree(source, root)
+    shutil.copytree(REPO / "templates", root / "templates")
+    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
+    return Project(root)
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Project:
+    """The sample project: en source, es complete, de deliberately broken."""
+    return make_project(tmp_path)
+
+
+@pytest.fixture(scope="session")
+def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The sample project after one build (shared by read-only tests)."""
+    from handoutkit.build import build
+
+    project = make_project(tmp_path_factory.mktemp("built"))
+    build(project, locales=("en", "es"), workers=1, progress=lambda line: None)
+    return project
+
+
+@pytest.fixture(scope="session")
+def repo() -> Project:
+    return Project(REPO)
