@@ -63,8 +63,8 @@ def test_broken_po_syntax_is_reported_at_its_line(sample: Project) -> None:
     path.write_text("\n".join(lines) + "\n")
     with pytest.raises(ProblemsError) as caught:
         load_catalog(sample, "es")
-    problem = caught.value.problems[0]
-    assert str(problem) == "locales/es/LC_MESSAGES/handouts.po:22: msgfmt: end-of-line within string"
+    found = [str(p) for p in caught.value.problems]
+    assert "locales/es/LC_MESSAGES/handouts.po:22: msgfmt: syntax error" in found, found
 
 
 def test_po_in_another_encoding_is_reported(sample: Project) -> None:

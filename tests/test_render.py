@@ -1,0 +1,74 @@
+"""Render stage: escaping, the tiny markup, number isolation, RTL, golden HTML."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from babel.support import Translations
+
+from handoutkit.build import html_path
+from handoutkit.catalogs import load_translations
+from handoutkit.content import load_content
+from handoutkit.render import css_counter_content, css_string, make_renderer, prose
+from handoutkit.settings import Project
+
+GOLDEN = Path(__file__).parent / "data" / "golden"
+VALUES = {"clinic_phone": "(555) 010-0199", "emergency_number": "911"}
+
+
+def test_prose_escapes_markup_from_translations() -> None:
+    html = prose('<img src="file:///etc/passwd"> & <link rel=attachment href="/etc/hosts">', VALUES)
+    assert "<img" not in html and "<link" not in html
+    assert "&lt;img src=&#34;file:///etc/passwd&#34;&gt; &amp; &lt;link" in html
+
+
+def test_prose_renders_bold_placeholders_and_isolated_numbers() -> None:
+    html = prose("Call **{emergency_number}** now, or {clinic_phone} in 3 weeks.", VALUES)
+    assert html == ('Call <strong><bdi dir="ltr">&#x2066;911&#x2069;</bdi></strong> now, or '
+                    '<bdi dir="ltr">&#x2066;(555) 010-0199&#x2069;</bdi> in '
+                    '<bdi dir="ltr">&#x2066;3&#x2069;</bdi> weeks.')
+
+
+def test_unbalanced_bold_is_printed_not_guessed() -> None:
+    assert prose("a ** b", VALUES) == "a ** b"
+
+
+def test_css_strings_cannot_escape_their_context() -> None:
+    assert css_string('a"b</style>') == '"a\\22 b\\3C /style\\3E "'
+    assert css_counter_content("Página %(page)s de %(pages)s") == \
+        '"Página " counter(page) " de " counter(pages)'
+
+
+def renderer_for(project: Project, locale: str, translations=None):
+    translations = translations or load_translations(project, locale)
+    return make_renderer(project, locale, translations, ("Noto Sans",), draft=True)
+
+
+def test_translated_label_cannot_inject_html(sample: Project) -> None:
+    catalog_path = sample.po_path("es")
+    text = catalog_path.read_text()
+    catalog_path.write_text(text.replace('"¿Preguntas? Llame al %(phone)s."',
+                                         '"<script>x</script> %(phone)s."'))
+    content = load_content(sample.handouts_dir, sample.root)
+    html = renderer_for(sample, "es").html(content.get("walking"))
+    assert "<script>" not in html
+    assert "&lt;script&gt;x&lt;/script&gt;" in html
+
+
+def test_rtl_locale_gets_dir_and_mirrored_page_furniture(sample: Project) -> None:
+    content = load_content(sample.handouts_dir, sample.root)
+    html = renderer_for(sample, "ar", Translations()).html(content.get("walking"))
+    assert '<html lang="ar" dir="rtl">' in html
+    assert "Right-to-left" in html  # the mirrored @page block is present
+
+
+def test_golden_html(built_sample: Project) -> None:
+    """The es HTML of the sample handout, byte for byte. Regenerate with UPDATE_GOLDEN=1."""
+    actual = html_path(built_sample, "es", "walking").read_text("utf-8")
+    golden = GOLDEN / "walking.es.html"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(actual, "utf-8")
+    assert actual == golden.read_text("utf-8"), "HTML changed; review it, then UPDATE_GOLDEN=1 pytest"
