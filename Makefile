@@ -17,7 +17,7 @@ DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig 
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
 	@echo "make test     set up, then run the test suite"
-	@echo "make check    check that every locale is complete and safe to print"
+	@echo "make check    every locale complete and safe to print; plain-language lint"
 	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
 	@echo "make update   extract, then merge the POT into every locale's PO file"
 	@echo "make setup    install system packages and the virtualenv only"
@@ -52,6 +52,7 @@ pdf: setup
 
 check: setup
 	$(HANDOUTS) check
+	$(HANDOUTS) lint
 
 extract: setup
 	$(HANDOUTS) extract

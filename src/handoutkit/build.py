@@ -8,6 +8,7 @@ result says the build failed.
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -20,6 +21,7 @@ from .checks import check_locale
 from .content import Content, Handout, handout_texts, load_content
 from .errors import HandoutError, Problem, ProblemsError
 from .files import atomic_write
+from .lint import PAGES_FILE, check_page_budget, read_page_counts
 from .fonts import FontPlan, activate_fontconfig, coverage_problems, load_font_plan, require_font_files
 from .render import PdfWriter, make_renderer
 from .review import review_state
@@ -204,4 +206,17 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     outputs, problems = run_jobs(project, jobs, workers or default_jobs(), progress)
     result.outputs = sorted(outputs, key=lambda o: (o.locale, o.handout_id))
     result.problems += problems
+    pages = record_page_counts(project, result.outputs)
+    result.problems += check_page_budget({k: v for k, v in pages.items()
+                                          if k in {(o.handout_id, o.locale) for o in outputs}},
+                                         settings.limits, project.rel(project.build_dir / PAGES_FILE))
     return result
+
+
+def record_page_counts(project: Project, outputs: list[Output]) -> dict[tuple[str, str], int]:
+    """Merge this build's page counts into build/pages.json (read by lint and stats)."""
+    pages = read_page_counts(project)
+    pages.update({(o.handout_id, o.locale): o.pages for o in outputs})
+    data = {f"{locale}/{handout_id}": count for (handout_id, locale), count in sorted(pages.items())}
+    atomic_write(project.build_dir / PAGES_FILE, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
+    return pages

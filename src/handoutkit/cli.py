@@ -8,6 +8,7 @@ lines and exit 1 without a traceback.
 from __future__ import annotations
 
 import argparse
+import inspect
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -121,11 +122,40 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_lint(project: Project, args: argparse.Namespace) -> int:
+    """Check plain language and safety: reading level, sentence and list length, acronyms,
+    a warning block, review age, and the page budget of the last build.
+
+    Example: handouts lint
+    """
+    from .catalogs import load_translations
+    from .lint import lint
+
+    translations = {}
+    for locale in project.settings.locales:
+        try:
+            translations[locale] = load_translations(project, locale)
+        except HandoutError as exc:
+            print(f"{locale}: reading level not measured: {str(exc).splitlines()[0]}", file=sys.stderr)
+    report = lint(project, translations)
+    for problem in report.problems:
+        print(problem)
+    if report.reading:
+        print(f"\n{'handout':<34} {'locale':<8} {'reading level':<30} pages")
+        for (handout_id, locale), level in sorted(report.reading.items()):
+            pages = report.pages.get((handout_id, locale), "-")
+            mark = "" if level.ok else "  <- past the limit"
+            print(f"{handout_id:<34} {locale:<8} {level.formula + f' {level.score:.1f}':<30} {pages}{mark}")
+    errors, warnings = len(report.errors), len(report.problems) - len(report.errors)
+    print(f"lint: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
+    return 1 if errors else 0
+
+
 Command = Callable[[Project, argparse.Namespace], int]
 
 
 def _add(sub: argparse._SubParsersAction, name: str, func: Command) -> argparse.ArgumentParser:
-    doc = (func.__doc__ or "").strip()
+    doc = inspect.cleandoc(func.__doc__ or "")
     parser = sub.add_parser(name, help=doc.splitlines()[0], description=doc,
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(func=func)
@@ -151,6 +181,7 @@ def make_parser() -> argparse.ArgumentParser:
     check.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
 
     _add(sub, "extract", cmd_extract)
+    _add(sub, "lint", cmd_lint)
 
     update = _add(sub, "update", cmd_update)
     update.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")

@@ -22,11 +22,29 @@ class Clinic:
 
 
 @dataclass(frozen=True)
+class Limits:
+    """Health-literacy and layout limits (`lint:` in clinic.yaml)."""
+
+    max_grade: float = 8.0  # reading grade of the English source (Flesch-Kincaid)
+    min_reading_ease_es: float = 60.0  # Fernandez-Huerta ease for Spanish ("normal" or easier)
+    max_sentence_words: int = 20
+    max_list_items: int = 7
+    max_review_age_years: int = 3
+    page_budget: int = 2  # pages per handout: one sheet printed on both sides
+    known_abbreviations: tuple[str, ...] = ()  # acronyms patients know, never spelled out
+
+
+LIMIT_KEYS = ("max_grade", "min_reading_ease_es", "max_sentence_words", "max_list_items",
+              "max_review_age_years", "page_budget", "known_abbreviations")
+
+
+@dataclass(frozen=True)
 class Settings:
     clinic: Clinic
     page_size: str  # "letter" or "a4"
     source_locale: str
     locales: tuple[str, ...]  # published locales, the source locale included
+    limits: Limits = Limits()
 
     @property
     def translated_locales(self) -> tuple[str, ...]:
@@ -98,7 +116,7 @@ def load_settings(path: Path, root: Path) -> Settings:
     if node is None:
         raise ProblemsError(problems)
     keys = reader.mapping(node, "clinic settings",
-                          ("clinic", "locales"), ("page_size", "source_locale"))
+                          ("clinic", "locales"), ("page_size", "source_locale", "lint"))
     clinic = None
     if keys and "clinic" in keys:
         c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
@@ -125,6 +143,25 @@ def load_settings(path: Path, root: Path) -> Settings:
                 locales.append(name)
         if locales and source not in locales:
             reader.fail(keys["locales"], f"expected the source locale '{source}' among the locales")
+    limits = read_limits(reader, keys["lint"]) if keys and "lint" in keys else Limits()
     if reader.problems or clinic is None:
         raise ProblemsError(reader.problems)
-    return Settings(clinic, page_size, source, tuple(locales))
+    return Settings(clinic, page_size, source, tuple(locales), limits)
+
+
+def read_limits(reader: NodeReader, node) -> Limits:
+    keys = reader.mapping(node, "lint limits", (), LIMIT_KEYS) or {}
+    values: dict = {}
+    for key, value in keys.items():
+        if key == "known_abbreviations":
+            values[key] = tuple(v for v in (reader.string(item, "an abbreviation")
+                                            for item in reader.sequence(value, key, 0)) if v)
+        elif key in ("max_grade", "min_reading_ease_es"):
+            text = reader.string(value, key)
+            try:
+                values[key] = float(text) if text else None
+            except ValueError:
+                reader.fail(value, f"expected {key} as a number, found {text!r}")
+        else:
+            values[key] = reader.integer(value, key)
+    return Limits(**{k: v for k, v in values.items() if v is not None})

@@ -1,0 +1,196 @@
+"""Health-literacy and safety checks on the content (`handouts lint`).
+
+Patients read these handouts, many of them in pain, worried, or reading in a
+second language. Each check is a small function over one handout that
+returns problems located at `handouts/<file>.yaml:<line>`:
+
+- reading level per handout and locale, with a formula made for the language
+  (Flesch-Kincaid grade for English, Fernandez-Huerta ease for Spanish);
+- sentences and lists that are too long, acronyms not spelled out;
+- a warning or call-to-action block, and a review that is not too old;
+- the page budget, from the page counts the last build recorded.
+
+Limits live in `lint:` in handouts/clinic.yaml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .content import Handout, Text, handout_texts, load_content
+from .errors import Problem
+from .render import translate
+from .settings import Limits, Project
+
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+PLACEHOLDER = re.compile(r"\{\w+\}")
+
+
+@dataclass(frozen=True)
+class ReadingLevel:
+    formula: str  # "Flesch-Kincaid grade" or "Fernandez-Huerta ease"
+    score: float
+    ok: bool
+
+
+@dataclass
+class LintReport:
+    problems: list[Problem] = field(default_factory=list)
+    # (handout id, locale) -> reading level; only for languages with a formula
+    reading: dict[tuple[str, str], ReadingLevel] = field(default_factory=dict)
+    pages: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in SENTENCE_END.split(PLACEHOLDER.sub("0", text)) if s.strip()]
+
+
+def as_prose(texts: list[str]) -> str:
+    """Headings and list items end without a period; give them one so formulas count sentences."""
+    return " ".join(t if t.rstrip()[-1:] in ".!?:" else t.rstrip() + "." for t in texts)
+
+
+def reading_level(texts: list[str], locale: str, limits: Limits) -> ReadingLevel | None:
+    """A readability score for the locale's language, or None where no formula is made for it."""
+    from textstat.textstat import textstatistics
+
+    language = locale.split("_")[0]
+    stats = textstatistics()
+    text = as_prose([t.replace("**", "") for t in texts])
+    if language == "en":
+        stats.set_lang("en_US")
+        grade = stats.flesch_kincaid_grade(text)
+        return ReadingLevel("Flesch-Kincaid grade", grade, grade <= limits.max_grade)
+    if language == "es":
+        stats.set_lang("es")
+        ease = stats.fernandez_huerta(text)
+        return ReadingLevel("Fernandez-Huerta ease", ease, ease >= limits.min_reading_ease_es)
+    return None
+
+
+# ---------------------------------------------------------------- checks on one handout
+
+
+def check_sentence_length(handout: Handout, limits: Limits) -> list[Problem]:
+    problems = []
+    for text in handout_texts(handout):
+        for sentence in sentences(text.value):
+            words = len(WORD.findall(sentence))
+            if words > limits.max_sentence_words:
+                problems.append(Problem(text.path, text.line, f"sentence of {words} words "
+                                        f"(limit {limits.max_sentence_words}); split it: {sentence!r}",
+                                        "warning"))
+    return problems
+
+
+def check_list_length(handout: Handout, limits: Limits) -> list[Problem]:
+    return [Problem(block.items[0].path, block.line, f"list of {len(block.items)} items "
+                    f"(limit {limits.max_list_items}); split it or group the items", "warning")
+            for section in handout.sections for block in section.blocks
+            if len(block.items) > limits.max_list_items]
+
+
+def check_acronyms(handout: Handout, limits: Limits) -> list[Problem]:
+    """An acronym's first use must spell it out: "words (ACRONYM)"."""
+    seen: set[str] = set(limits.known_abbreviations)
+    problems = []
+    for text in handout_texts(handout):
+        for match in ACRONYM.finditer(PLACEHOLDER.sub("", text.value)):
+            acronym = match.group()
+            if acronym in seen:
+                continue
+            seen.add(acronym)
+            before, after = text.value[: match.start()], text.value[match.end():]
+            if not (before.endswith("(") and after.startswith(")") and WORD.search(before)):
+                problems.append(Problem(text.path, text.line, f"acronym {acronym} is not spelled out "
+                                        f"at its first use; write the words, then ({acronym})", "warning"))
+    return problems
+
+
+def check_call_to_action(handout: Handout, limits: Limits) -> list[Problem]:
+    has_warning = any(block.kind == "callout" and block.callout == "warning"
+                      for section in handout.sections for block in section.blocks)
+    if has_warning:
+        return []
+    return [Problem(handout.path, handout.id_line, "no warning callout: every handout must tell "
+                    "patients when to get help (add one, or `- include: warning-signs`)")]
+
+
+def check_review_age(handout: Handout, limits: Limits, today: dt.date | None = None) -> list[Problem]:
+    today = today or dt.date.today()
+    reviewed = handout.revision.reviewed
+    try:
+        due = reviewed.replace(year=reviewed.year + limits.max_review_age_years)
+    except ValueError:  # 29 February
+        due = reviewed.replace(year=reviewed.year + limits.max_review_age_years, day=28)
+    if reviewed > today:
+        return [Problem(handout.path, handout.id_line, f"last-reviewed date {reviewed} is in the future")]
+    if today >= due:
+        return [Problem(handout.path, handout.id_line, f"last clinical review was on {reviewed}, more than "
+                        f"{limits.max_review_age_years} years ago; review the content and update the date")]
+    return []
+
+
+# Checks on the English source; check_review_age also takes today's date.
+SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_call_to_action)
+
+
+def check_page_budget(pages: dict[tuple[str, str], int], limits: Limits, label: str) -> list[Problem]:
+    return [Problem(label, 0, f"{handout_id} in {locale} is {count} pages; the budget is "
+                              f"{limits.page_budget} (shorten the English or tighten the translation)")
+            for (handout_id, locale), count in sorted(pages.items()) if count > limits.page_budget]
+
+
+# ---------------------------------------------------------------- the whole library
+
+PAGES_FILE = "pages.json"
+
+
+def read_page_counts(project: Project) -> dict[tuple[str, str], int]:
+    """Page counts the last build recorded, keyed by (handout id, locale)."""
+    path = project.build_dir / PAGES_FILE
+    if not path.exists():
+        return {}
+    data = json.loads(path.read_text("utf-8"))
+    return {tuple(key.split("/", 1)[::-1]): value for key, value in data.items()}
+
+
+def lint(project: Project, translations: dict[str, gettext.NullTranslations],
+         today: dt.date | None = None) -> LintReport:
+    """Every health-literacy check, for every handout; reading levels for each locale given."""
+    settings = project.settings
+    limits = settings.limits
+    content = load_content(project.handouts_dir, project.root)
+    report = LintReport()
+    for handout in content.handouts:
+        for check in SOURCE_CHECKS:
+            report.problems += check(handout, limits)
+        report.problems += check_review_age(handout, limits, today)
+        for locale, catalog in translations.items():
+            texts = [translate(catalog, t) for t in handout_texts(handout)]
+            level = reading_level(texts, locale, limits)
+            if level is None:
+                continue
+            report.reading[(handout.id, locale)] = level
+            if not level.ok:
+                severity = "error" if locale == settings.source_locale else "warning"
+                report.problems.append(Problem(handout.path, handout.id_line, f"{locale} reading level: "
+                                               f"{level.formula} {level.score:.1f} is past the limit", severity))
+    report.pages = read_page_counts(project)
+    report.problems += check_page_budget(report.pages, limits, project.rel(project.build_dir / PAGES_FILE))
+    report.problems = sorted(set(report.problems))
+    return report
