@@ -1,0 +1,97 @@
+"""Health-literacy checks: each one fails on a crafted bad example and passes a good one."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from handoutkit.content import Block, Handout, Revision, Section, Text
+from handoutkit.lint import (
+    check_acronyms,
+    check_call_to_action,
+    check_list_length,
+    check_page_budget,
+    check_review_age,
+    check_sentence_length,
+    lint,
+    reading_level,
+)
+from handoutkit.settings import Limits, Project
+
+LIMITS = Limits()
+
+
+def t(value: str, line: int = 5) -> Text:
+    return Text(value, "handouts/x.yaml", line)
+
+
+def handout(*blocks: Block, title: str = "Title", reviewed: dt.date = dt.date(2026, 11, 1)) -> Handout:
+    return Handout("x", "handouts/x.yaml", t(title, 2), t("Summary.", 3), Revision(1, reviewed),
+                   (Section(t("Heading", 6), tuple(blocks)),))
+
+
+WARNING = Block("callout", 9, callout="warning", text=t("Call 911 for trouble breathing."))
+
+
+def test_long_sentence_is_a_warning_at_its_line() -> None:
+    long = " ".join(["word"] * 21) + "."
+    [problem] = check_sentence_length(handout(Block("paragraph", 7, text=t(long, 7))), LIMITS)
+    assert (problem.line, problem.severity) == (7, "warning")
+    assert "sentence of 21 words" in problem.message
+    assert check_sentence_length(handout(Block("paragraph", 7, text=t("Short one. Another.", 7))), LIMITS) == []
+
+
+def test_long_list_is_a_warning() -> None:
+    items = tuple(t(f"Item {i}") for i in range(8))
+    [problem] = check_list_length(handout(Block("bullets", 8, items=items)), LIMITS)
+    assert "list of 8 items (limit 7)" in problem.message
+    assert check_list_length(handout(Block("bullets", 8, items=items[:7])), LIMITS) == []
+
+
+def test_acronym_must_be_spelled_out_at_first_use() -> None:
+    bad = handout(Block("paragraph", 7, text=t("You will have an ACDF.")))
+    [problem] = check_acronyms(bad, LIMITS)
+    assert "acronym ACDF is not spelled out" in problem.message
+    good = handout(Block("paragraph", 7, text=t("Anterior cervical discectomy and fusion (ACDF) is one. ACDF helps.")))
+    assert check_acronyms(good, LIMITS) == []
+    assert check_acronyms(bad, Limits(known_abbreviations=("ACDF",))) == []
+
+
+def test_handout_needs_a_warning_block() -> None:
+    [problem] = check_call_to_action(handout(Block("paragraph", 7, text=t("Hello."))), LIMITS)
+    assert problem.severity == "error" and "no warning callout" in problem.message
+    assert check_call_to_action(handout(WARNING), LIMITS) == []
+
+
+def test_review_older_than_the_limit_is_an_error() -> None:
+    old = handout(WARNING, reviewed=dt.date(2022, 1, 1))
+    [problem] = check_review_age(old, LIMITS, today=dt.date(2026, 11, 26))
+    assert "more than 3 years ago" in problem.message
+    assert check_review_age(old, Limits(max_review_age_years=5), today=dt.date(2026, 11, 26)) == []
+    future = handout(WARNING, reviewed=dt.date(2030, 1, 1))
+    assert "in the future" in check_review_age(future, LIMITS, today=dt.date(2026, 11, 26))[0].message
+
+
+def test_page_budget_names_handout_locale_and_count() -> None:
+    [problem] = check_page_budget({("acdf", "vi"): 3, ("acdf", "en"): 2}, LIMITS, "build/pages.json")
+    assert problem.message.startswith("acdf in vi is 3 pages; the budget is 2")
+
+
+def test_reading_level_formulas_per_language() -> None:
+    easy = ["Walk a little each day.", "Rest when you are tired.", "Call us if you feel worse."]
+    hard = ["Postoperative ambulation facilitates circulatory optimization and consequently "
+            "accelerates physiological rehabilitation following decompressive interventions."]
+    assert reading_level(easy, "en", LIMITS).ok
+    level = reading_level(hard, "en", LIMITS)
+    assert level.formula == "Flesch-Kincaid grade" and not level.ok
+    spanish = reading_level(["Camine un poco cada día.", "Descanse cuando esté cansado."], "es", LIMITS)
+    assert spanish.formula == "Fernandez-Huerta ease" and spanish.ok
+    assert reading_level(easy, "zh_Hans", LIMITS) is None
+
+
+def test_repository_content_passes_lint(repo: Project) -> None:
+    """English reading level, warning blocks and review dates of the real handouts (no rendering)."""
+    from babel.support import Translations
+
+    report = lint(repo, {"en": Translations()})
+    errors = [str(p) for p in report.errors if not p.path.startswith("build/")]
+    assert errors == []
