@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from babel.messages.catalog import Message
 
-from handoutkit.checks import check_emphasis, check_locale, check_numbers, check_placeholders, check_project
+from handoutkit.checks import (
+    check_emphasis,
+    check_locale,
+    check_numbers,
+    check_placeholders,
+    check_project,
+)
 from handoutkit.settings import Project
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from babel.support import Translations
 
 from handoutkit.build import html_path

@@ -8,7 +8,6 @@ result says the build failed.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -16,13 +15,30 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from babel.messages.catalog import Catalog
+
 from .catalogs import load_catalog, load_translations, read_template
 from .checks import check_locale
 from .content import Content, Handout, handout_texts, load_content
-from .errors import HandoutError, Problem, ProblemsError
+from .errors import HandoutError, Problem
 from .files import atomic_write
-from .lint import PAGES_FILE, check_page_budget, read_page_counts
-from .fonts import FontPlan, activate_fontconfig, coverage_problems, load_font_plan, require_font_files
+from .fonts import (
+    FontPlan,
+    activate_fontconfig,
+    coverage_problems,
+    load_font_plan,
+    require_font_files,
+)
+from .lint import check_page_budget
+from .manifest import (
+    MANIFEST_FILE,
+    Entry,
+    common_inputs,
+    handout_inputs,
+    read_manifest,
+    write_manifest,
+)
+from .manifest import key as manifest_key
 from .render import PdfWriter, make_renderer
 from .review import review_state
 from .settings import Project
@@ -50,7 +66,8 @@ class Output:
 
 @dataclass
 class BuildResult:
-    outputs: list[Output] = field(default_factory=list)
+    outputs: list[Output] = field(default_factory=list)  # rendered by this build
+    unchanged: list[Output] = field(default_factory=list)  # up to date, not rendered again
     problems: list[Problem] = field(default_factory=list)
     skipped_locales: list[str] = field(default_factory=list)
 
@@ -89,16 +106,23 @@ def locale_texts(project: Project, locale: str, catalog, content: Content) -> li
     return [(label, m.lineno, str(m.string)) for m in catalog if m.id and m.string and not m.fuzzy]
 
 
-def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan) -> tuple[bool, list[Problem]]:
-    """Check one locale before rendering: returns (draft notice needed, blocking problems)."""
+@dataclass(frozen=True)
+class PreparedLocale:
+    catalog: Catalog | None  # None for the source language
+    draft: bool  # the PDFs carry the draft-translation notice
+    problems: list[Problem]  # anything here blocks the locale
+
+
+def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan) -> PreparedLocale:
+    """Check one locale before rendering: complete, well-formed, and drawable by its fonts."""
     catalog = None
     if locale != project.settings.source_locale:
         report = check_locale(project, locale)
         if report.errors:
-            return False, report.errors
+            return PreparedLocale(None, False, report.errors)
         catalog = load_catalog(project, locale, strict=False)
     problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
-    return review_state(project, locale, catalog).needs_draft_notice, problems
+    return PreparedLocale(catalog, review_state(project, locale, catalog).needs_draft_notice, problems)
 
 
 # ---------------------------------------------------------------- rendering (worker side)
@@ -182,7 +206,7 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
 
 def build(project: Project, locales: tuple[str, ...] | None = None,
           handout_ids: tuple[str, ...] | None = None, workers: int | None = None,
-          progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
+          force: bool = False, progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
     """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
     settings = project.settings
     content = load_content(project.handouts_dir, project.root)
@@ -193,30 +217,40 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
 
     result = BuildResult()
+    manifest = {} if force else read_manifest(project)
+    common = common_inputs(project, plan)
+    wanted: dict[str, str] = {}  # manifest key -> input hash, for every PDF this build covers
     jobs: list[Job] = []
     for locale in chosen_locales:
-        draft, problems = prepare_locale(project, locale, content, plan)
-        if problems:
-            result.problems += problems
+        prepared = prepare_locale(project, locale, content, plan)
+        if prepared.problems:
+            result.problems += prepared.problems
             result.skipped_locales.append(locale)
-            progress(f"{locale}: skipped, {len(problems)} problem(s); see `handouts check --locale {locale}`")
+            progress(f"{locale}: skipped, {len(prepared.problems)} problem(s); "
+                     f"see `handouts check --locale {locale}`")
             continue
-        jobs += [Job(locale, h.id, draft) for h in chosen_handouts]
+        for handout in chosen_handouts:
+            inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft)
+            wanted[manifest_key(locale, handout.id)] = inputs
+            entry = manifest.get(manifest_key(locale, handout.id))
+            if entry and entry.inputs == inputs and pdf_path(project, locale, handout.id).exists():
+                result.unchanged.append(Output(locale, handout.id, pdf_path(project, locale, handout.id),
+                                               html_path(project, locale, handout.id), entry.pages))
+            else:
+                jobs.append(Job(locale, handout.id, prepared.draft))
 
+    if jobs:
+        progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
     outputs, problems = run_jobs(project, jobs, workers or default_jobs(), progress)
     result.outputs = sorted(outputs, key=lambda o: (o.locale, o.handout_id))
     result.problems += problems
-    pages = record_page_counts(project, result.outputs)
-    result.problems += check_page_budget({k: v for k, v in pages.items()
-                                          if k in {(o.handout_id, o.locale) for o in outputs}},
-                                         settings.limits, project.rel(project.build_dir / PAGES_FILE))
+
+    manifest = read_manifest(project)
+    for output in result.outputs:
+        key = manifest_key(output.locale, output.handout_id)
+        manifest[key] = Entry(wanted[key], output.pages)
+    write_manifest(project, manifest)
+    pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)}
+    result.problems += check_page_budget(pages, settings.limits,
+                                         project.rel(project.build_dir / MANIFEST_FILE))
     return result
-
-
-def record_page_counts(project: Project, outputs: list[Output]) -> dict[tuple[str, str], int]:
-    """Merge this build's page counts into build/pages.json (read by lint and stats)."""
-    pages = read_page_counts(project)
-    pages.update({(o.handout_id, o.locale): o.pages for o in outputs})
-    data = {f"{locale}/{handout_id}": count for (handout_id, locale), count in sorted(pages.items())}
-    atomic_write(project.build_dir / PAGES_FILE, (json.dumps(data, indent=1, sort_keys=True) + "\n").encode())
-    return pages

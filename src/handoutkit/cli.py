@@ -26,12 +26,13 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
     from .build import build
 
     result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
-                   workers=args.jobs)
+                   workers=args.jobs, force=args.force)
     for problem in result.problems:
         print(problem, file=sys.stderr)
-    pages = sum(o.pages for o in result.outputs)
-    locales = len({o.locale for o in result.outputs})
-    summary = f"built {len(result.outputs)} PDFs ({pages} pages) in {locales} locales under build/pdf/"
+    every = result.outputs + result.unchanged
+    locales = len({o.locale for o in every})
+    summary = (f"{len(every)} PDFs in {locales} locales under build/pdf/: "
+               f"{len(result.outputs)} rendered, {len(result.unchanged)} unchanged")
     if result.ok:
         print(summary)
         return 0
@@ -176,6 +177,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("--handout", action="append", metavar="ID", help="only this handout (repeatable)")
     build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                        help="worker processes (default: all cores)")
+    build.add_argument("--force", action="store_true", help="render everything, even PDFs that are up to date")
 
     check = _add(sub, "check", cmd_check)
     check.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")

@@ -19,7 +19,14 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import write_po
 
 from . import __version__
-from .content import SHARED_FILE, Text, iter_texts, parse_handout, parse_shared, read_shared
+from .content import (
+    SHARED_FILE,
+    Text,
+    iter_texts,
+    parse_handout,
+    parse_shared,
+    read_shared,
+)
 from .errors import HandoutError, ProblemsError
 from .files import write_if_changed
 from .settings import Project

@@ -17,12 +17,10 @@ from __future__ import annotations
 
 import datetime as dt
 import gettext
-import json
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .content import Handout, Text, handout_texts, load_content
+from .content import Handout, handout_texts, load_content
 from .errors import Problem
 from .render import translate
 from .settings import Limits, Project
@@ -157,16 +155,11 @@ def check_page_budget(pages: dict[tuple[str, str], int], limits: Limits, label: 
 
 # ---------------------------------------------------------------- the whole library
 
-PAGES_FILE = "pages.json"
-
-
 def read_page_counts(project: Project) -> dict[tuple[str, str], int]:
     """Page counts the last build recorded, keyed by (handout id, locale)."""
-    path = project.build_dir / PAGES_FILE
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text("utf-8"))
-    return {tuple(key.split("/", 1)[::-1]): value for key, value in data.items()}
+    from .manifest import read_manifest
+
+    return {tuple(key.split("/", 1)[::-1]): entry.pages for key, entry in read_manifest(project).items()}
 
 
 def lint(project: Project, translations: dict[str, gettext.NullTranslations],
@@ -191,6 +184,6 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
                 report.problems.append(Problem(handout.path, handout.id_line, f"{locale} reading level: "
                                                f"{level.formula} {level.score:.1f} is past the limit", severity))
     report.pages = read_page_counts(project)
-    report.problems += check_page_budget(report.pages, limits, project.rel(project.build_dir / PAGES_FILE))
+    report.problems += check_page_budget(report.pages, limits, project.rel(project.build_dir / "manifest.json"))
     report.problems = sorted(set(report.problems))
     return report

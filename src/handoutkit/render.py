@@ -18,9 +18,8 @@ import logging
 import mimetypes
 import re
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 from babel import Locale
@@ -31,8 +30,6 @@ from markupsafe import Markup, escape
 from .content import Handout, Text
 from .errors import HandoutError
 from .settings import Project
-
-
 
 PLACEHOLDER_OR_NUMBER = re.compile(
     r"(?P<placeholder>\{(?P<name>\w+)\})"

@@ -1,0 +1,82 @@
+"""Incremental builds: what each PDF was made from, in build/manifest.json.
+
+Each PDF's entry holds a hash of every input that can change its bytes: its
+YAML and the shared sections it includes, the locale's translations of the
+strings it prints (found through the PO `#:` references), the templates, CSS
+and font plan, the font files, the clinic settings, the review state, and the
+code of handoutkit itself. A PDF whose hash is unchanged and whose file is
+still there is not rendered again, so a second `make pdf` renders nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+
+from .content import SHARED_FILE, Handout
+from .files import atomic_write
+from .fonts import FontPlan
+from .settings import Project
+
+MANIFEST_FILE = "manifest.json"
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class Entry:
+    inputs: str  # sha256 of every input
+    pages: int
+
+
+def _hash_files(digest: "hashlib._Hash", paths: list[Path]) -> None:
+    for path in sorted(paths):
+        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+
+
+def common_inputs(project: Project, plan: FontPlan) -> str:
+    """What every PDF depends on: templates, clinic settings, fonts, and the tool's code."""
+    digest = hashlib.sha256()
+    _hash_files(digest, [p for p in project.templates_dir.rglob("*") if p.is_file()])
+    _hash_files(digest, [project.handouts_dir / "clinic.yaml"])
+    _hash_files(digest, list(PACKAGE_DIR.glob("*.py")))
+    for path in sorted(set(plan.files())):
+        stat = path.stat()  # font files are large: their identity is enough
+        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+    return digest.hexdigest()
+
+
+def handout_inputs(project: Project, common: str, handout: Handout, locale: str,
+                   catalog: Catalog | None, draft: bool) -> str:
+    """The inputs of one PDF: the common ones, its sources, and the translations it prints."""
+    digest = hashlib.sha256(f"{common}\0{locale}\0{draft}\0".encode())
+    sources = {handout.path} | ({f"handouts/{SHARED_FILE}"} if handout.shared_names else set())
+    for source in sorted(sources):
+        digest.update((project.root / source).read_bytes() + b"\0")
+    if catalog is not None:
+        for message in catalog:
+            if message.id and any(f in sources or f.startswith("templates/") for f, _ in message.locations):
+                string = "" if message.fuzzy else str(message.string)
+                digest.update(f"{message.context}\0{message.id}\0{string}\0".encode())
+    return digest.hexdigest()
+
+
+def read_manifest(project: Project) -> dict[str, Entry]:
+    path = project.build_dir / MANIFEST_FILE
+    try:
+        data = json.loads(path.read_text("utf-8"))
+        return {key: Entry(value["inputs"], int(value["pages"])) for key, value in data.items()}
+    except (FileNotFoundError, ValueError, KeyError, TypeError):
+        return {}  # no manifest, or an unreadable one: everything is rebuilt
+
+
+def write_manifest(project: Project, entries: dict[str, Entry]) -> None:
+    data = {key: {"inputs": e.inputs, "pages": e.pages} for key, e in sorted(entries.items())}
+    atomic_write(project.build_dir / MANIFEST_FILE, (json.dumps(data, indent=1) + "\n").encode())
+
+
+def key(locale: str, handout_id: str) -> str:
+    return f"{locale}/{handout_id}"
