@@ -12,7 +12,7 @@ HANDOUTS := $(BIN)/handouts
 DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
                 fonts-noto-core fonts-noto-cjk gettext poppler-utils
 
-.PHONY: help setup system-deps pdf check extract update test clean distclean
+.PHONY: help setup system-deps pdf check extract update stats test clean distclean
 
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
@@ -20,6 +20,7 @@ help:
 	@echo "make check    every locale complete and safe to print; plain-language lint"
 	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
 	@echo "make update   extract, then merge the POT into every locale's PO file"
+	@echo "make stats    translation dashboard (also build/stats.html)"
 	@echo "make setup    install system packages and the virtualenv only"
 	@echo "make clean    remove build/"
 
@@ -59,6 +60,9 @@ extract: setup
 
 update: setup
 	$(HANDOUTS) update
+
+stats: setup
+	$(HANDOUTS) stats --html
 
 test: setup
 	$(BIN)/python -m pytest

@@ -155,8 +155,15 @@ def render_job(job: Job) -> Output:
     if _worker["writer"] is None:
         _worker["writer"] = PdfWriter(project)
     handout = _worker["content"].get(job.handout_id)
-    html = _renderer(job.locale, job.draft).html(handout)
+    renderer = _renderer(job.locale, job.draft)
+    html = renderer.html(handout)
     pdf, pages = _worker["writer"].pdf(html)
+    if pages > project.settings.limits.page_budget:
+        # Copyfit: tighter spacing, same type size, before calling it an overflow.
+        tight_html = renderer.html(handout, tight=True)
+        tight_pdf, tight_pages = _worker["writer"].pdf(tight_html)
+        if tight_pages < pages:
+            html, pdf, pages = tight_html, tight_pdf, tight_pages
     html_file = html_path(project, job.locale, job.handout_id)
     pdf_file = pdf_path(project, job.locale, job.handout_id)
     atomic_write(html_file, html.encode("utf-8"))

@@ -22,6 +22,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, denormalize, read_po, write_po
 from babel.support import Translations
 
+from . import __version__
 from .errors import HandoutError, Problem, ProblemsError
 from .extract import POT_WIDTH
 from .files import atomic_write, write_if_changed
@@ -139,9 +140,13 @@ def init_locale(project: Project, locale: str, machine_draft: bool = False) -> I
     if path.exists():
         raise HandoutError(f"{project.rel(path)}: already exists; use `handouts update` to merge new strings")
     template = read_template(project)
-    catalog = Catalog(locale=locale, project="handoutkit", charset="utf-8",
-                      creation_date=template.creation_date, fuzzy=False)
     language = Locale.parse(locale).english_name
+    catalog = Catalog(locale=locale, project="handoutkit", version=__version__, charset="utf-8",
+                      creation_date=template.creation_date, revision_date=template.creation_date, fuzzy=False,
+                      language_team=f"{language} <medical-translation@clinic.invalid>",
+                      last_translator=("machine draft, not reviewed <medical-translation@clinic.invalid>"
+                                       if machine_draft else "translator <medical-translation@clinic.invalid>"),
+                      msgid_bugs_address="clinical-content@clinic.invalid")
     comment = f"{language} translations for the handoutkit patient handouts."
     if machine_draft:
         comment += "\n" + MACHINE_DRAFT_COMMENT

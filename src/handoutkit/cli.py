@@ -152,6 +152,24 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
     return 1 if errors else 0
 
 
+def cmd_stats(project: Project, args: argparse.Namespace) -> int:
+    """Show how complete each locale is, its review state, and each handout's reading level and pages.
+
+    Example: handouts stats --format json --html
+    """
+    import json
+
+    from .stats import collect, format_table, write_dashboard
+
+    stats = collect(project)
+    print(json.dumps(stats.as_dict(), indent=1, ensure_ascii=False) if args.format == "json"
+          else format_table(stats))
+    if args.html:
+        write_dashboard(project, stats)
+        print(f"wrote {project.rel(project.build_dir / 'stats.html')}", file=sys.stderr)
+    return 0
+
+
 Command = Callable[[Project, argparse.Namespace], int]
 
 
@@ -184,6 +202,10 @@ def make_parser() -> argparse.ArgumentParser:
 
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)
+
+    stats = _add(sub, "stats", cmd_stats)
+    stats.add_argument("--format", choices=("table", "json"), default="table")
+    stats.add_argument("--html", action="store_true", help="also write build/stats.html")
 
     update = _add(sub, "update", cmd_update)
     update.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")

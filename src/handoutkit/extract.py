@@ -79,7 +79,7 @@ def build_template(project: Project) -> Catalog:
         raise HandoutError(f"{project.rel(cfg)}: missing extraction map")
     method_map, options_map = parse_mapping_cfg(io.StringIO(cfg.read_text("utf-8")), str(cfg))
     catalog = Catalog(project="handoutkit", version=__version__, charset="utf-8",
-                      msgid_bugs_address="", copyright_holder="handoutkit",
+                      msgid_bugs_address="clinical-content@clinic.invalid", copyright_holder="handoutkit",
                       fuzzy=False)
     for filename, lineno, message, comments, context in extract_from_dir(
             str(project.root), method_map, options_map, keywords=DEFAULT_KEYWORDS,

@@ -27,7 +27,7 @@ from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup, escape
 
-from .content import Handout, Text
+from .content import Block, Handout, Text
 from .errors import HandoutError
 from .settings import Project
 
@@ -37,6 +37,9 @@ PLACEHOLDER_OR_NUMBER = re.compile(
     # A number, or a phone-like run such as (555) 010-0142, read as one unit.
     r"|(?P<number>(?:\(\d+\) ?)?\d[\d\-–.:/ ]*\d|\d)"
 )
+
+
+COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
 
 
 def html_lang(locale: str) -> str:
@@ -49,7 +52,10 @@ def is_rtl(locale: str) -> bool:
 
 
 def native_language_name(locale: str) -> str:
-    name = Locale.parse(locale).get_display_name(locale) or locale
+    """The language's name in its own script: Español, 中文 (简体), العربية, Filipino."""
+    parsed = Locale.parse(locale)
+    # Babel expands "tl" to fil_PH; show the script where it matters (zh_Hans), never the country.
+    name = (parsed.get_display_name(parsed) if parsed.script else parsed.get_language_name(parsed)) or locale
     return name[:1].upper() + name[1:]
 
 
@@ -175,13 +181,25 @@ class Renderer:
     def text(self, text: Text) -> Markup:
         return prose(translate(self.translations, text), self.placeholder_values())
 
-    def html(self, handout: Handout, extra: dict[str, Any] | None = None) -> str:
+    def compact(self, block: Block) -> bool:
+        """Short list items read fine in two columns, in the printed language."""
+        items = [translate(self.translations, item) for item in block.items]
+        return len(items) >= 4 and max(len(i) for i in items) <= COMPACT_ITEM_CHARS * self.width_factor
+
+    @property
+    def width_factor(self) -> float:
+        # A CJK character is about two Latin ones wide.
+        return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
+
+    def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False) -> str:
         settings = self.project.settings
         template = self.env.get_template("handout.html")
         return template.render(
             running_title=translate(self.translations, handout.title),
             handout=handout,
             t=self.text,
+            compact=self.compact,
+            tight=tight,
             loc=self.context,
             clinic=settings.clinic,
             page_size=settings.page_size,

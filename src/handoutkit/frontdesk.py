@@ -1,0 +1,118 @@
+"""Front desk: build/index.html, the offline catalog of every handout in every language.
+
+Staff open it straight from a shared folder (no server, no external assets),
+type a procedure name in English or in the patient's language, pick the
+language by its own name, and open the PDF. The page works without
+JavaScript too: every link is in the HTML; the script only filters.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
+
+from .catalogs import load_catalog, load_translations
+from .content import Content, Handout
+from .errors import HandoutError
+from .files import atomic_write
+from .render import html_lang, is_rtl, native_language_name, translate
+from .review import review_state
+from .settings import Project
+
+
+@dataclass(frozen=True)
+class LanguageEntry:
+    locale: str
+    lang: str
+    direction: str
+    native_name: str  # "Español", "中文 (简体)", "العربية"
+    english_name: str
+    status: str  # "source", "reviewed", "draft", "stale", or "unavailable"
+
+
+@dataclass(frozen=True)
+class HandoutLink:
+    locale: str
+    title: str
+    summary: str
+    pdf: str | None  # relative to build/, None when not built
+    large_print: str | None
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    handout_id: str
+    english_title: str
+    revision: int
+    links: tuple[HandoutLink, ...]
+
+    @property
+    def search_text(self) -> str:
+        return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links)]).lower()
+
+
+def language_entry(project: Project, locale: str) -> tuple[LanguageEntry, object | None]:
+    from babel import Locale
+
+    english = Locale.parse(locale).get_display_name("en") or locale
+    try:
+        translations = load_translations(project, locale)
+        catalog = None if locale == project.settings.source_locale else load_catalog(project, locale, strict=False)
+        status = review_state(project, locale, catalog).status
+    except HandoutError:
+        translations, status = None, "unavailable"
+    entry = LanguageEntry(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
+                          native_language_name(locale), english, status)
+    return entry, translations
+
+
+def catalog_entries(project: Project, content: Content) -> tuple[list[LanguageEntry], list[CatalogEntry]]:
+    languages, translations = [], {}
+    for locale in project.settings.locales:
+        entry, catalog = language_entry(project, locale)
+        languages.append(entry)
+        translations[locale] = catalog
+    entries = []
+    for handout in sorted(content.handouts, key=lambda h: h.title.value.lower()):
+        entries.append(CatalogEntry(handout.id, handout.title.value, handout.revision.number,
+                                    tuple(_link(project, handout, loc, translations[loc])
+                                          for loc in project.settings.locales)))
+    return languages, entries
+
+
+def _link(project: Project, handout: Handout, locale: str, translations) -> HandoutLink:
+    def relative_if_built(folder: str) -> str | None:
+        path = project.build_dir / folder / locale / f"{handout.id}.pdf"
+        return f"{folder}/{locale}/{handout.id}.pdf" if path.exists() else None
+
+    if translations is None:
+        return HandoutLink(locale, handout.title.value, handout.summary.value, None, None)
+    return HandoutLink(locale, translate(translations, handout.title), translate(translations, handout.summary),
+                       relative_if_built("pdf"), relative_if_built("pdf-large"))
+
+
+def page_environment(project: Project) -> Environment:
+    env = Environment(loader=FileSystemLoader(project.templates_dir / "pages"), autoescape=True,
+                      undefined=StrictUndefined)
+    # JSON inside <script>: escape <, > and & so no title can close the element.
+    env.filters["script_json"] = lambda value: Markup(
+        json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
+    return env
+
+
+def render_catalog(project: Project, content: Content, form: bool = False) -> str:
+    languages, entries = catalog_entries(project, content)
+    titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
+    return page_environment(project).get_template("catalog.html").render(
+        clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
+        source_locale=project.settings.source_locale, form=form)
+
+
+def write_catalog(project: Project, content: Content) -> str:
+    """Write build/index.html; returns its path relative to the project."""
+    path = project.build_dir / "index.html"
+    atomic_write(path, render_catalog(project, content).encode("utf-8"))
+    return project.rel(path)

@@ -1,0 +1,120 @@
+"""Translation dashboard: how complete each locale is, and how each handout reads and fits.
+
+`handouts stats` prints it as a table or JSON; `make stats` also writes
+build/stats.html, a self-contained page with an SVG bar chart.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from .catalogs import load_catalog, load_translations, read_template
+from .checks import check_locale
+from .errors import HandoutError
+from .files import atomic_write
+from .lint import lint
+from .render import native_language_name
+from .review import review_state
+from .settings import Project
+
+WORD = re.compile(r"\w+")
+
+
+@dataclass(frozen=True)
+class LocaleStats:
+    locale: str
+    language: str  # in its own script
+    total: int
+    translated: int
+    fuzzy: int
+    untranslated: int
+    words: int  # English words still to translate or review
+    percent: float
+    review: str  # source, reviewed, draft, stale, or broken
+    reviewed_by: str | None
+    errors: int
+
+
+@dataclass(frozen=True)
+class HandoutStats:
+    handout_id: str
+    locale: str
+    formula: str | None
+    score: float | None
+    ok: bool | None
+    pages: int | None
+
+
+@dataclass(frozen=True)
+class Stats:
+    locales: list[LocaleStats]
+    handouts: list[HandoutStats]
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def words(text: str) -> int:
+    return len(WORD.findall(text))
+
+
+def locale_stats(project: Project, locale: str) -> LocaleStats:
+    language = native_language_name(locale)
+    if locale == project.settings.source_locale:
+        total = sum(1 for m in read_template(project) if m.id)
+        return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0)
+    report = check_locale(project, locale)
+    try:
+        catalog = load_catalog(project, locale, strict=False)
+        state = review_state(project, locale, catalog)
+        review, by = state.status, state.reviewed_by
+        pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string))
+    except HandoutError:
+        review, by, pending = "broken", None, 0
+    percent = round(100.0 * report.translated / report.total, 1) if report.total else 0.0
+    return LocaleStats(locale, language, report.total, report.translated, report.fuzzy,
+                       report.untranslated, pending, percent, review, by, len(report.errors))
+
+
+def collect(project: Project) -> Stats:
+    locales = [locale_stats(project, loc) for loc in project.settings.locales]
+    translations = {}
+    for loc in project.settings.locales:
+        try:
+            translations[loc] = load_translations(project, loc)
+        except HandoutError:
+            pass  # a broken catalog has no reading level; its row says "broken"
+    report = lint(project, translations)
+    handouts = []
+    for handout_id in sorted({h for h, _ in report.reading} | {h for h, _ in report.pages}):
+        for loc in project.settings.locales:
+            level = report.reading.get((handout_id, loc))
+            handouts.append(HandoutStats(handout_id, loc, level.formula if level else None,
+                                         round(level.score, 1) if level else None,
+                                         level.ok if level else None, report.pages.get((handout_id, loc))))
+    return Stats(locales, handouts)
+
+
+def format_table(stats: Stats) -> str:
+    lines = [f"{'locale':<9}{'language':<16}{'done':>7}{'transl.':>9}{'fuzzy':>7}{'untransl.':>11}"
+             f"{'words left':>12}  review"]
+    for s in stats.locales:
+        review = s.review + (f" by {s.reviewed_by}" if s.reviewed_by else "")
+        lines.append(f"{s.locale:<9}{s.language:<16}{s.percent:>6.1f}%{s.translated:>9}{s.fuzzy:>7}"
+                     f"{s.untranslated:>11}{s.words:>12}  {review}")
+    lines += ["", f"{'handout':<34}{'locale':<9}{'reading level':<30}pages"]
+    for h in stats.handouts:
+        level = f"{h.formula} {h.score}" if h.formula else "n/a"
+        lines.append(f"{h.handout_id:<34}{h.locale:<9}{level:<30}{h.pages if h.pages is not None else '-'}")
+    return "\n".join(lines)
+
+
+def write_dashboard(project: Project, stats: Stats) -> None:
+    """build/stats.html: one self-contained page, no external assets."""
+    env = Environment(loader=FileSystemLoader(project.templates_dir / "pages"), autoescape=True,
+                      undefined=StrictUndefined)
+    html = env.get_template("stats.html").render(stats=stats, clinic=project.settings.clinic)
+    atomic_write(project.build_dir / "stats.html", html.encode("utf-8"))
