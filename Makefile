@@ -12,7 +12,10 @@ HANDOUTS := $(BIN)/handouts
 DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
                 fonts-noto-core fonts-noto-cjk gettext poppler-utils
 
-.PHONY: help setup system-deps pdf check extract update stats test clean distclean
+# Only the browser tests need these.
+TEST_DEB_PACKAGES := chromium
+
+.PHONY: help setup system-deps test-deps pdf check extract update stats serve test clean distclean
 
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
@@ -20,6 +23,7 @@ help:
 	@echo "make check    every locale complete and safe to print; plain-language lint"
 	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
 	@echo "make update   extract, then merge the POT into every locale's PO file"
+	@echo "make serve    front-desk server with personalised printing on 127.0.0.1:8000"
 	@echo "make stats    translation dashboard (also build/stats.html)"
 	@echo "make setup    install system packages and the virtualenv only"
 	@echo "make clean    remove build/"
@@ -27,20 +31,27 @@ help:
 setup: system-deps $(VENV)/.installed
 
 # Installs missing Debian packages when run as root; otherwise stops and names them.
-system-deps:
-	@missing=""; for p in $(DEB_PACKAGES); do \
+define install_debs
+	@missing=""; for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "installing Debian packages:$$missing"; \
-	    (apt-get install -y --no-install-recommends $$missing || \
-	     (apt-get update && apt-get install -y --no-install-recommends $$missing)) >/dev/null \
+	    (DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing || \
+	     (apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $$missing)) >/dev/null \
 	    || { echo "apt-get failed; install these packages:$$missing" >&2; exit 1; }; \
 	  else \
 	    echo "missing Debian packages; run: sudo apt-get install$$missing" >&2; exit 1; \
 	  fi; \
 	fi
+endef
+
+system-deps:
+	$(call install_debs,$(DEB_PACKAGES))
+
+test-deps:
+	$(call install_debs,$(TEST_DEB_PACKAGES))
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -61,10 +72,13 @@ extract: setup
 update: setup
 	$(HANDOUTS) update
 
+serve: setup
+	$(HANDOUTS) serve
+
 stats: setup
 	$(HANDOUTS) stats --html
 
-test: setup
+test: setup test-deps
 	$(BIN)/python -m pytest
 
 clean:

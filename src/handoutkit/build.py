@@ -8,6 +8,7 @@ result says the build failed.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -29,6 +30,7 @@ from .fonts import (
     load_font_plan,
     require_font_files,
 )
+from .frontdesk import write_catalog
 from .lint import check_page_budget
 from .manifest import (
     MANIFEST_FILE,
@@ -39,7 +41,7 @@ from .manifest import (
     write_manifest,
 )
 from .manifest import key as manifest_key
-from .render import PdfWriter, make_renderer
+from .render import PdfWriter, language_assistance_html, make_renderer, notice_line
 from .review import review_state
 from .settings import Project
 
@@ -208,6 +210,28 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
     return outputs, problems
 
 
+# ---------------------------------------------------------------- extra outputs
+
+LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"
+
+
+def build_language_assistance(project: Project, content: Content, plan: FontPlan, locales: list[str],
+                              common: str, manifest: dict[str, Entry], progress: Progress) -> None:
+    """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
+    lines = [notice_line(project, loc, load_translations(project, loc), plan.stack(loc)) for loc in locales]
+    newest = max(h.revision.reviewed for h in content.handouts).isoformat()
+    html = language_assistance_html(project, lines, newest)
+    inputs = hashlib.sha256(f"{common}\0{html}".encode()).hexdigest()
+    path = project.root / LANGUAGE_ASSISTANCE_PDF
+    entry = manifest.get("language-assistance")
+    if entry and entry.inputs == inputs and path.exists():
+        return
+    pdf, pages = PdfWriter(project).pdf(html)
+    atomic_write(path, pdf)
+    manifest["language-assistance"] = Entry(inputs, pages)
+    progress(f"{LANGUAGE_ASSISTANCE_PDF} ({len(lines)} languages, {pages} page{'s' if pages != 1 else ''})")
+
+
 # ---------------------------------------------------------------- the pipeline
 
 
@@ -256,7 +280,14 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id)
         manifest[key] = Entry(wanted[key], output.pages)
+    if locales is None and handout_ids is None:
+        ready = [loc for loc in chosen_locales if loc not in result.skipped_locales]
+        try:
+            build_language_assistance(project, content, plan, ready, common, manifest, progress)
+        except HandoutError as exc:
+            result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
     write_manifest(project, manifest)
+    progress(f"catalog: {write_catalog(project, content)}")
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)}
     result.problems += check_page_budget(pages, settings.limits,
                                          project.rel(project.build_dir / MANIFEST_FILE))

@@ -170,6 +170,17 @@ def cmd_stats(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_serve(project: Project, args: argparse.Namespace) -> int:
+    """Serve the catalog and personalised printing on http://127.0.0.1:PORT/ for the front desk.
+
+    Example: handouts serve --port 8000
+    """
+    from .serve import serve
+
+    serve(project, port=args.port, log_path=args.print_log)
+    return 0
+
+
 Command = Callable[[Project, argparse.Namespace], int]
 
 
@@ -202,6 +213,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)
+
+    serve = _add(sub, "serve", cmd_serve)
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--print-log", type=Path, default=None, metavar="PATH",
+                       help="SQLite print log (default: build/print-log.sqlite3)")
 
     stats = _add(sub, "stats", cmd_stats)
     stats.add_argument("--format", choices=("table", "json"), default="table")

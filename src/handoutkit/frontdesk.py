@@ -103,12 +103,12 @@ def page_environment(project: Project) -> Environment:
     return env
 
 
-def render_catalog(project: Project, content: Content, form: bool = False) -> str:
+def render_catalog(project: Project, content: Content, form: bool = False, **extra: object) -> str:
     languages, entries = catalog_entries(project, content)
     titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
     return page_environment(project).get_template("catalog.html").render(
         clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
-        source_locale=project.settings.source_locale, form=form)
+        source_locale=project.settings.source_locale, form=form, **extra)
 
 
 def write_catalog(project: Project, content: Content) -> str:

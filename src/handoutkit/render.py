@@ -24,12 +24,18 @@ from urllib.parse import unquote, urlparse
 
 from babel import Locale
 from babel.dates import format_date
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+)
 from markupsafe import Markup, escape
 
 from .content import Block, Handout, Text
 from .errors import HandoutError
-from .settings import Project
+from .settings import Clinic, Project
 
 PLACEHOLDER_OR_NUMBER = re.compile(
     r"(?P<placeholder>\{(?P<name>\w+)\})"
@@ -172,11 +178,11 @@ class Renderer:
     context: LocaleContext
     translations: gettext.NullTranslations
     env: Environment
+    clinic: Clinic  # the settings' clinic, or one with the front desk's phone override
 
     def placeholder_values(self) -> dict[str, str]:
-        clinic = self.project.settings.clinic
-        return {"clinic_name": clinic.name, "clinic_phone": clinic.phone,
-                "emergency_number": clinic.emergency_number}
+        return {"clinic_name": self.clinic.name, "clinic_phone": self.clinic.phone,
+                "emergency_number": self.clinic.emergency_number}
 
     def text(self, text: Text) -> Markup:
         return prose(translate(self.translations, text), self.placeholder_values())
@@ -192,6 +198,14 @@ class Renderer:
         return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
 
     def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False) -> str:
+        try:
+            return self._render(handout, extra, tight)
+        except TemplateSyntaxError as exc:
+            raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
+        except TemplateError as exc:
+            raise HandoutError(f"templates: error in a template while rendering {handout.id}: {exc}") from None
+
+    def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool) -> str:
         settings = self.project.settings
         template = self.env.get_template("handout.html")
         return template.render(
@@ -201,11 +215,11 @@ class Renderer:
             compact=self.compact,
             tight=tight,
             loc=self.context,
-            clinic=settings.clinic,
+            clinic=self.clinic,
             page_size=settings.page_size,
             reviewed=format_date(handout.revision.reviewed, format="long", locale=self.context.locale),
             document_date=handout.revision.reviewed.isoformat(),
-            **(extra or {}),
+            **{"patient": None, **(extra or {})},
         )
 
 
@@ -285,4 +299,37 @@ def locale_context(project: Project, locale: str, font_stack: tuple[str, ...], d
 def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
                   font_stack: tuple[str, ...], draft: bool) -> Renderer:
     return Renderer(project, locale_context(project, locale, font_stack, draft), translations,
-                    make_environment(project, translations))
+                    make_environment(project, translations), project.settings.clinic)
+
+
+# ---------------------------------------------------------------- language-assistance sheet
+
+LANGUAGE_ASSISTANCE_TITLE = "Language assistance"
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    locale: str
+    lang: str
+    direction: str
+    language_name: str
+    font_stack: tuple[str, ...]
+    notice: Markup
+
+
+def notice_line(project: Project, locale: str, translations: gettext.NullTranslations,
+                font_stack: tuple[str, ...]) -> NoticeLine:
+    """The notice in one language, from that locale's catalog (templates/language-notice.html)."""
+    env = make_environment(project, translations)
+    notice = env.get_template("language-notice.html").render(clinic=project.settings.clinic).strip()
+    return NoticeLine(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
+                      native_language_name(locale), font_stack, Markup(notice))
+
+
+def language_assistance_html(project: Project, lines: list[NoticeLine], document_date: str) -> str:
+    source = project.settings.source_locale
+    env = make_environment(project, gettext.NullTranslations())
+    return env.get_template("language-assistance.html").render(
+        title=LANGUAGE_ASSISTANCE_TITLE, lines=lines, clinic=project.settings.clinic,
+        source=locale_context(project, source, (), False), page_size=project.settings.page_size,
+        document_date=document_date)
