@@ -55,6 +55,7 @@ class Job:
     locale: str
     handout_id: str
     draft: bool
+    edition: str = "standard"  # or "large": the large-print edition
 
 
 @dataclass(frozen=True)
@@ -64,6 +65,7 @@ class Output:
     pdf: Path
     html: Path
     pages: int
+    edition: str = "standard"
 
 
 @dataclass
@@ -78,12 +80,16 @@ class BuildResult:
         return not self.problems
 
 
-def pdf_path(project: Project, locale: str, handout_id: str) -> Path:
-    return project.build_dir / "pdf" / locale / f"{handout_id}.pdf"
+# Output folders under build/ per edition.
+EDITIONS = {"standard": ("pdf", "html"), "large": ("pdf-large", "html-large")}
 
 
-def html_path(project: Project, locale: str, handout_id: str) -> Path:
-    return project.build_dir / "html" / locale / f"{handout_id}.html"
+def pdf_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path:
+    return project.build_dir / EDITIONS[edition][0] / locale / f"{handout_id}.pdf"
+
+
+def html_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path:
+    return project.build_dir / EDITIONS[edition][1] / locale / f"{handout_id}.html"
 
 
 def select(content: Content, published: tuple[str, ...], locales: tuple[str, ...] | None,
@@ -158,19 +164,20 @@ def render_job(job: Job) -> Output:
         _worker["writer"] = PdfWriter(project)
     handout = _worker["content"].get(job.handout_id)
     renderer = _renderer(job.locale, job.draft)
-    html = renderer.html(handout)
+    large = job.edition == "large"
+    html = renderer.html(handout, large=large)
     pdf, pages = _worker["writer"].pdf(html)
-    if pages > project.settings.limits.page_budget:
+    if not large and pages > project.settings.limits.page_budget:
         # Copyfit: tighter spacing, same type size, before calling it an overflow.
         tight_html = renderer.html(handout, tight=True)
         tight_pdf, tight_pages = _worker["writer"].pdf(tight_html)
         if tight_pages < pages:
             html, pdf, pages = tight_html, tight_pdf, tight_pages
-    html_file = html_path(project, job.locale, job.handout_id)
-    pdf_file = pdf_path(project, job.locale, job.handout_id)
+    html_file = html_path(project, job.locale, job.handout_id, job.edition)
+    pdf_file = pdf_path(project, job.locale, job.handout_id, job.edition)
     atomic_write(html_file, html.encode("utf-8"))
     atomic_write(pdf_file, pdf)
-    return Output(job.locale, job.handout_id, pdf_file, html_file, pages)
+    return Output(job.locale, job.handout_id, pdf_file, html_file, pages, job.edition)
 
 
 def default_jobs() -> int:
@@ -262,23 +269,26 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
             continue
         for handout in chosen_handouts:
             inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft)
-            wanted[manifest_key(locale, handout.id)] = inputs
-            entry = manifest.get(manifest_key(locale, handout.id))
-            if entry and entry.inputs == inputs and pdf_path(project, locale, handout.id).exists():
-                result.unchanged.append(Output(locale, handout.id, pdf_path(project, locale, handout.id),
-                                               html_path(project, locale, handout.id), entry.pages))
-            else:
-                jobs.append(Job(locale, handout.id, prepared.draft))
+            for edition in EDITIONS:
+                key = manifest_key(locale, handout.id, edition)
+                wanted[key] = inputs
+                entry = manifest.get(key)
+                pdf = pdf_path(project, locale, handout.id, edition)
+                if entry and entry.inputs == inputs and pdf.exists():
+                    result.unchanged.append(Output(locale, handout.id, pdf, html_path(project, locale, handout.id, edition),
+                                                   entry.pages, edition))
+                else:
+                    jobs.append(Job(locale, handout.id, prepared.draft, edition))
 
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
     outputs, problems = run_jobs(project, jobs, workers or default_jobs(), progress)
-    result.outputs = sorted(outputs, key=lambda o: (o.locale, o.handout_id))
+    result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
     result.problems += problems
 
     manifest = read_manifest(project)
     for output in result.outputs:
-        key = manifest_key(output.locale, output.handout_id)
+        key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
     if locales is None and handout_ids is None:
         ready = [loc for loc in chosen_locales if loc not in result.skipped_locales]
@@ -288,7 +298,8 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
     write_manifest(project, manifest)
     progress(f"catalog: {write_catalog(project, content)}")
-    pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)}
+    pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
+             if o.edition == "standard"}
     result.problems += check_page_budget(pages, settings.limits,
                                          project.rel(project.build_dir / MANIFEST_FILE))
     return result

@@ -159,7 +159,8 @@ def read_page_counts(project: Project) -> dict[tuple[str, str], int]:
     """Page counts the last build recorded, keyed by (handout id, locale)."""
     from .manifest import read_manifest
 
-    return {tuple(key.split("/", 1)[::-1]): entry.pages for key, entry in read_manifest(project).items()}
+    return {tuple(key.split("/", 1)[::-1]): entry.pages for key, entry in read_manifest(project).items()
+            if "/" in key and ":" not in key}  # standard edition only
 
 
 def lint(project: Project, translations: dict[str, gettext.NullTranslations],

@@ -78,5 +78,5 @@ def write_manifest(project: Project, entries: dict[str, Entry]) -> None:
     atomic_write(project.build_dir / MANIFEST_FILE, (json.dumps(data, indent=1) + "\n").encode())
 
 
-def key(locale: str, handout_id: str) -> str:
-    return f"{locale}/{handout_id}"
+def key(locale: str, handout_id: str, edition: str = "standard") -> str:
+    return f"{locale}/{handout_id}" if edition == "standard" else f"{edition}:{locale}/{handout_id}"

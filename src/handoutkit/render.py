@@ -197,23 +197,25 @@ class Renderer:
         # A CJK character is about two Latin ones wide.
         return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
 
-    def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False) -> str:
+    def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False,
+             large: bool = False) -> str:
+        """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition."""
         try:
-            return self._render(handout, extra, tight)
+            return self._render(handout, extra, tight, large)
         except TemplateSyntaxError as exc:
             raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
         except TemplateError as exc:
             raise HandoutError(f"templates: error in a template while rendering {handout.id}: {exc}") from None
 
-    def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool) -> str:
+    def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool) -> str:
         settings = self.project.settings
         template = self.env.get_template("handout.html")
         return template.render(
             running_title=translate(self.translations, handout.title),
             handout=handout,
             t=self.text,
-            compact=self.compact,
-            tight=tight,
+            compact=(lambda block: False) if large else self.compact,
+            html_class=" ".join(c for c, on in (("tight", tight), ("large", large)) if on),
             loc=self.context,
             clinic=self.clinic,
             page_size=settings.page_size,
