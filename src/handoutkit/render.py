@@ -13,6 +13,7 @@ the same bytes. Any WeasyPrint warning fails the render.
 
 from __future__ import annotations
 
+import datetime as dt
 import gettext
 import logging
 import mimetypes
@@ -63,6 +64,18 @@ def native_language_name(locale: str) -> str:
     # Babel expands "tl" to fil_PH; show the script where it matters (zh_Hans), never the country.
     name = (parsed.get_display_name(parsed) if parsed.script else parsed.get_language_name(parsed)) or locale
     return name[:1].upper() + name[1:]
+
+
+def format_long_date(date: dt.date, locale: str) -> str:
+    """A date for patients, written out by Babel in the locale's own words ("14 de marzo de 2027").
+
+    Where CLDR has no month names for the language (Haitian Creole, for one),
+    Babel would print "2026 M11 20"; the unambiguous ISO form is used instead.
+    """
+    months = Locale.parse(locale).months["format"]["wide"]
+    if re.fullmatch(r"M\d+", months.get(date.month, "M")):
+        return date.isoformat()
+    return format_date(date, format="long", locale=locale)
 
 
 def isolated(text: str) -> Markup:
@@ -219,7 +232,7 @@ class Renderer:
             loc=self.context,
             clinic=self.clinic,
             page_size=settings.page_size,
-            reviewed=format_date(handout.revision.reviewed, format="long", locale=self.context.locale),
+            reviewed=format_long_date(handout.revision.reviewed, self.context.locale),
             document_date=handout.revision.reviewed.isoformat(),
             **{"patient": None, **(extra or {})},
         )

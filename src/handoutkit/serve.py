@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from babel.dates import format_date, format_time
+from babel.dates import format_time
 from flask import Flask, Response, abort, request, send_from_directory
 
 from .build import prepare_locale
@@ -31,7 +31,7 @@ from .fonts import (
     uncovered,
 )
 from .frontdesk import render_catalog
-from .render import PdfWriter, Renderer, make_renderer
+from .render import PdfWriter, Renderer, format_long_date, make_renderer
 from .settings import Project
 
 LIMITS = {"name": 100, "phone": 30, "instructions": 1000}
@@ -110,8 +110,7 @@ def patient_details(req: PrintRequest) -> dict[str, str]:
     """The details as printed: dates and times formatted for the handout's language by Babel."""
     return {
         "name": req.patient_name,
-        "procedure_date": format_date(req.procedure_date, format="long", locale=req.locale)
-        if req.procedure_date else "",
+        "procedure_date": format_long_date(req.procedure_date, req.locale) if req.procedure_date else "",
         "arrival_time": format_time(req.arrival_time, format="short", locale=req.locale)
         if req.arrival_time else "",
         "surgeon": req.surgeon,
