@@ -1,0 +1,116 @@
+"""The front desk in a real browser: Playwright driving Debian's Chromium (headless)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from werkzeug.serving import make_server
+
+from handoutkit.serve import create_app
+from handoutkit.settings import Project
+
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's chromium is needed: `make test-deps` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    yield page
+    page.close()
+
+
+def test_catalog_search_language_and_open_pdf(page, built_sample: Project) -> None:
+    page.goto((built_sample.build_dir / "index.html").as_uri())
+    cards = page.locator("#handouts .card")
+    assert cards.count() == 1
+    page.fill("#search", "nothing-matches-this")
+    assert page.locator("#empty").is_visible()
+    page.fill("#search", "caminar")  # the Spanish title is searchable too
+    assert page.locator("#handouts .card:visible").count() == 1
+    page.select_option("#language", "es")
+    variant = page.locator('.variant[data-locale="es"]')
+    assert variant.is_visible()
+    assert variant.locator("h2").inner_text() == "Caminar después de la cirugía"
+    assert "Draft translation" in variant.inner_text()
+    link = variant.locator("a.button", has_text="Open PDF")
+    href = link.get_attribute("href")
+    assert href == "pdf/es/walking.pdf"
+    with page.expect_popup() as popup:
+        link.click()
+    assert popup.value.url.endswith("/build/pdf/es/walking.pdf")
+    assert (built_sample.build_dir / href).stat().st_size > 1000
+    page.screenshot(path=str(built_sample.build_dir / "catalog.png"))
+
+
+def test_catalog_is_usable_by_keyboard(page, built_sample: Project) -> None:
+    page.goto((built_sample.build_dir / "index.html").as_uri())
+    assert page.evaluate("document.activeElement.id") == "search"  # focus starts in the search box
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "language"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent").startswith("Open PDF")
+
+
+@pytest.fixture
+def server(built_sample: Project, tmp_path: Path):
+    app = create_app(built_sample, tmp_path / "log.sqlite3")
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}/"
+    httpd.shutdown()
+
+
+def test_form_prints_a_personalised_pdf(page, server: str, built_sample: Project) -> None:
+    page.goto(server)
+    page.select_option("#language", "es")
+    assert page.eval_on_selector("#f-locale", "e => e.value") == "es"  # the picker fills the form
+    page.select_option("#f-handout", "walking")
+    page.fill("#f-name", "María José Pérez")
+    page.fill("#f-date", "2027-03-14")
+    page.fill("#f-time", "07:30")
+    page.fill("#f-surgeon", "Dra. Chen")
+    page.screenshot(path=str(built_sample.build_dir / "form.png"), full_page=True)
+    # Chromium hands a PDF navigation to its viewer, which hides the bytes from
+    # Playwright; so the test passes the browser's own POST through and keeps a copy.
+    received: list[bytes] = []
+
+    def keep_copy(route):
+        response = route.fetch()
+        assert response.status == 200 and response.headers["content-type"] == "application/pdf"
+        received.append(response.body())
+        route.fulfill(response=response)
+
+    page.context.route("**/print", keep_copy)
+    with page.context.expect_event("page"):
+        page.click("#print-form button[type=submit]")
+    page.wait_for_timeout(500)
+    assert received, "the form did not reach /print"
+    data = received[0]
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    assert "María José Pérez" in text and "14 de marzo de 2027" in text
+
+
+def test_form_error_is_shown_on_the_page(page, server: str) -> None:
+    page.goto(server)
+    page.evaluate("document.getElementById('print-form').removeAttribute('target')")
+    page.fill("#f-name", "<b>bold</b>")
+    page.click("#print-form button[type=submit]")
+    assert "not allowed" in page.locator(".error").inner_text()
