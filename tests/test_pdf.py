@@ -76,3 +76,74 @@ def test_draft_notice_until_review_and_again_after_a_change(sample: Project) -> 
     po.write_text(po.read_text().replace("Levántese despacio.", "Levántese con cuidado."))
     build(sample, **quiet)
     assert notice in pdf_text(pdf_path(sample, "es", "walking"))
+
+
+def test_second_build_renders_nothing(sample: Project) -> None:
+    quiet = dict(locales=("en", "es"), workers=1, progress=lambda line: None)
+    first = build(sample, **quiet)
+    assert len(first.outputs) == 4  # 2 locales x (standard + large print)
+    again = build(sample, **quiet)
+    assert again.outputs == [] and len(again.unchanged) == 4
+
+
+def test_changing_one_msgstr_renders_only_that_locale(sample: Project) -> None:
+    quiet = dict(workers=1, progress=lambda line: None)
+    build(sample, locales=("en", "es"), **quiet)
+    po = sample.po_path("es")
+    po.write_text(po.read_text().replace("Levántese despacio.", "Levántese con calma."))
+    result = build(sample, locales=("en", "es"), **quiet)
+    assert {(o.locale, o.edition) for o in result.outputs} == {("es", "standard"), ("es", "large")}
+
+
+def test_deleted_pdf_is_rebuilt(sample: Project) -> None:
+    quiet = dict(locales=("es",), workers=1, progress=lambda line: None)
+    build(sample, **quiet)
+    pdf_path(sample, "es", "walking").unlink()
+    assert [o.edition for o in build(sample, **quiet).outputs] == ["standard"]
+
+
+def test_large_print_edition_has_18pt_body(built_sample: Project) -> None:
+    from handoutkit.build import html_path
+
+    large = html_path(built_sample, "es", "walking", "large").read_text("utf-8")
+    assert '<html lang="es" dir="ltr" class="large">' in large
+    assert "html.large { font-size: 18pt;" in (Path(__file__).parent.parent / "templates" / "print.css").read_text()
+    assert pdf_path(built_sample, "es", "walking", "large").exists()
+
+
+def test_copyfit_tightens_spacing_before_overflowing(sample: Project) -> None:
+    from handoutkit.build import html_path
+    from handoutkit.catalogs import load_translations
+    from handoutkit.content import load_content
+    from handoutkit.extract import extract
+    from handoutkit.fonts import activate_fontconfig, load_font_plan
+    from handoutkit.render import PdfWriter, make_renderer
+
+    clinic = sample.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text() + "lint:\n  page_budget: 1\n")
+    source = sample.handouts_dir / "walking.yaml"
+    original = source.read_text()
+    activate_fontconfig(sample, load_font_plan(sample))
+    writer = PdfWriter(sample)
+
+    def pages(paragraphs: int) -> tuple[int, int]:
+        """(normal, tight) page counts of the sample lengthened by some paragraphs."""
+        extra = "".join(f"      - paragraph: Walking helps you heal, part {i}.\n" for i in range(paragraphs))
+        source.write_text(original.replace("      - bullets:\n", extra + "      - bullets:\n", 1))
+        handout = load_content(sample.handouts_dir, sample.root).get("walking")
+        renderer = make_renderer(sample, "en", load_translations(sample, "en"), ("Noto Sans",), False)
+        return writer.pdf(renderer.html(handout))[1], writer.pdf(renderer.html(handout, tight=True))[1]
+
+    # Find a length where the normal layout needs 2 pages but the tight one fits on 1.
+    count = next(n for n in range(4, 40) if pages(n) == (2, 1))
+    pages(count)
+    extract(sample)
+    result = build(sample, locales=("en",), editions=("standard",), workers=1, progress=lambda line: None)
+    assert result.ok, result.problems
+    assert result.outputs[0].pages == 1
+    assert 'class="tight"' in html_path(sample, "en", "walking").read_text("utf-8")
+
+    pages(count + 15)  # far too long even when tight: the overflow is reported
+    extract(sample)
+    result = build(sample, locales=("en",), editions=("standard",), workers=1, progress=lambda line: None)
+    assert any("walking in en is 2 pages; the budget is 1" in p.message for p in result.problems)

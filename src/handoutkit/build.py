@@ -244,7 +244,8 @@ def build_language_assistance(project: Project, content: Content, plan: FontPlan
 
 def build(project: Project, locales: tuple[str, ...] | None = None,
           handout_ids: tuple[str, ...] | None = None, workers: int | None = None,
-          force: bool = False, progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
+          force: bool = False, editions: tuple[str, ...] = tuple(EDITIONS),
+          progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
     """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
     settings = project.settings
     content = load_content(project.handouts_dir, project.root)
@@ -269,7 +270,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
             continue
         for handout in chosen_handouts:
             inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft)
-            for edition in EDITIONS:
+            for edition in editions:
                 key = manifest_key(locale, handout.id, edition)
                 wanted[key] = inputs
                 entry = manifest.get(key)
