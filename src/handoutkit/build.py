@@ -8,6 +8,7 @@ result says the build failed.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import os
 import sys
@@ -25,10 +26,12 @@ from .errors import HandoutError, Problem
 from .files import atomic_write
 from .fonts import (
     FontPlan,
+    SubsetTask,
     activate_fontconfig,
     coverage_problems,
     load_font_plan,
     require_font_files,
+    subset_plan,
 )
 from .frontdesk import write_catalog
 from .lint import check_page_budget
@@ -41,7 +44,14 @@ from .manifest import (
     write_manifest,
 )
 from .manifest import key as manifest_key
-from .render import PdfWriter, language_assistance_html, make_renderer, notice_line
+from .render import (
+    PdfWriter,
+    format_long_date,
+    language_assistance_html,
+    make_renderer,
+    native_language_name,
+    notice_line,
+)
 from .review import review_state
 from .settings import Project
 
@@ -55,6 +65,7 @@ class Job:
     locale: str
     handout_id: str
     draft: bool
+    font_stack: tuple[str, ...]
     edition: str = "standard"  # or "large": the large-print edition
 
 
@@ -139,21 +150,22 @@ _worker: dict = {}
 
 
 def _init_worker(root: str) -> None:
-    """Per process: one project, one content load, one FontConfiguration, one renderer per locale."""
+    """Per process: one project, one content load, one FontConfiguration, one renderer per locale.
+
+    Fontconfig is already pointed at the pinned fonts: FONTCONFIG_FILE is inherited.
+    """
     project = Project(Path(root))
-    activate_fontconfig(project, load_font_plan(project))
     _worker.clear()
     _worker.update(project=project, content=load_content(project.handouts_dir, project.root),
                    plan=load_font_plan(project), writer=None, renderers={})
 
 
-def _renderer(locale: str, draft: bool):
-    key = (locale, draft)
+def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...]):
+    key = (locale, draft, font_stack)
     if key not in _worker["renderers"]:
         project: Project = _worker["project"]
         translations = load_translations(project, locale)
-        _worker["renderers"][key] = make_renderer(project, locale, translations,
-                                                  _worker["plan"].stack(locale), draft)
+        _worker["renderers"][key] = make_renderer(project, locale, translations, font_stack, draft)
     return _worker["renderers"][key]
 
 
@@ -163,7 +175,7 @@ def render_job(job: Job) -> Output:
     if _worker["writer"] is None:
         _worker["writer"] = PdfWriter(project)
     handout = _worker["content"].get(job.handout_id)
-    renderer = _renderer(job.locale, job.draft)
+    renderer = _renderer(job.locale, job.draft, job.font_stack)
     large = job.edition == "large"
     html = renderer.html(handout, large=large)
     pdf, pages = _worker["writer"].pdf(html)
@@ -217,15 +229,42 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
     return outputs, problems
 
 
+# ---------------------------------------------------------------- fonts
+
+
+def printable_chars(project: Project, locale: str, catalog: Catalog | None, content: Content) -> frozenset[str]:
+    """Every character a locale's PDFs can print: its translations, dates, names, ASCII."""
+    texts = [str(m.string) for m in catalog if m.id] if catalog is not None else \
+        [t.value for h in content.handouts for t in handout_texts(h)]
+    clinic = project.settings.clinic
+    texts += [clinic.name, clinic.phone, clinic.emergency_number, native_language_name(locale), "·–—•…"]
+    texts += [format_long_date(dt.date(2000, month, 28), locale) for month in range(1, 13)]
+    texts.append("".join(chr(c) for c in range(0x20, 0x7F)))
+    return frozenset("".join(texts))
+
+
+def make_subsets(tasks: list[SubsetTask], workers: int, progress: Progress) -> None:
+    """Cut the CJK faces down to what their locales print (once; cached under build/fonts/)."""
+    if not tasks:
+        return
+    progress(f"subsetting {len(tasks)} CJK font face(s) to the characters their locales print")
+    if workers <= 1 or len(tasks) == 1:
+        for task in tasks:
+            task.run()
+        return
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
+        list(pool.map(SubsetTask.run, tasks))
+
+
 # ---------------------------------------------------------------- extra outputs
 
 LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"
 
 
-def build_language_assistance(project: Project, content: Content, plan: FontPlan, locales: list[str],
+def build_language_assistance(project: Project, content: Content, stacks: dict[str, tuple[str, ...]],
                               common: str, manifest: dict[str, Entry], progress: Progress) -> None:
     """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
-    lines = [notice_line(project, loc, load_translations(project, loc), plan.stack(loc)) for loc in locales]
+    lines = [notice_line(project, loc, load_translations(project, loc), stack) for loc, stack in stacks.items()]
     newest = max(h.revision.reviewed for h in content.handouts).isoformat()
     html = language_assistance_html(project, lines, newest)
     inputs = hashlib.sha256(f"{common}\0{html}".encode()).hexdigest()
@@ -251,7 +290,6 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     content = load_content(project.handouts_dir, project.root)
     plan = load_font_plan(project)
     require_font_files(plan)
-    activate_fontconfig(project, plan)
     read_template(project)  # a missing POT is reported before any work
     chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
 
@@ -260,6 +298,9 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     common = common_inputs(project, plan)
     wanted: dict[str, str] = {}  # manifest key -> input hash, for every PDF this build covers
     jobs: list[Job] = []
+    subset_files: list[Path] = []
+    stacks: dict[str, tuple[str, ...]] = {}  # locale -> the fonts it renders with
+    subset_tasks: list[SubsetTask] = []
     for locale in chosen_locales:
         prepared = prepare_locale(project, locale, content, plan)
         if prepared.problems:
@@ -268,8 +309,13 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
             progress(f"{locale}: skipped, {len(prepared.problems)} problem(s); "
                      f"see `handouts check --locale {locale}`")
             continue
+        stack, files, tasks = subset_plan(project, plan, locale,
+                                          printable_chars(project, locale, prepared.catalog, content))
+        subset_files += files
+        subset_tasks += tasks
+        stacks[locale] = stack
         for handout in chosen_handouts:
-            inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft)
+            inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft, stack)
             for edition in editions:
                 key = manifest_key(locale, handout.id, edition)
                 wanted[key] = inputs
@@ -279,8 +325,10 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
                     result.unchanged.append(Output(locale, handout.id, pdf, html_path(project, locale, handout.id, edition),
                                                    entry.pages, edition))
                 else:
-                    jobs.append(Job(locale, handout.id, prepared.draft, edition))
+                    jobs.append(Job(locale, handout.id, prepared.draft, stack, edition))
 
+    make_subsets(subset_tasks, workers or default_jobs(), progress)
+    activate_fontconfig(project, plan, tuple(subset_files))
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
     outputs, problems = run_jobs(project, jobs, workers or default_jobs(), progress)
@@ -292,9 +340,8 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
     if locales is None and handout_ids is None:
-        ready = [loc for loc in chosen_locales if loc not in result.skipped_locales]
         try:
-            build_language_assistance(project, content, plan, ready, common, manifest, progress)
+            build_language_assistance(project, content, stacks, common, manifest, progress)
         except HandoutError as exc:
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
     write_manifest(project, manifest)

@@ -50,9 +50,13 @@ def common_inputs(project: Project, plan: FontPlan) -> str:
 
 
 def handout_inputs(project: Project, common: str, handout: Handout, locale: str,
-                   catalog: Catalog | None, draft: bool) -> str:
-    """The inputs of one PDF: the common ones, its sources, and the translations it prints."""
-    digest = hashlib.sha256(f"{common}\0{locale}\0{draft}\0".encode())
+                   catalog: Catalog | None, draft: bool, font_stack: tuple[str, ...]) -> str:
+    """The inputs of one PDF: the common ones, its sources, the translations it prints, its fonts.
+
+    A CJK font stack names a subset by the hash of its characters, so a new
+    character in the locale renders its PDFs again.
+    """
+    digest = hashlib.sha256(f"{common}\0{locale}\0{draft}\0{font_stack}\0".encode())
     sources = {handout.path} | ({f"handouts/{SHARED_FILE}"} if handout.shared_names else set())
     for source in sorted(sources):
         digest.update((project.root / source).read_bytes() + b"\0")
