@@ -11,13 +11,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Callable
 
+from babel import Locale
 from babel.messages.catalog import Catalog, Message
+from babel.messages.plurals import get_plural
+from yaml.nodes import SequenceNode
 
 from .catalogs import load_catalog, msgfmt_problems, read_template
 from .errors import HandoutError, Problem, ProblemsError
 from .settings import Project
+from .yamlsource import NodeReader, read_yaml
 
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 NUMBER = re.compile(r"\d+")
@@ -129,6 +134,97 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str) 
     return LocaleReport(locale, label, total, translated, fuzzy, untranslated, sorted(set(problems)))
 
 
+# ---------------------------------------------------------------- whole-file checks
+
+
+def check_header(catalog: Catalog, label: str, locale: str) -> list[Problem]:
+    """The Language and Plural-Forms headers must match the locale (CLDR, through Babel)."""
+    problems = []
+    if str(catalog.locale) != str(Locale.parse(locale)) and catalog.locale_identifier != locale:
+        problems.append(Problem(label, 1, f"header Language is {catalog.locale_identifier!r}, "
+                                          f"expected {locale!r}"))
+    expected = get_plural(locale)
+    if catalog.num_plurals != expected.num_plurals:
+        problems.append(Problem(label, 1, f"header Plural-Forms has nplurals={catalog.num_plurals}; "
+                                          f"{locale} needs nplurals={expected.num_plurals} ({expected.plural_expr})"))
+    return problems
+
+
+def check_obsolete(catalog: Catalog, label: str) -> list[Problem]:
+    """Obsolete (#~) entries are kept for reference only; they are never printed."""
+    return [Problem(label, m.lineno, f"obsolete entry kept for reference: {_text(m)[0]!r}", "warning")
+            for m in catalog.obsolete.values()]
+
+
+# Translate Toolkit's maintained pofilter checks: (name, severity).
+TRANSLATE_TOOLKIT_FILTERS = {
+    "urls": "error", "emails": "error", "xmltags": "error", "escapes": "error", "newlines": "error",
+    "tabs": "error", "unchanged": "warning", "long": "warning", "short": "warning",
+    "doublespacing": "warning", "startwhitespace": "warning", "endwhitespace": "warning",
+}
+
+
+def translate_toolkit_problems(path: Path, label: str, locale: str, catalog: Catalog) -> list[Problem]:
+    """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry."""
+    from translate.filters import checks
+    from translate.storage import factory
+
+    lines = {(m.context, _text(m)[0]): m.lineno for m in catalog if m.id}
+    checker = checks.StandardChecker(checks.CheckerConfig(targetlanguage=locale.split("_")[0]),
+                                     limitfilters=list(TRANSLATE_TOOLKIT_FILTERS))
+    problems = []
+    for unit in factory.getobject(str(path)).units:
+        if unit.isheader() or unit.isobsolete() or unit.isfuzzy() or not unit.istranslated():
+            continue
+        context = unit.getcontext() or None
+        for name, detail in checker.run_filters(unit).items():
+            message = detail.get("message", detail) if isinstance(detail, dict) else detail
+            problems.append(Problem(label, lines.get((context, unit.source), 0),
+                                    f"{name}: {str(message).strip()}: {unit.source!r}",
+                                    TRANSLATE_TOOLKIT_FILTERS[name]))
+    return problems
+
+
+GLOSSARY_FILE = "glossary.yaml"
+
+
+def load_glossary(project: Project, locale: str) -> dict[str, tuple[str, ...]]:
+    """locales/<locale>/glossary.yaml: English term -> the translation(s) it must use."""
+    path = project.locales_dir / locale / GLOSSARY_FILE
+    if not path.exists():
+        return {}
+    label = project.rel(path)
+    node, problems = read_yaml(path, label)
+    reader = NodeReader(label, problems)
+    terms: dict[str, tuple[str, ...]] = {}
+    if node is not None:
+        keys = reader.mapping(node, "the glossary", ("terms",)) or {}
+        for term, value in (reader.pairs(keys["terms"], "terms") or {}).items() if "terms" in keys else ():
+            if isinstance(value, SequenceNode):
+                forms = tuple(f for f in (reader.string(v, "a translation") for v in value.value) if f)
+            else:
+                forms = tuple(f for f in [reader.string(value, "a translation")] if f)
+            terms[term] = forms
+    if reader.problems:
+        raise ProblemsError(reader.problems)
+    return terms
+
+
+def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label: str) -> list[Problem]:
+    """Where the English uses a glossary term, the translation uses the agreed translation."""
+    problems = []
+    for message in catalog:
+        source, target = _text(message)
+        if not message.id or not target or message.fuzzy:
+            continue
+        for term, forms in glossary.items():
+            if re.search(rf"\b{re.escape(term)}\b", source, re.IGNORECASE) and \
+                    not any(form.lower() in target.lower() for form in forms):
+                problems.append(Problem(label, message.lineno, f"glossary: {term!r} must be translated as "
+                                        f"{' or '.join(repr(f) for f in forms)}: {source!r}"))
+    return problems
+
+
 def check_locale(project: Project, locale: str) -> LocaleReport:
     """Check one translated locale: GNU msgfmt's verdict, then every entry check.
 
@@ -138,8 +234,12 @@ def check_locale(project: Project, locale: str) -> LocaleReport:
     label = project.rel(path)
     try:
         syntax = msgfmt_problems(path, label) if path.exists() else []
-        report = check_catalog(load_catalog(project, locale, strict=False), read_template(project),
-                               label, locale)
+        catalog = load_catalog(project, locale, strict=False)
+        report = check_catalog(catalog, read_template(project), label, locale)
+        syntax += check_header(catalog, label, locale) + check_obsolete(catalog, label)
+        if not any(p.severity == "error" for p in syntax):  # the finer checks need a well-formed file
+            syntax += translate_toolkit_problems(path, label, locale, catalog)
+        syntax += check_glossary(catalog, load_glossary(project, locale), label)
     except ProblemsError as exc:
         return LocaleReport(locale, label, 0, 0, 0, 0, sorted(set(syntax + exc.problems)))
     except HandoutError as exc:

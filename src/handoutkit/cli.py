@@ -41,6 +41,23 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
     return 1
 
 
+def cmd_preview(project: Project, args: argparse.Namespace) -> int:
+    """Build one handout in one locale, quickly, and print where its PDF and HTML are.
+
+    Example: handouts preview acdf --locale es
+    """
+    from .build import build
+
+    result = build(project, (args.locale,), (args.handout,), workers=1, editions=("standard",),
+                   progress=lambda line: None)
+    for problem in result.problems:
+        print(problem, file=sys.stderr)
+    for output in result.outputs + result.unchanged:
+        print(f"{project.rel(output.pdf)}  ({output.pages} page{'s' if output.pages != 1 else ''})")
+        print(project.rel(output.html))
+    return 0 if result.ok else 1
+
+
 def cmd_check(project: Project, args: argparse.Namespace) -> int:
     """Check that translated locales are complete and safe to print.
 
@@ -49,6 +66,16 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     from .checks import check_project
 
     reports = check_project(project, tuple(args.locale or ()) or None)
+    if args.format == "json":
+        import json
+
+        print(json.dumps([{
+            "locale": r.locale, "file": r.path, "complete": r.complete, "total": r.total,
+            "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
+            "findings": [{"file": p.path, "line": p.line, "severity": p.severity, "message": p.message}
+                         for p in r.problems],
+        } for r in reports], indent=1, ensure_ascii=False))
+        return 0 if all(r.complete for r in reports) else 1
     for report in reports:
         for problem in report.problems:
             print(problem)
@@ -210,6 +237,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     check = _add(sub, "check", cmd_check)
     check.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+    check.add_argument("--format", choices=("text", "json"), default="text")
+
+    preview = _add(sub, "preview", cmd_preview)
+    preview.add_argument("handout", help="the handout id, such as lumbar-discectomy")
+    preview.add_argument("--locale", required=True, metavar="L")
 
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)

@@ -1,0 +1,108 @@
+"""Translator QA: a table of broken PO files, each giving its expected finding at its line.
+
+Every fixture in tests/data/broken-po/ is the sample's Spanish catalog with one
+fault, named after it. On syntax faults our check must agree with GNU
+`msgfmt --check`, the reference implementation of the format.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from handoutkit.catalogs import load_catalog
+from handoutkit.checks import check_glossary, check_locale, load_glossary
+from handoutkit.settings import Project
+
+BROKEN = Path(__file__).parent / "data" / "broken-po"
+PO = "locales/es/LC_MESSAGES/handouts.po"
+
+# fixture -> (line, severity, fragment of the message)
+EXPECTED = {
+    "untranslated": (19, "error", "untranslated: 'When to call'"),
+    "fuzzy": (57, "error", "fuzzy (needs review, not printed): 'Rest when you are tired.'"),
+    "missing-brace-placeholder": (31, "error", "placeholder mismatch: missing clinic_phone"),
+    "renamed-python-placeholder": (88, "error", "placeholder mismatch: missing phone; unknown telefono"),
+    "changed-number": (64, "error", "numbers differ: English has none, translation has ['10']"),
+    "unbalanced-bold": (48, "error", "unbalanced ** emphasis marker"),
+    "missing-bold": (48, "error", "emphasis differs"),
+    "unterminated-string": (45, "error", "msgfmt: end-of-line within string"),
+    "bad-escape": (44, "error", "msgfmt: invalid control sequence"),
+    "duplicate-msgid": (97, "error", "msgfmt: duplicate message definition"),
+    "unknown-keyword": (44, "error", 'msgfmt: keyword "msgstrr" unknown'),
+    "wrong-nplurals": (1, "error", "header Plural-Forms has nplurals=1; es needs nplurals=3"),
+    "wrong-language": (1, "error", "header Language is 'de', expected 'es'"),
+    "latin1-bytes": (20, "error", "expected UTF-8 text, found byte 0xe1"),
+    "stale-entry": (98, "warning", "stale entry not in handouts.pot"),
+    "obsolete-entry": (97, "warning", "obsolete entry kept for reference"),
+    "leading-whitespace": (19, "warning", "startwhitespace"),
+    "trailing-whitespace": (19, "warning", "endwhitespace"),
+    "double-space": (56, "warning", "doublespacing"),
+    "unchanged": (43, "warning", "unchanged: Consider translating: 'Why walk'"),
+    "too-long": (43, "warning", "long: The translation is much longer than the original"),
+    "html-markup": (60, "error", "xmltags: Added XML tags"),
+    "newline-added": (61, "error", "msgfmt: 'msgid' and 'msgstr' entries do not both end with"),
+    "url-added": (60, "error", "urls: Different URLs"),
+    "missing-entry": (0, "error", "missing entry 'Rest when you are tired.'"),
+}
+SYNTAX_FAULTS = ("unterminated-string", "bad-escape", "duplicate-msgid", "unknown-keyword")
+
+
+def test_every_fixture_has_an_expectation() -> None:
+    assert sorted(p.stem for p in BROKEN.glob("*.po")) == sorted(EXPECTED)
+    assert len(EXPECTED) >= 20
+
+
+def with_catalog(sample: Project, fixture: str) -> Project:
+    shutil.copy(BROKEN / f"{fixture}.po", sample.po_path("es"))
+    return sample
+
+
+@pytest.mark.parametrize("fixture", sorted(EXPECTED))
+def test_broken_catalog_gives_its_finding(fixture: str, sample: Project) -> None:
+    line, severity, fragment = EXPECTED[fixture]
+    report = check_locale(with_catalog(sample, fixture), "es")
+    found = [(p.line, p.severity, p.message) for p in report.problems]
+    assert any(l == line and s == severity and fragment in m for l, s, m in found), found
+    assert all(p.path == PO for p in report.problems)
+    assert report.complete == (severity == "warning"), "warnings alone never block printing"
+
+
+def msgfmt_errors(path: Path) -> set[int]:
+    run = subprocess.run(["msgfmt", "--check", "-o", "/dev/null", str(path)], capture_output=True, text=True,
+                         env={"LC_ALL": "C", "PATH": "/usr/bin:/bin"})
+    return {int(m[1]) for m in re.finditer(r"^[^:]+:(\d+):(?:\d+:)? (?!warning)", run.stderr, re.M)}
+
+
+@pytest.mark.parametrize("fixture", SYNTAX_FAULTS)
+def test_syntax_faults_agree_with_msgfmt(fixture: str, sample: Project) -> None:
+    theirs = msgfmt_errors(BROKEN / f"{fixture}.po")
+    assert theirs, "msgfmt --check should reject this fixture"
+    ours = {p.line for p in check_locale(with_catalog(sample, fixture), "es").errors}
+    assert theirs <= ours
+
+
+def test_clean_catalog_passes_msgfmt_and_our_check(sample: Project) -> None:
+    assert msgfmt_errors(sample.po_path("es")) == set()
+    assert check_locale(sample, "es").problems == []
+
+
+def test_glossary_requires_the_agreed_term(sample: Project) -> None:
+    (sample.locales_dir / "es" / "glossary.yaml").write_text(
+        "terms:\n  walk: camine\n  surgery: [cirugía, operación]\n", "utf-8")
+    glossary = load_glossary(sample, "es")
+    assert glossary == {"walk": ("camine",), "surgery": ("cirugía", "operación")}
+    problems = check_glossary(load_catalog(sample, "es"), glossary, PO)
+    # "Why walk" is translated "Por qué caminar": 'camine' is not there.
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [(43, "glossary")]
+    assert "'walk' must be translated as 'camine'" in problems[0].message
+
+
+def test_repository_glossary_is_respected(repo: Project) -> None:
+    glossary = load_glossary(repo, "es")
+    assert glossary, "locales/es/glossary.yaml is expected"
+    assert check_glossary(load_catalog(repo, "es"), glossary, PO) == []
