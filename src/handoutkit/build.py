@@ -11,7 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+import re
 import sys
+import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -229,6 +231,19 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
     return outputs, problems
 
 
+def in_shard(locale: str, handout_id: str, shard: tuple[int, int]) -> bool:
+    """Deterministic split of the outputs into N parts, the same on every machine (CRC-32, not hash())."""
+    index, count = shard
+    return zlib.crc32(f"{locale}/{handout_id}".encode()) % count == index - 1
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
+    if not match or not 1 <= int(match[1]) <= int(match[2]):
+        raise HandoutError(f"--shard {text!r}: expected K/N with 1 <= K <= N, such as 2/4")
+    return int(match[1]), int(match[2])
+
+
 # ---------------------------------------------------------------- fonts
 
 
@@ -243,17 +258,12 @@ def printable_chars(project: Project, locale: str, catalog: Catalog | None, cont
     return frozenset("".join(texts))
 
 
-def make_subsets(tasks: list[SubsetTask], workers: int, progress: Progress) -> None:
+def make_subsets(tasks: list[SubsetTask], progress: Progress) -> None:
     """Cut the CJK faces down to what their locales print (once; cached under build/fonts/)."""
-    if not tasks:
-        return
-    progress(f"subsetting {len(tasks)} CJK font face(s) to the characters their locales print")
-    if workers <= 1 or len(tasks) == 1:
-        for task in tasks:
-            task.run()
-        return
-    with ProcessPoolExecutor(max_workers=min(workers, len(tasks))) as pool:
-        list(pool.map(SubsetTask.run, tasks))
+    if tasks:
+        progress(f"subsetting {len(tasks)} CJK font face(s) to the characters their locales print")
+    for task in tasks:
+        task.run()
 
 
 # ---------------------------------------------------------------- extra outputs
@@ -284,7 +294,7 @@ def build_language_assistance(project: Project, content: Content, stacks: dict[s
 def build(project: Project, locales: tuple[str, ...] | None = None,
           handout_ids: tuple[str, ...] | None = None, workers: int | None = None,
           force: bool = False, editions: tuple[str, ...] = tuple(EDITIONS),
-          progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
+          shard: tuple[int, int] = (1, 1), progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
     """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
     settings = project.settings
     content = load_content(project.handouts_dir, project.root)
@@ -315,6 +325,8 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
         subset_tasks += tasks
         stacks[locale] = stack
         for handout in chosen_handouts:
+            if not in_shard(locale, handout.id, shard):
+                continue
             inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft, stack)
             for edition in editions:
                 key = manifest_key(locale, handout.id, edition)
@@ -327,7 +339,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
                 else:
                     jobs.append(Job(locale, handout.id, prepared.draft, stack, edition))
 
-    make_subsets(subset_tasks, workers or default_jobs(), progress)
+    make_subsets(subset_tasks, progress)
     activate_fontconfig(project, plan, tuple(subset_files))
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
@@ -339,7 +351,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
-    if locales is None and handout_ids is None:
+    if locales is None and handout_ids is None and shard[0] == 1:
         try:
             build_language_assistance(project, content, stacks, common, manifest, progress)
         except HandoutError as exc:

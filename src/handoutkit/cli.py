@@ -23,10 +23,10 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts build --locale es --handout lumbar-discectomy
     """
-    from .build import build
+    from .build import build, parse_shard
 
     result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
-                   workers=args.jobs, force=args.force)
+                   workers=args.jobs, force=args.force, shard=parse_shard(args.shard))
     for problem in result.problems:
         print(problem, file=sys.stderr)
     every = result.outputs + result.unchanged
@@ -39,6 +39,18 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
     skipped = f"; skipped {', '.join(result.skipped_locales)}" if result.skipped_locales else ""
     print(f"{summary}; FAILED with {len(result.problems)} problem(s){skipped}", file=sys.stderr)
     return 1
+
+
+def cmd_catalog(project: Project, args: argparse.Namespace) -> int:
+    """Write build/index.html, the front-desk catalog, from the PDFs that are built (after sharded builds).
+
+    Example: handouts catalog
+    """
+    from .content import load_content
+    from .frontdesk import write_catalog
+
+    print(write_catalog(project, load_content(project.handouts_dir, project.root)))
+    return 0
 
 
 def cmd_preview(project: Project, args: argparse.Namespace) -> int:
@@ -234,6 +246,10 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                        help="worker processes (default: all cores)")
     build.add_argument("--force", action="store_true", help="render everything, even PDFs that are up to date")
+    build.add_argument("--shard", default="1/1", metavar="K/N",
+                       help="build only the K-th of N deterministic parts of the outputs (for CI matrices)")
+
+    _add(sub, "catalog", cmd_catalog)
 
     check = _add(sub, "check", cmd_check)
     check.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")

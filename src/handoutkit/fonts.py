@@ -179,34 +179,40 @@ def coverage_problems(plan: FontPlan, locale: str, texts: list[tuple[str, int, s
 
 # ---------------------------------------------------------------- CJK subsets
 #
-# A CJK face holds some 65,000 glyphs, and HarfBuzz keeps much of its shared
-# CFF data when it subsets one for a PDF (about 350 KiB per handout). So each
-# locale renders from its own small copy of the face, cut down once to the
-# characters its catalog can print, under a family name of its own.
+# A CJK face holds some 65,000 glyphs, and the subsetting WeasyPrint does for
+# each PDF keeps the face's shared CFF subroutines (about 350 KiB per
+# handout). So each locale renders from its own small copy of the face, cut
+# down once (HarfBuzz, desubroutinized) to the characters its catalog can
+# print, under a family name of its own.
 
 SUBSET_SUFFIX = "handoutkit"
 
 
-def collection_face(path: Path, family: str) -> TTFont:
-    collection = TTCollection(str(path))
-    for font in collection.fonts:
+def collection_index(path: Path, family: str) -> int:
+    collection = TTCollection(str(path), lazy=True)
+    for index, font in enumerate(collection.fonts):
         if font["name"].getBestFamilyName() == family:
-            return font
+            return index
     raise HandoutError(f"{path}: no face named '{family}' in this font collection")
 
 
 def subset_face(path: Path, family: str, subset_family: str, chars: frozenset[str], target: Path) -> None:
-    from fontTools import subset
+    """Cut one face of a collection down to `chars` with HarfBuzz (what WeasyPrint itself uses)."""
+    import io
 
-    font = collection_face(path, family)
-    options = subset.Options()
-    options.layout_features = ["*"]  # keep vertical forms, punctuation widths, locale forms
-    options.name_IDs = ["*"]
-    options.notdef_outline = True
-    options.desubroutinize = True  # shared CFF subroutines are what made the PDFs large
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(unicodes=sorted(ord(c) for c in chars))
-    subsetter.subset(font)
+    import uharfbuzz as hb
+
+    face = hb.Face(hb.Blob.from_file_path(str(path)), collection_index(path, family))
+    wanted = hb.SubsetInput()
+    for char in chars:
+        wanted.unicode_set.add(ord(char))
+    # Keep every OpenType feature (vertical forms, punctuation widths) and every name.
+    for which in (hb.SubsetInputSets.LAYOUT_FEATURE_TAG, hb.SubsetInputSets.NAME_ID,
+                  hb.SubsetInputSets.NAME_LANG_ID):
+        wanted.sets(which).clear()
+        wanted.sets(which).invert()
+    wanted.flags = hb.SubsetFlags.DESUBROUTINIZE  # shared CFF subroutines are what made PDFs large
+    font = TTFont(io.BytesIO(hb.subset(face, wanted).blob.data))
     names = font["name"]
     for record in names.names:
         if record.nameID in (1, 16):  # family names: the subset must not pose as the full face
