@@ -15,7 +15,7 @@ DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig 
 # Only the browser tests need these.
 TEST_DEB_PACKAGES := chromium
 
-.PHONY: help setup system-deps test-deps pdf check extract update stats serve test clean distclean
+.PHONY: help setup system-deps test-deps pdf check extract update stats serve bench test clean distclean
 
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
@@ -25,6 +25,7 @@ help:
 	@echo "make update   extract, then merge the POT into every locale's PO file"
 	@echo "make serve    front-desk server with personalised printing on 127.0.0.1:8000"
 	@echo "make stats    translation dashboard (also build/stats.html)"
+	@echo "make bench    benchmark: build speed, memory and PDF size (writes build/bench.json)"
 	@echo "make setup    install system packages and the virtualenv only"
 	@echo "make clean    remove build/"
 
@@ -80,6 +81,10 @@ stats: setup
 
 test: setup test-deps
 	$(BIN)/python -m pytest
+
+# Speed, memory and size against baselines measured in the same run (about 10 minutes).
+bench: setup
+	$(BIN)/python tests/benchmarks/bench.py
 
 clean:
 	rm -rf build

@@ -57,7 +57,10 @@ def msgfmt_problems(path: Path, label: str) -> list[Problem]:
         if match and not match["file"].startswith("msgfmt"):
             message = match["message"]
             severity = "warning" if message.startswith("warning: ") else "error"
-            problems.append(Problem(label, int(match["line"]),
+            line = int(match["line"])
+            if "within string" in message:  # msgfmt counts the newline that ended the string
+                line = max(1, line - 1)
+            problems.append(Problem(label, line,
                                     f"msgfmt: {message.removeprefix('warning: ')}", severity))
     return problems or [Problem(label, 0, f"msgfmt: {run.stderr.strip()}")]
 
@@ -169,8 +172,21 @@ class UpdateResult:
 def update_catalog(catalog: Catalog, template: Catalog) -> Catalog:
     """Merge the template into a catalog; keeps every translation (changed ones fuzzy, removed ones obsolete)."""
     previous = {(m.id, m.context): m.previous_id for m in catalog if m.id and m.previous_id}
+    obsolete = {(m.id, m.context): m for m in catalog.obsolete.values()}
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
                    keep_user_comments=True, update_creation_date=False)
+    # English that was removed and has come back gets its translation back from
+    # the obsolete (#~) entry, as msgmerge does; the #~ copy goes.
+    for message in catalog:
+        key = (message.id, message.context)
+        if message.id and not message.string and key in obsolete and obsolete[key].string:
+            message.string = obsolete[key].string
+            if obsolete[key].fuzzy:
+                message.flags.add("fuzzy")
+    current = {(m.id, m.context) for m in catalog if m.id}
+    for obsolete_key, message in list(catalog.obsolete.items()):
+        if (message.id, message.context) in current:
+            del catalog.obsolete[obsolete_key]
     # Babel rebuilds entries from the template, dropping an earlier `#| msgid`:
     # keep it while the entry is still fuzzy, so translators still see what changed.
     for message in catalog:
@@ -180,12 +196,30 @@ def update_catalog(catalog: Catalog, template: Catalog) -> Catalog:
     return catalog
 
 
+def load_catalogs(project: Project, locales: tuple[str, ...]) -> dict[str, Catalog]:
+    """Every named catalog, or one error listing every broken one (so nothing is half-updated)."""
+    catalogs, problems = {}, []
+    for locale in locales:
+        try:
+            catalogs[locale] = load_catalog(project, locale)
+        except ProblemsError as exc:
+            problems += exc.problems
+        except HandoutError as exc:
+            problems.append(Problem(project.rel(project.po_path(locale)), 1, str(exc).split(": ", 1)[-1]))
+    if problems:
+        raise ProblemsError(problems, "catalog error")
+    return catalogs
+
+
 def update(project: Project, locales: tuple[str, ...] | None = None) -> list[UpdateResult]:
-    """Merge handouts.pot into the catalog of every translated locale."""
+    """Merge handouts.pot into the catalog of every translated locale.
+
+    Every catalog is read first: if any is broken, none is written.
+    """
     template = read_template(project)
     results = []
-    for locale in locales or project.settings.translated_locales:
-        catalog = update_catalog(load_catalog(project, locale), template)
+    for locale, catalog in load_catalogs(project, locales or project.settings.translated_locales).items():
+        catalog = update_catalog(catalog, template)
         path = project.po_path(locale)
         written = write_if_changed(path, serialize_po(catalog))
         messages = [m for m in catalog if m.id]

@@ -117,11 +117,13 @@ def cmd_update(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts update
     """
-    from .catalogs import update
+    from .catalogs import load_catalogs, update
     from .extract import extract
 
+    locales = tuple(args.locale or ()) or project.settings.translated_locales
+    load_catalogs(project, locales)  # a broken catalog stops everything before anything is written
     extract(project)
-    for result in update(project, tuple(args.locale or ()) or None):
+    for result in update(project, locales):
         state = "updated" if result.written else "unchanged"
         print(f"{project.rel(result.path)}: {state}; {result.fuzzy} fuzzy, "
               f"{result.untranslated} untranslated, {result.obsolete} obsolete")

@@ -122,7 +122,9 @@ def css_string(text: str) -> Markup:
     """A CSS string literal; `<` is escaped so it can never close the <style> element."""
     if isinstance(text, Markup):  # a translated label: CSS wants the text, not HTML entities
         text = text.unescape()
-    escaped = "".join(f"\\{ord(c):X} " if c in '"\\<>&\n\r' else c for c in text)
+    # Quotes, backslashes, <, > and every control character (a form feed ends a CSS string).
+    escaped = "".join(f"\\{ord(c):X} " if c in '"\\<>&' or ord(c) < 0x20 or ord(c) == 0x7F else c
+                      for c in text)
     return Markup(f'"{escaped}"')
 
 

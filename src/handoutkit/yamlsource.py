@@ -12,15 +12,20 @@ no duplicate keys.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+import yaml.reader
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import Problem
 
 MAX_YAML_BYTES = 1024 * 1024  # a handout is a few KiB; anything near this is a mistake
+MAX_DEPTH = 40  # handouts nest a few levels; deep nesting is a mistake (or an attack on the parser)
+DECIMAL = re.compile(r"^[-+]?[0-9][0-9_]*$")
 
 STR_TAG = "tag:yaml.org,2002:str"
 INT_TAG = "tag:yaml.org,2002:int"
@@ -106,13 +111,18 @@ class NodeReader:
         if not text:
             self.fail(node, f"expected {what} as text, found an empty string")
             return None
+        bad = next((c for c in text if unicodedata.category(c) in ("Cc", "Cs") and c not in "\n\t"), None)
+        if bad is not None:
+            self.fail(node, f"{what} contains the control character U+{ord(bad):04X}; remove it")
+            return None
         return text
 
     def integer(self, node: Node, what: str) -> int | None:
-        if not isinstance(node, ScalarNode) or node.tag != INT_TAG:
+        # YAML 1.1 also reads 1:30 (base 60), 0x1F and 0b11 as integers: a revision is plain digits.
+        if not isinstance(node, ScalarNode) or node.tag != INT_TAG or not DECIMAL.match(node.value):
             self.fail(node, f"expected {what} as a whole number, found {describe(node)}")
             return None
-        return int(node.value)
+        return int(node.value.replace("_", ""))
 
     def date(self, node: Node, what: str) -> dt.date | None:
         if isinstance(node, ScalarNode) and node.tag in (TIMESTAMP_TAG, STR_TAG):
@@ -145,7 +155,7 @@ def read_yaml(path: Path, label: str) -> tuple[Node | None, list[Problem]]:
     """Parse one YAML file into its root node; problems instead of exceptions."""
     data = path.read_bytes()
     if len(data) > MAX_YAML_BYTES:
-        return None, [Problem(label, 0, f"file is {len(data)} bytes; expected at most "
+        return None, [Problem(label, 1, f"file is {len(data)} bytes; expected at most "
                                         f"{MAX_YAML_BYTES} bytes for a handout source")]
     try:
         text = data.decode("utf-8")
@@ -162,14 +172,29 @@ def read_yaml(path: Path, label: str) -> tuple[Node | None, list[Problem]]:
     if problems:
         return None, problems
     try:
+        # One pass over the events (no recursion) refuses aliases and deep nesting
+        # before the composer, which recurses, ever sees the document.
+        depth = 0
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent):
                 problems.append(Problem(label, event.start_mark.line + 1,
                                         "anchors and aliases (*name) are not allowed; "
                                         "write the text out, or use a shared block"))
+            elif isinstance(event, yaml.CollectionStartEvent):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return None, [Problem(label, event.start_mark.line + 1,
+                                          f"nesting deeper than {MAX_DEPTH} levels; expected a handout's few levels")]
+            elif isinstance(event, yaml.CollectionEndEvent):
+                depth -= 1
         if problems:
             return None, problems
         root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.reader.ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        return None, [Problem(label, line, f"invalid YAML: unacceptable character #x{code:04x} "
+                                           "(a control character); remove it")]
     except yaml.MarkedYAMLError as exc:
         return None, [yaml_error_problem(label, exc)]
     except yaml.YAMLError as exc:

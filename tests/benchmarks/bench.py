@@ -1,0 +1,227 @@
+"""`make bench`: the build's speed, memory and output size, as ratios against baselines measured in this run.
+
+Everything runs on a throw-away copy of the project under a temporary folder:
+
+  (a) limit    bare WeasyPrint rendering of the same HTML documents in one warm
+               process, summed, divided by the cores
+  (b) clean    `handouts build` from nothing; ratio to (a), target <= 1.25
+  (c) naive    one `weasyprint` command per file on the same HTML; our clean build
+               must be >= 5x faster per PDF
+  (d) no-op    a second `handouts build`; target <= 1 s
+  (e) one msg  change one msgstr in one locale: only the PDFs that use it render
+  (f) memory   peak RSS of the largest build process; target <= 300 MB
+  (g) sizes    PDF size per 2 pages by script; Latin, Cyrillic, Arabic, Devanagari
+               <= 40 KiB, CJK <= 150 KiB
+  (h) scale    synthetic libraries of 10, 50 and 200 handouts x 13 locales:
+               time per PDF must stay flat
+
+Prints a table and writes build/bench.json in the real project.
+Usage: python tests/benchmarks/bench.py [--quick]   (--quick: scale to 10 and 50 only)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from handoutkit.catalogs import read_catalog, serialize_po
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SCRIPTS = {"Latin": ("en", "es", "vi", "tl", "ht", "pt"), "Cyrillic": ("ru",), "Arabic": ("ar", "fa"),
+           "Devanagari": ("ne",), "CJK": ("zh_Hans", "zh_Hant", "ko")}
+SIZE_TARGET_KIB = {"Latin": 40, "Cyrillic": 40, "Arabic": 40, "Devanagari": 40, "CJK": 150}
+
+
+def copy_project(target: Path) -> Path:
+    for name in ("handouts", "templates", "locales"):
+        shutil.copytree(REPO / name, target / name)
+    shutil.copy(REPO / "babel.cfg", target / "babel.cfg")
+    return target
+
+
+def run_build(root: Path, *args: str) -> tuple[float, str]:
+    """Wall time of `handouts build`, and what it printed."""
+    start = time.perf_counter()
+    run = subprocess.run([str(BIN / "handouts"), "build", *args], cwd=root, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    if run.returncode != 0:
+        sys.exit(f"build failed in {root}:\n{run.stderr[-3000:]}")
+    return elapsed, run.stdout + run.stderr
+
+
+def rendered_count(log: str) -> int:
+    match = re.search(r"(\d+) rendered", log)
+    return int(match[1]) if match else 0
+
+
+def bare_weasyprint_seconds(root: Path, html_files: list[Path]) -> float:
+    """(a): WeasyPrint alone, warm, one process: the sum of each document's render time."""
+    code = r"""
+import sys, time, glob, os
+from pathlib import Path
+os.environ["FONTCONFIG_FILE"] = sys.argv[1]
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from handoutkit.render import make_url_fetcher
+root = Path(sys.argv[2]); files = sys.argv[3:]
+fetcher = make_url_fetcher(root / "templates"); config = FontConfiguration()
+base = (root / "templates").resolve().as_uri() + "/"
+HTML(string=Path(files[0]).read_text(), base_url=base, url_fetcher=fetcher).write_pdf(font_config=config, pdf_variant="pdf/ua-1")
+total = 0.0
+for f in files:
+    start = time.perf_counter()
+    HTML(string=Path(f).read_text(), base_url=base, url_fetcher=fetcher).write_pdf(font_config=config, pdf_variant="pdf/ua-1")
+    total += time.perf_counter() - start
+print(total)
+"""
+    conf = root / "build" / "fontconfig" / "fonts.conf"
+    run = subprocess.run([sys.executable, "-c", code, str(conf), str(root), *map(str, html_files)],
+                         capture_output=True, text=True, check=True)
+    return float(run.stdout.strip().splitlines()[-1])
+
+
+def naive_seconds_per_pdf(root: Path, html_files: list[Path], out: Path) -> float:
+    """(c): the `weasyprint` command, once per file, on the same HTML."""
+    env = {**os.environ, "FONTCONFIG_FILE": str(root / "build" / "fontconfig" / "fonts.conf")}
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    for index, html in enumerate(html_files):
+        subprocess.run([str(BIN / "weasyprint"), "--quiet", "--pdf-variant", "pdf/ua-1",
+                        "--base-url", str(root / "templates") + "/", str(html), str(out / f"{index}.pdf")],
+                       check=True, env=env)
+    return (time.perf_counter() - start) / len(html_files)
+
+
+def pages(pdf: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return int(re.search(r"^Pages:\s+(\d+)", info, re.M)[1])
+
+
+def sizes_by_script(root: Path) -> dict[str, float]:
+    """(g): the largest standard-edition PDF of each script, in KiB per 2 pages."""
+    result = {}
+    for script, locales in SCRIPTS.items():
+        worst = 0.0
+        for locale in locales:
+            for pdf in (root / "build" / "pdf" / locale).glob("*.pdf"):
+                worst = max(worst, pdf.stat().st_size / 1024 * 2 / max(pages(pdf), 2))
+        result[script] = round(worst, 1)
+    return result
+
+
+def synthetic_library(root: Path, count: int) -> Path:
+    """A library of `count` handouts made from the real ones under new ids (translations still apply)."""
+    handouts = root / "handouts"
+    originals = sorted(p for p in handouts.glob("*.yaml") if p.name not in ("clinic.yaml", "shared.yaml"))
+    texts = {p: p.read_text("utf-8") for p in originals}
+    for p in originals:
+        p.unlink()
+    for index in range(count):
+        source = originals[index % len(originals)]
+        new_id = f"{source.stem}-{index:03d}"
+        text = re.sub(r"^id: .*$", f"id: {new_id}", texts[source], count=1, flags=re.M)
+        (handouts / f"{new_id}.yaml").write_text(text, "utf-8")
+    subprocess.run([str(BIN / "handouts"), "extract"], cwd=root, check=True, capture_output=True)
+    subprocess.run([str(BIN / "handouts"), "update"], cwd=root, check=True, capture_output=True)
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="scale to 10 and 50 handouts only")
+    args = parser.parse_args()
+    cores = len(os.sched_getaffinity(0))
+    report: dict = {"machine": {"cores": cores, "python": platform.python_version(),
+                                "platform": platform.platform(), "cpu": platform.processor() or platform.machine()}}
+    with tempfile.TemporaryDirectory(prefix="handoutkit-bench-") as tmp:
+        root = copy_project(Path(tmp) / "project")
+
+        # (b) clean build, (f) peak memory of the build's processes.
+        before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+        clean, log = run_build(root)
+        peak_mb = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+        html_files = sorted((root / "build").glob("html*/*/*.html"))
+        pdf_count = len(html_files)
+        if rendered_count(log) != pdf_count:
+            sys.exit(f"expected {pdf_count} PDFs rendered, the build says {rendered_count(log)}:\n{log[-2000:]}")
+
+        # (a) the limit: the same documents through bare WeasyPrint, divided by the cores.
+        limit = bare_weasyprint_seconds(root, html_files) / cores
+
+        # (c) the naive peer, on a sample of the same documents (one per locale).
+        sample = [f for f in html_files if f.parent.parent.name == "html" and f.stem == "acdf"]
+        naive = naive_seconds_per_pdf(root, sample, Path(tmp) / "naive")
+
+        # (d) no-op rebuild.
+        noop, log = run_build(root)
+        noop_rendered = rendered_count(log)
+
+        # (e) one msgstr in one locale: the es title of acdf, which only acdf prints.
+        po = root / "locales" / "es" / "LC_MESSAGES" / "handouts.po"
+        catalog = read_catalog(po, "es.po", "es")
+        catalog.get("Anterior cervical discectomy and fusion (ACDF)").string += "."
+        po.write_bytes(serialize_po(catalog))
+        one, log = run_build(root)
+        one_rendered = re.findall(r"build/(pdf[^ ]*/[^ ]+\.pdf)", log)
+
+        sizes = sizes_by_script(root)
+
+    scale = {}
+    for count in (10, 50) if args.quick else (10, 50, 200):
+        with tempfile.TemporaryDirectory(prefix="handoutkit-scale-") as tmp:
+            root = synthetic_library(copy_project(Path(tmp) / "project"), count)
+            seconds, log = run_build(root)
+            made = rendered_count(log)
+            scale[count] = {"pdfs": made, "seconds": round(seconds, 1), "per_pdf": round(seconds / made, 3)}
+
+    per_pdf = clean / pdf_count
+    report.update({
+        "a_limit_seconds": round(limit, 2),
+        "b_clean_seconds": round(clean, 2), "b_ratio": round(clean / limit, 2), "pdfs": pdf_count,
+        "c_naive_seconds_per_pdf": round(naive, 3), "c_ours_seconds_per_pdf": round(per_pdf, 3),
+        "c_speedup": round(naive / per_pdf, 1),
+        "d_noop_seconds": round(noop, 2), "d_noop_rendered": noop_rendered,
+        "e_one_msgstr_rendered": one_rendered,
+        "f_peak_rss_mb": round(peak_mb, 1),
+        "g_kib_per_2_pages": sizes,
+        "h_scale": scale,
+    })
+    checks = [
+        ("(b) clean build / limit", f"{report['b_ratio']}", "<= 1.25", report["b_ratio"] <= 1.25),
+        ("(c) naive / ours per PDF", f"{report['c_speedup']}x", ">= 5x", report["c_speedup"] >= 5),
+        ("(d) no-op rebuild", f"{noop:.2f} s, {noop_rendered} rendered", "<= 1 s, 0", noop <= 1 and noop_rendered == 0),
+        ("(e) one es msgstr", f"{len(one_rendered)} rendered: {', '.join(one_rendered)}", "only es/acdf",
+         sorted(one_rendered) == ["pdf-large/es/acdf.pdf", "pdf/es/acdf.pdf"]),
+        ("(f) peak memory", f"{peak_mb:.0f} MB", "<= 300 MB", peak_mb <= 300),
+    ] + [(f"(g) {script} KiB/2 pages", f"{kib}", f"<= {SIZE_TARGET_KIB[script]}", kib <= SIZE_TARGET_KIB[script])
+         for script, kib in sizes.items()]
+    spread = max(s["per_pdf"] for s in scale.values()) / min(s["per_pdf"] for s in scale.values())
+    checks.append(("(h) per-PDF time spread", " / ".join(f"{n}: {s['per_pdf']} s" for n, s in scale.items()),
+                   "flat (<= 1.25x)", spread <= 1.25))
+    report["targets"] = [{"measure": m, "value": v, "target": t, "met": ok} for m, v, t, ok in checks]
+
+    print(f"machine: {cores} cores, Python {report['machine']['python']}, {report['machine']['platform']}")
+    print(f"(a) limit: {limit:.2f} s   (b) clean build: {clean:.2f} s for {pdf_count} PDFs")
+    print(f"(c) naive weasyprint: {naive:.3f} s/PDF, ours: {per_pdf:.3f} s/PDF")
+    print(f"{'measure':<28}{'value':<58}{'target':<18}met")
+    for measure, value, target, ok in checks:
+        print(f"{measure:<28}{value:<58}{target:<18}{'yes' if ok else 'NO'}")
+    out = REPO / "build" / "bench.json"
+    out.parent.mkdir(exist_ok=True)
+    out.write_text(json.dumps(report, indent=1) + "\n")
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
