@@ -16,15 +16,22 @@ import sys
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
 from babel.messages.catalog import Catalog
+from babel.support import Translations
 
-from .catalogs import load_catalog, load_translations, read_template
+from .catalogs import (
+    compile_translations,
+    load_catalog,
+    load_translations,
+    read_template,
+)
 from .checks import check_locale
 from .content import Content, Handout, handout_texts, load_content
-from .errors import HandoutError, Problem
+from .errors import HandoutError, Problem, ProblemsError
 from .files import atomic_write
 from .fonts import (
     FontPlan,
@@ -40,6 +47,8 @@ from .lint import check_page_budget
 from .manifest import (
     MANIFEST_FILE,
     Entry,
+    check_inputs,
+    check_key,
     common_inputs,
     handout_inputs,
     read_manifest,
@@ -132,18 +141,35 @@ class PreparedLocale:
     catalog: Catalog | None  # None for the source language
     draft: bool  # the PDFs carry the draft-translation notice
     problems: list[Problem]  # anything here blocks the locale
+    inputs: str  # hash of everything the checks read
 
 
-def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan) -> PreparedLocale:
-    """Check one locale before rendering: complete, well-formed, and drawable by its fonts."""
+def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan,
+                   passed: str | None = None) -> PreparedLocale:
+    """Check one locale before rendering: complete, well-formed, and drawable by its fonts.
+
+    `passed` is the input hash of the last time this locale passed every check:
+    when its inputs are the same, the checks are not run again.
+    """
     catalog = None
     if locale != project.settings.source_locale:
-        report = check_locale(project, locale)
-        if report.errors:
-            return PreparedLocale(None, False, report.errors)
-        catalog = load_catalog(project, locale, strict=False)
-    problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
-    return PreparedLocale(catalog, review_state(project, locale, catalog).needs_draft_notice, problems)
+        try:
+            catalog = load_catalog(project, locale, strict=False)
+        except ProblemsError as exc:
+            return PreparedLocale(None, False, exc.problems, "")
+        except HandoutError as exc:
+            return PreparedLocale(None, False, [Problem(project.rel(project.po_path(locale)), 1,
+                                                        str(exc).split(": ", 1)[-1])], "")
+    inputs = check_inputs(project, locale)
+    if inputs != passed:
+        if catalog is not None:
+            report = check_locale(project, locale, catalog)
+            if report.errors:
+                return PreparedLocale(None, False, report.errors, inputs)
+        problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
+        if problems:
+            return PreparedLocale(None, False, problems, inputs)
+    return PreparedLocale(catalog, review_state(project, locale, catalog).needs_draft_notice, [], inputs)
 
 
 # ---------------------------------------------------------------- rendering (worker side)
@@ -202,6 +228,8 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
     outputs: list[Output] = []
     problems: list[Problem] = []
     total = len(jobs)
+    if not jobs:
+        return outputs, problems
 
     def record(index: int, job: Job, result: Output | Exception) -> None:
         name = f"{job.locale}/{job.handout_id}"
@@ -272,9 +300,11 @@ LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"
 
 
 def build_language_assistance(project: Project, content: Content, stacks: dict[str, tuple[str, ...]],
-                              common: str, manifest: dict[str, Entry], progress: Progress) -> None:
+                              loaded: dict[str, Catalog | None], common: str, manifest: dict[str, Entry],
+                              progress: Progress) -> None:
     """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
-    lines = [notice_line(project, loc, load_translations(project, loc), stack) for loc, stack in stacks.items()]
+    lines = [notice_line(project, loc, compile_translations(loaded[loc]) if loaded[loc] else Translations(), stack)
+             for loc, stack in stacks.items()]
     newest = max(h.revision.reviewed for h in content.handouts).isoformat()
     html = language_assistance_html(project, lines, newest)
     inputs = hashlib.sha256(f"{common}\0{html}".encode()).hexdigest()
@@ -310,17 +340,22 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     jobs: list[Job] = []
     subset_files: list[Path] = []
     stacks: dict[str, tuple[str, ...]] = {}  # locale -> the fonts it renders with
+    checked: dict[str, str] = {}  # locale -> input hash of its passed checks
+    loaded: dict[str, Catalog | None] = {}  # locale -> its catalog, read once
     subset_tasks: list[SubsetTask] = []
     for locale in chosen_locales:
-        prepared = prepare_locale(project, locale, content, plan)
+        passed = manifest.get(check_key(locale))
+        prepared = prepare_locale(project, locale, content, plan, passed.inputs if passed else None)
         if prepared.problems:
             result.problems += prepared.problems
             result.skipped_locales.append(locale)
             progress(f"{locale}: skipped, {len(prepared.problems)} problem(s); "
                      f"see `handouts check --locale {locale}`")
             continue
-        stack, files, tasks = subset_plan(project, plan, locale,
-                                          printable_chars(project, locale, prepared.catalog, content))
+        checked[locale] = prepared.inputs
+        loaded[locale] = prepared.catalog
+        stack, files, tasks = subset_plan(project, plan, locale, partial(
+            printable_chars, project, locale, prepared.catalog, content))
         subset_files += files
         subset_tasks += tasks
         stacks[locale] = stack
@@ -348,16 +383,18 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     result.problems += problems
 
     manifest = read_manifest(project)
+    for locale, inputs in checked.items():
+        manifest[check_key(locale)] = Entry(inputs, 0)
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
     if locales is None and handout_ids is None and shard[0] == 1:
         try:
-            build_language_assistance(project, content, stacks, common, manifest, progress)
+            build_language_assistance(project, content, stacks, loaded, common, manifest, progress)
         except HandoutError as exc:
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
     write_manifest(project, manifest)
-    progress(f"catalog: {write_catalog(project, content)}")
+    progress(f"catalog: {write_catalog(project, content, loaded)}")
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}
     result.problems += check_page_budget(pages, settings.limits,

@@ -225,16 +225,17 @@ def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label
     return problems
 
 
-def check_locale(project: Project, locale: str) -> LocaleReport:
+def check_locale(project: Project, locale: str, catalog: Catalog | None = None) -> LocaleReport:
     """Check one translated locale: GNU msgfmt's verdict, then every entry check.
 
     A file Babel cannot read at all becomes a report holding only its errors.
     """
     path = project.po_path(locale)
     label = project.rel(path)
+    syntax: list[Problem] = []
     try:
         syntax = msgfmt_problems(path, label) if path.exists() else []
-        catalog = load_catalog(project, locale, strict=False)
+        catalog = catalog or load_catalog(project, locale, strict=False)
         report = check_catalog(catalog, read_template(project), label, locale)
         syntax += check_header(catalog, label, locale) + check_obsolete(catalog, label)
         if not any(p.severity == "error" for p in syntax):  # the finer checks need a well-formed file

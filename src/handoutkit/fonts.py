@@ -15,9 +15,10 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Callable
 from xml.sax.saxutils import escape as xml_escape
 
-from fontTools.ttLib import TTCollection, TTFont
+from fontTools.ttLib import TTFont
 
 from .errors import HandoutError, Problem, ProblemsError
 from .files import write_if_changed
@@ -134,16 +135,30 @@ def activate_fontconfig(project: Project, plan: FontPlan, extra_files: tuple[Pat
 
 
 @lru_cache(maxsize=None)
+def face_index(path: Path, family: str) -> int:
+    """The index of the face named `family` in a font file (0 unless it is a collection)."""
+    import uharfbuzz as hb
+
+    if path.suffix.lower() != ".ttc":
+        return 0
+    blob = hb.Blob.from_file_path(str(path))
+    for index in range(256):
+        face = hb.Face(blob, index)
+        if face.glyph_count == 0:  # past the last face of the collection
+            break
+        names = {face.get_name(name_id) for name_id in (hb.OTNameIdPredefined.TYPOGRAPHIC_FAMILY,
+                                                         hb.OTNameIdPredefined.FONT_FAMILY)}
+        if family in names:
+            return index
+    raise HandoutError(f"{path}: no face named '{family}' in this font collection")
+
+
+@lru_cache(maxsize=None)
 def family_codepoints(path: Path, family: str) -> frozenset[int]:
-    """The characters one face covers; for a collection (.ttc), the face named `family`."""
-    if path.suffix.lower() == ".ttc":
-        collection = TTCollection(str(path), lazy=True)
-        for font in collection.fonts:
-            if font["name"].getBestFamilyName() == family:
-                return frozenset(font.getBestCmap())
-        raise HandoutError(f"{path}: no face named '{family}' in this font collection")
-    with TTFont(str(path), lazy=True) as font:
-        return frozenset(font.getBestCmap())
+    """The characters one face covers (read by HarfBuzz from the face's cmap)."""
+    import uharfbuzz as hb
+
+    return frozenset(hb.Face(hb.Blob.from_file_path(str(path)), face_index(path, family)).unicodes)
 
 
 def stack_codepoints(plan: FontPlan, locale: str) -> frozenset[int]:
@@ -188,21 +203,13 @@ def coverage_problems(plan: FontPlan, locale: str, texts: list[tuple[str, int, s
 SUBSET_SUFFIX = "handoutkit"
 
 
-def collection_index(path: Path, family: str) -> int:
-    collection = TTCollection(str(path), lazy=True)
-    for index, font in enumerate(collection.fonts):
-        if font["name"].getBestFamilyName() == family:
-            return index
-    raise HandoutError(f"{path}: no face named '{family}' in this font collection")
-
-
 def subset_face(path: Path, family: str, subset_family: str, chars: frozenset[str], target: Path) -> None:
     """Cut one face of a collection down to `chars` with HarfBuzz (what WeasyPrint itself uses)."""
     import io
 
     import uharfbuzz as hb
 
-    face = hb.Face(hb.Blob.from_file_path(str(path)), collection_index(path, family))
+    face = hb.Face(hb.Blob.from_file_path(str(path)), face_index(path, family))
     wanted = hb.SubsetInput()
     for char in chars:
         wanted.unicode_set.add(ord(char))
@@ -237,7 +244,7 @@ class SubsetTask:
 
 
 def subset_plan(project: Project, plan: FontPlan, locale: str,
-                chars: frozenset[str]) -> tuple[tuple[str, ...], tuple[Path, ...], list[SubsetTask]]:
+                printable: Callable[[], frozenset[str]]) -> tuple[tuple[str, ...], tuple[Path, ...], list[SubsetTask]]:
     """The locale's font stack with each collection face replaced by a subset to `chars`.
 
     Returns the stack for rendering, the subset files to show fontconfig, and
@@ -250,6 +257,7 @@ def subset_plan(project: Project, plan: FontPlan, locale: str,
         if not any(path.suffix.lower() == ".ttc" for path in family.files):
             stack.append(name)
             continue
+        chars = printable()
         digest = hashlib.sha256("".join(sorted(chars)).encode())
         for path in family.files:
             stat = path.stat()

@@ -9,12 +9,14 @@ JavaScript too: every link is in the HTML; the script only filters.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from babel.messages.catalog import Catalog
+from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
-from .catalogs import load_catalog, load_translations
+from .catalogs import compile_translations, load_catalog
 from .content import Content, Handout
 from .errors import HandoutError
 from .files import atomic_write
@@ -54,13 +56,16 @@ class CatalogEntry:
         return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links)]).lower()
 
 
-def language_entry(project: Project, locale: str) -> tuple[LanguageEntry, object | None]:
+def language_entry(project: Project, locale: str, catalog: Catalog | None | bool = False
+                   ) -> tuple[LanguageEntry, object | None]:
+    """A language as the catalog shows it; `catalog` is the locale's catalog if the caller has read it."""
     from babel import Locale
 
     english = Locale.parse(locale).get_display_name("en") or locale
     try:
-        translations = load_translations(project, locale)
-        catalog = None if locale == project.settings.source_locale else load_catalog(project, locale, strict=False)
+        if catalog is False:
+            catalog = None if locale == project.settings.source_locale else load_catalog(project, locale, strict=False)
+        translations = compile_translations(catalog) if catalog is not None else Translations()
         status = review_state(project, locale, catalog).status
     except HandoutError:
         translations, status = None, "unavailable"
@@ -69,10 +74,18 @@ def language_entry(project: Project, locale: str) -> tuple[LanguageEntry, object
     return entry, translations
 
 
-def catalog_entries(project: Project, content: Content) -> tuple[list[LanguageEntry], list[CatalogEntry]]:
+def catalog_entries(project: Project, content: Content, loaded: dict | None = None
+                    ) -> tuple[list[LanguageEntry], list[CatalogEntry]]:
+    """The catalog's languages and handouts. `loaded` maps the locales that passed their checks
+    to their catalogs (None for the source); other locales are shown as unavailable."""
     languages, translations = [], {}
     for locale in project.settings.locales:
-        entry, catalog = language_entry(project, locale)
+        if loaded is not None and locale not in loaded:
+            entry, catalog = language_entry(project, locale, None)
+            entry = replace(entry, status="unavailable")
+            catalog = None
+        else:
+            entry, catalog = language_entry(project, locale, False if loaded is None else loaded[locale])
         languages.append(entry)
         translations[locale] = catalog
     entries = []
@@ -103,16 +116,17 @@ def page_environment(project: Project) -> Environment:
     return env
 
 
-def render_catalog(project: Project, content: Content, form: bool = False, **extra: object) -> str:
-    languages, entries = catalog_entries(project, content)
+def render_catalog(project: Project, content: Content, form: bool = False, loaded: dict | None = None,
+                   **extra: object) -> str:
+    languages, entries = catalog_entries(project, content, loaded)
     titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
     return page_environment(project).get_template("catalog.html").render(
         clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
         source_locale=project.settings.source_locale, form=form, **extra)
 
 
-def write_catalog(project: Project, content: Content) -> str:
+def write_catalog(project: Project, content: Content, loaded: dict | None = None) -> str:
     """Write build/index.html; returns its path relative to the project."""
     path = project.build_dir / "index.html"
-    atomic_write(path, render_catalog(project, content).encode("utf-8"))
+    atomic_write(path, render_catalog(project, content, loaded=loaded).encode("utf-8"))
     return project.rel(path)

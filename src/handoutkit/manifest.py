@@ -34,7 +34,7 @@ class Entry:
 
 def _hash_files(digest: "hashlib._Hash", paths: list[Path]) -> None:
     for path in sorted(paths):
-        digest.update(str(path.name).encode() + b"\0" + path.read_bytes() + b"\0")
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
 
 
 def common_inputs(project: Project, plan: FontPlan) -> str:
@@ -65,6 +65,23 @@ def handout_inputs(project: Project, common: str, handout: Handout, locale: str,
             if message.id and any(f in sources or f.startswith("templates/") for f, _ in message.locations):
                 string = "" if message.fuzzy else str(message.string)
                 digest.update(f"{message.context}\0{message.id}\0{string}\0".encode())
+    return digest.hexdigest()
+
+
+def check_key(locale: str) -> str:
+    return f"check:{locale}"
+
+
+def check_inputs(project: Project, locale: str) -> str:
+    """What a locale's checks read: its catalog, glossary and review record, the template, fonts, code."""
+    digest = hashlib.sha256(locale.encode())
+    folder = project.locales_dir / locale
+    paths = [project.pot_path, project.templates_dir / "fonts.yaml", project.handouts_dir / "clinic.yaml",
+             *(p for p in (project.po_path(locale), folder / "glossary.yaml", folder / "review.yaml") if p.exists()),
+             *PACKAGE_DIR.glob("*.py")]
+    if locale == project.settings.source_locale:
+        paths += sorted(project.handouts_dir.glob("*.yaml"))  # the source language prints the YAML itself
+    _hash_files(digest, paths)
     return digest.hexdigest()
 
 

@@ -25,6 +25,8 @@ from .errors import Problem
 
 MAX_YAML_BYTES = 1024 * 1024  # a handout is a few KiB; anything near this is a mistake
 MAX_DEPTH = 40  # handouts nest a few levels; deep nesting is a mistake (or an attack on the parser)
+# libyaml's parser when PyYAML has it (it keeps the same line marks), else the pure-Python one.
+LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DECIMAL = re.compile(r"^[-+]?[0-9][0-9_]*$")
 
 STR_TAG = "tag:yaml.org,2002:str"
@@ -175,7 +177,7 @@ def read_yaml(path: Path, label: str) -> tuple[Node | None, list[Problem]]:
         # One pass over the events (no recursion) refuses aliases and deep nesting
         # before the composer, which recurses, ever sees the document.
         depth = 0
-        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        for event in yaml.parse(text, Loader=LOADER):
             if isinstance(event, yaml.AliasEvent):
                 problems.append(Problem(label, event.start_mark.line + 1,
                                         "anchors and aliases (*name) are not allowed; "
@@ -189,16 +191,29 @@ def read_yaml(path: Path, label: str) -> tuple[Node | None, list[Problem]]:
                 depth -= 1
         if problems:
             return None, problems
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.reader.ReaderError as exc:
-        line = text[: exc.position].count("\n") + 1
-        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
-        return None, [Problem(label, line, f"invalid YAML: unacceptable character #x{code:04x} "
-                                           "(a control character); remove it")]
-    except yaml.MarkedYAMLError as exc:
-        return None, [yaml_error_problem(label, exc)]
-    except yaml.YAMLError as exc:
-        return None, [Problem(label, 0, f"invalid YAML: {exc}")]
+        root = yaml.compose(text, Loader=LOADER)
+    except yaml.YAMLError as fast_error:
+        if LOADER is yaml.SafeLoader:
+            return None, [located_yaml_error(label, text, fast_error)]
+        # libyaml words its errors differently: report what the reference parser says.
+        try:
+            for _ in yaml.parse(text, Loader=yaml.SafeLoader):  # events only: no recursion
+                pass
+        except yaml.YAMLError as exc:
+            return None, [located_yaml_error(label, text, exc)]
+        return None, [located_yaml_error(label, text, fast_error)]
     if root is None:
         return None, [Problem(label, 1, "expected a mapping of keys, found an empty file")]
     return root, []
+
+
+def located_yaml_error(label: str, text: str, exc: yaml.YAMLError) -> Problem:
+    """A YAML error as `file:line: problem`."""
+    if isinstance(exc, yaml.reader.ReaderError):
+        line = text[: exc.position].count("\n") + 1
+        code = ord(exc.character) if isinstance(exc.character, str) else exc.character
+        return Problem(label, line, f"invalid YAML: unacceptable character #x{code:04x} "
+                                    "(a control character); remove it")
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return yaml_error_problem(label, exc)
+    return Problem(label, 1, f"invalid YAML: {exc}")
