@@ -139,9 +139,18 @@ def locale_texts(project: Project, locale: str, catalog, content: Content) -> li
 @dataclass(frozen=True)
 class PreparedLocale:
     catalog: Catalog | None  # None for the source language
-    draft: bool  # the PDFs carry the draft-translation notice
+    status: str  # review state: source, reviewed, draft or stale
     problems: list[Problem]  # anything here blocks the locale
     inputs: str  # hash of everything the checks read
+
+    @property
+    def draft(self) -> bool:
+        """The PDFs carry the draft-translation notice."""
+        return self.status in ("draft", "stale")
+
+    @property
+    def translations(self) -> Translations:
+        return compile_translations(self.catalog) if self.catalog is not None else Translations()
 
 
 def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan,
@@ -156,20 +165,20 @@ def prepare_locale(project: Project, locale: str, content: Content, plan: FontPl
         try:
             catalog = load_catalog(project, locale, strict=False)
         except ProblemsError as exc:
-            return PreparedLocale(None, False, exc.problems, "")
+            return PreparedLocale(None, "", exc.problems, "")
         except HandoutError as exc:
-            return PreparedLocale(None, False, [Problem(project.rel(project.po_path(locale)), 1,
+            return PreparedLocale(None, "", [Problem(project.rel(project.po_path(locale)), 1,
                                                         str(exc).split(": ", 1)[-1])], "")
     inputs = check_inputs(project, locale)
     if inputs != passed:
         if catalog is not None:
             report = check_locale(project, locale, catalog)
             if report.errors:
-                return PreparedLocale(None, False, report.errors, inputs)
+                return PreparedLocale(None, "", report.errors, inputs)
         problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
         if problems:
-            return PreparedLocale(None, False, problems, inputs)
-    return PreparedLocale(catalog, review_state(project, locale, catalog).needs_draft_notice, [], inputs)
+            return PreparedLocale(None, "", problems, inputs)
+    return PreparedLocale(catalog, review_state(project, locale, catalog).status, [], inputs)
 
 
 # ---------------------------------------------------------------- rendering (worker side)
@@ -299,19 +308,20 @@ def make_subsets(tasks: list[SubsetTask], progress: Progress) -> None:
 LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"
 
 
-def build_language_assistance(project: Project, content: Content, stacks: dict[str, tuple[str, ...]],
-                              loaded: dict[str, Catalog | None], common: str, manifest: dict[str, Entry],
+def build_language_assistance(project: Project, content: Content, ready: dict[str, PreparedLocale],
+                              stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
                               progress: Progress) -> None:
     """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
-    lines = [notice_line(project, loc, compile_translations(loaded[loc]) if loaded[loc] else Translations(), stack)
-             for loc, stack in stacks.items()]
     newest = max(h.revision.reviewed for h in content.handouts).isoformat()
-    html = language_assistance_html(project, lines, newest)
-    inputs = hashlib.sha256(f"{common}\0{html}".encode()).hexdigest()
+    # Its inputs: every ready locale's checked inputs (catalog, templates, code) and fonts.
+    inputs = hashlib.sha256("\0".join([common, newest, *(f"{loc}:{prepared.inputs}:{stacks[loc]}"
+                                                          for loc, prepared in ready.items())]).encode()).hexdigest()
     path = project.root / LANGUAGE_ASSISTANCE_PDF
     entry = manifest.get("language-assistance")
     if entry and entry.inputs == inputs and path.exists():
         return
+    lines = [notice_line(project, loc, prepared.translations, stacks[loc]) for loc, prepared in ready.items()]
+    html = language_assistance_html(project, lines, newest)
     pdf, pages = PdfWriter(project).pdf(html)
     atomic_write(path, pdf)
     manifest["language-assistance"] = Entry(inputs, pages)
@@ -340,8 +350,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     jobs: list[Job] = []
     subset_files: list[Path] = []
     stacks: dict[str, tuple[str, ...]] = {}  # locale -> the fonts it renders with
-    checked: dict[str, str] = {}  # locale -> input hash of its passed checks
-    loaded: dict[str, Catalog | None] = {}  # locale -> its catalog, read once
+    ready: dict[str, PreparedLocale] = {}  # the locales that passed their checks
     subset_tasks: list[SubsetTask] = []
     for locale in chosen_locales:
         passed = manifest.get(check_key(locale))
@@ -352,8 +361,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
             progress(f"{locale}: skipped, {len(prepared.problems)} problem(s); "
                      f"see `handouts check --locale {locale}`")
             continue
-        checked[locale] = prepared.inputs
-        loaded[locale] = prepared.catalog
+        ready[locale] = prepared
         stack, files, tasks = subset_plan(project, plan, locale, partial(
             printable_chars, project, locale, prepared.catalog, content))
         subset_files += files
@@ -383,18 +391,19 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     result.problems += problems
 
     manifest = read_manifest(project)
-    for locale, inputs in checked.items():
-        manifest[check_key(locale)] = Entry(inputs, 0)
+    for locale, prepared in ready.items():
+        manifest[check_key(locale)] = Entry(prepared.inputs, 0)
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
     if locales is None and handout_ids is None and shard[0] == 1:
         try:
-            build_language_assistance(project, content, stacks, loaded, common, manifest, progress)
+            build_language_assistance(project, content, ready, stacks, common, manifest, progress)
         except HandoutError as exc:
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
     write_manifest(project, manifest)
-    progress(f"catalog: {write_catalog(project, content, loaded)}")
+    languages = {loc: (prepared.translations, prepared.status) for loc, prepared in ready.items()}
+    progress(f"catalog: {write_catalog(project, content, languages)}")
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}
     result.problems += check_page_budget(pages, settings.limits,

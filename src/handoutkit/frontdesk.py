@@ -9,9 +9,8 @@ JavaScript too: every link is in the HTML; the script only filters.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from babel.messages.catalog import Catalog
 from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -56,19 +55,23 @@ class CatalogEntry:
         return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links)]).lower()
 
 
-def language_entry(project: Project, locale: str, catalog: Catalog | None | bool = False
+def language_entry(project: Project, locale: str, known: tuple | None = None
                    ) -> tuple[LanguageEntry, object | None]:
-    """A language as the catalog shows it; `catalog` is the locale's catalog if the caller has read it."""
+    """A language as the catalog shows it. `known` is (translations, review status) when the
+    caller has them already; otherwise they are read here."""
     from babel import Locale
 
     english = Locale.parse(locale).get_display_name("en") or locale
-    try:
-        if catalog is False:
-            catalog = None if locale == project.settings.source_locale else load_catalog(project, locale, strict=False)
-        translations = compile_translations(catalog) if catalog is not None else Translations()
-        status = review_state(project, locale, catalog).status
-    except HandoutError:
-        translations, status = None, "unavailable"
+    if known is not None:
+        translations, status = known
+    else:
+        try:
+            catalog = None if locale == project.settings.source_locale else \
+                load_catalog(project, locale, strict=False)
+            translations = compile_translations(catalog) if catalog is not None else Translations()
+            status = review_state(project, locale, catalog).status
+        except HandoutError:
+            translations, status = None, "unavailable"
     entry = LanguageEntry(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
                           native_language_name(locale), english, status)
     return entry, translations
@@ -77,15 +80,13 @@ def language_entry(project: Project, locale: str, catalog: Catalog | None | bool
 def catalog_entries(project: Project, content: Content, loaded: dict | None = None
                     ) -> tuple[list[LanguageEntry], list[CatalogEntry]]:
     """The catalog's languages and handouts. `loaded` maps the locales that passed their checks
-    to their catalogs (None for the source); other locales are shown as unavailable."""
+    to (translations, review status); other locales are shown as unavailable."""
     languages, translations = [], {}
     for locale in project.settings.locales:
         if loaded is not None and locale not in loaded:
-            entry, catalog = language_entry(project, locale, None)
-            entry = replace(entry, status="unavailable")
-            catalog = None
+            entry, catalog = language_entry(project, locale, (None, "unavailable"))
         else:
-            entry, catalog = language_entry(project, locale, False if loaded is None else loaded[locale])
+            entry, catalog = language_entry(project, locale, None if loaded is None else loaded[locale])
         languages.append(entry)
         translations[locale] = catalog
     entries = []
