@@ -15,7 +15,7 @@ import re
 import sys
 import zlib
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 from typing import Callable
@@ -56,6 +56,7 @@ from .manifest import (
 )
 from .manifest import key as manifest_key
 from .render import (
+    NOTICE_TEMPLATE,
     PdfWriter,
     format_long_date,
     language_assistance_html,
@@ -78,6 +79,7 @@ class Job:
     draft: bool
     font_stack: tuple[str, ...]
     edition: str = "standard"  # or "large": the large-print edition
+    fontconfig: str = ""  # the fontconfig file that shows the pinned fonts and subsets
 
 
 @dataclass(frozen=True)
@@ -189,12 +191,19 @@ _worker: dict = {}
 def _init_worker(root: str) -> None:
     """Per process: one project, one content load, one FontConfiguration, one renderer per locale.
 
-    Fontconfig is already pointed at the pinned fonts: FONTCONFIG_FILE is inherited.
+    Workers may start before the fonts are settled (a clean build warms them up
+    while the locales are checked), so each job names its fontconfig file.
     """
+    import weasyprint  # noqa: F401  (the slow import, done while the main process checks)
+
     project = Project(Path(root))
     _worker.clear()
     _worker.update(project=project, content=load_content(project.handouts_dir, project.root),
-                   plan=load_font_plan(project), writer=None, renderers={})
+                   plan=load_font_plan(project), writer=None, fontconfig=None, renderers={})
+
+
+def _ready() -> bool:
+    return True
 
 
 def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...]):
@@ -209,8 +218,10 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...]):
 def render_job(job: Job) -> Output:
     """Render one handout in one locale and write its HTML and PDF atomically."""
     project: Project = _worker["project"]
-    if _worker["writer"] is None:
+    if _worker["writer"] is None or _worker["fontconfig"] != job.fontconfig:
+        os.environ["FONTCONFIG_FILE"] = job.fontconfig
         _worker["writer"] = PdfWriter(project)
+        _worker["fontconfig"] = job.fontconfig
     handout = _worker["content"].get(job.handout_id)
     renderer = _renderer(job.locale, job.draft, job.font_stack)
     large = job.edition == "large"
@@ -224,8 +235,8 @@ def render_job(job: Job) -> Output:
             html, pdf, pages = tight_html, tight_pdf, tight_pages
     html_file = html_path(project, job.locale, job.handout_id, job.edition)
     pdf_file = pdf_path(project, job.locale, job.handout_id, job.edition)
-    atomic_write(html_file, html.encode("utf-8"))
-    atomic_write(pdf_file, pdf)
+    atomic_write(html_file, html.encode("utf-8"), durable=False)
+    atomic_write(pdf_file, pdf, durable=False)
     return Output(job.locale, job.handout_id, pdf_file, html_file, pages, job.edition)
 
 
@@ -233,12 +244,16 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
-def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress) -> tuple[list[Output], list[Problem]]:
+def run_jobs(project: Project, jobs: list[Job], pool: ProcessPoolExecutor | None,
+             progress: Progress) -> tuple[list[Output], list[Problem]]:
+    """Render the jobs, in the pool when there is one, reporting progress as each finishes in order."""
     outputs: list[Output] = []
     problems: list[Problem] = []
     total = len(jobs)
     if not jobs:
         return outputs, problems
+    # The longest documents first (large print, CJK, then the rest), so no core idles at the end.
+    order = sorted(jobs, key=lambda j: (j.edition != "large", "handoutkit" not in " ".join(j.font_stack)))
 
     def record(index: int, job: Job, result: Output | Exception) -> None:
         name = f"{job.locale}/{job.handout_id}"
@@ -249,22 +264,20 @@ def run_jobs(project: Project, jobs: list[Job], workers: int, progress: Progress
             outputs.append(result)
             progress(f"[{index}/{total}] {project.rel(result.pdf)} ({result.pages} page{'s' if result.pages != 1 else ''})")
 
-    if workers <= 1 or total <= 1:
+    if pool is None:
         _init_worker(str(project.root))
-        for index, job in enumerate(jobs, 1):
+        for index, job in enumerate(order, 1):
             try:
                 record(index, job, render_job(job))
             except HandoutError as exc:
                 record(index, job, exc)
         return outputs, problems
-    with ProcessPoolExecutor(max_workers=min(workers, total), initializer=_init_worker,
-                             initargs=(str(project.root),)) as pool:
-        futures = [(job, pool.submit(render_job, job)) for job in jobs]
-        for index, (job, future) in enumerate(futures, 1):
-            try:
-                record(index, job, future.result())
-            except HandoutError as exc:
-                record(index, job, exc)
+    futures = [(job, pool.submit(render_job, job)) for job in order]
+    for index, (job, future) in enumerate(futures, 1):
+        try:
+            record(index, job, future.result())
+        except HandoutError as exc:
+            record(index, job, exc)
     return outputs, problems
 
 
@@ -313,8 +326,12 @@ def build_language_assistance(project: Project, content: Content, ready: dict[st
                               progress: Progress) -> None:
     """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
     newest = max(h.revision.reviewed for h in content.handouts).isoformat()
-    # Its inputs: every ready locale's checked inputs (catalog, templates, code) and fonts.
-    inputs = hashlib.sha256("\0".join([common, newest, *(f"{loc}:{prepared.inputs}:{stacks[loc]}"
+    # Its inputs: the translations of the strings the notice template prints, and the fonts.
+    def notice_strings(prepared: PreparedLocale) -> list[str]:
+        return [str(m.string) for m in prepared.catalog or ()
+                if any(f == f"templates/{NOTICE_TEMPLATE}" for f, _ in m.locations)]
+
+    inputs = hashlib.sha256("\0".join([common, newest, *(f"{loc}:{notice_strings(prepared)}:{stacks[loc]}"
                                                           for loc, prepared in ready.items())]).encode()).hexdigest()
     path = project.root / LANGUAGE_ASSISTANCE_PDF
     entry = manifest.get("language-assistance")
@@ -345,6 +362,49 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
 
     result = BuildResult()
     manifest = {} if force else read_manifest(project)
+    # A build with no record of earlier outputs will render: its workers start now, so
+    # their start-up (importing WeasyPrint) overlaps the checks below.
+    with WorkerPool(project, workers or default_jobs(), start_now=not manifest) as pool:
+        return _build(project, result, manifest, pool, content, plan, chosen_locales, chosen_handouts,
+                      whole_library=locales is None and handout_ids is None, editions=editions,
+                      shard=shard, progress=progress)
+
+
+class WorkerPool:
+    """The render processes: started early for a clean build, on first use otherwise, never for a no-op."""
+
+    def __init__(self, project: Project, workers: int, start_now: bool):
+        self.project, self.workers = project, workers
+        self.pool: ProcessPoolExecutor | None = None
+        if start_now and workers > 1:
+            self.start()
+
+    def start(self) -> ProcessPoolExecutor:
+        if self.pool is None:
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, initializer=_init_worker,
+                                            initargs=(str(self.project.root),))
+            for _ in range(self.workers):
+                self.pool.submit(_ready)  # starts every worker process now
+        return self.pool
+
+    def for_jobs(self, count: int) -> ProcessPoolExecutor | None:
+        """The pool, or None when the jobs are better rendered in this process."""
+        return self.start() if self.workers > 1 and count > 1 else self.pool
+
+    def __enter__(self) -> "WorkerPool":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
+def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], pool: WorkerPool,
+           content: Content, plan: FontPlan, chosen_locales: tuple[str, ...],
+           chosen_handouts: tuple[Handout, ...], whole_library: bool, editions: tuple[str, ...],
+           shard: tuple[int, int], progress: Progress) -> BuildResult:
+    """The pipeline proper: check each locale, plan the jobs, render, record."""
+    settings = project.settings
     common = common_inputs(project, plan)
     wanted: dict[str, str] = {}  # manifest key -> input hash, for every PDF this build covers
     jobs: list[Job] = []
@@ -383,10 +443,11 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
                     jobs.append(Job(locale, handout.id, prepared.draft, stack, edition))
 
     make_subsets(subset_tasks, progress)
-    activate_fontconfig(project, plan, tuple(subset_files))
+    fontconfig = str(activate_fontconfig(project, plan, tuple(subset_files)).resolve())
+    jobs = [replace(job, fontconfig=fontconfig) for job in jobs]
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
-    outputs, problems = run_jobs(project, jobs, workers or default_jobs(), progress)
+    outputs, problems = run_jobs(project, jobs, pool.for_jobs(len(jobs)), progress)
     result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
     result.problems += problems
 
@@ -396,7 +457,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
-    if locales is None and handout_ids is None and shard[0] == 1:
+    if whole_library and shard[0] == 1:
         try:
             build_language_assistance(project, content, ready, stacks, common, manifest, progress)
         except HandoutError as exc:

@@ -26,7 +26,8 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
     from .build import build, parse_shard
 
     result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
-                   workers=args.jobs, force=args.force, shard=parse_shard(args.shard))
+                   workers=args.jobs, force=args.force, shard=parse_shard(args.shard),
+                   editions=tuple(args.edition or ("standard", "large")))
     for problem in result.problems:
         print(problem, file=sys.stderr)
     every = result.outputs + result.unchanged
@@ -248,6 +249,8 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                        help="worker processes (default: all cores)")
     build.add_argument("--force", action="store_true", help="render everything, even PDFs that are up to date")
+    build.add_argument("--edition", action="append", choices=("standard", "large"),
+                       help="only this edition (repeatable; default: both)")
     build.add_argument("--shard", default="1/1", metavar="K/N",
                        help="build only the K-th of N deterministic parts of the outputs (for CI matrices)")
 

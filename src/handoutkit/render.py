@@ -322,6 +322,7 @@ def make_renderer(project: Project, locale: str, translations: gettext.NullTrans
 # ---------------------------------------------------------------- language-assistance sheet
 
 LANGUAGE_ASSISTANCE_TITLE = "Language assistance"
+NOTICE_TEMPLATE = "language-notice.html"
 
 
 @dataclass(frozen=True)
@@ -338,7 +339,7 @@ def notice_line(project: Project, locale: str, translations: gettext.NullTransla
                 font_stack: tuple[str, ...]) -> NoticeLine:
     """The notice in one language, from that locale's catalog (templates/language-notice.html)."""
     env = make_environment(project, translations)
-    notice = env.get_template("language-notice.html").render(clinic=project.settings.clinic).strip()
+    notice = env.get_template(NOTICE_TEMPLATE).render(clinic=project.settings.clinic).strip()
     return NoticeLine(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
                       native_language_name(locale), font_stack, Markup(notice))
 

