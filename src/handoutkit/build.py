@@ -52,6 +52,7 @@ from .manifest import (
     common_inputs,
     handout_inputs,
     read_manifest,
+    strings_by_source,
     write_manifest,
 )
 from .manifest import key as manifest_key
@@ -427,10 +428,11 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         subset_files += files
         subset_tasks += tasks
         stacks[locale] = stack
+        strings = strings_by_source(prepared.catalog)
         for handout in chosen_handouts:
             if not in_shard(locale, handout.id, shard):
                 continue
-            inputs = handout_inputs(project, common, handout, locale, prepared.catalog, prepared.draft, stack)
+            inputs = handout_inputs(project, common, handout, locale, strings, prepared.draft, stack)
             for edition in editions:
                 key = manifest_key(locale, handout.id, edition)
                 wanted[key] = inputs
@@ -462,9 +464,16 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
             build_language_assistance(project, content, ready, stacks, common, manifest, progress)
         except HandoutError as exc:
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
+    # The catalog page: written again only when a PDF or a locale's state changed.
+    catalog_inputs = hashlib.sha256("\0".join([common, *(f"{loc}:{p.inputs}:{p.status}" for loc, p in ready.items()),
+                                                *(f"{h.path}:{h.revision.number}" for h in content.handouts)]
+                                               ).encode()).hexdigest()
+    page = project.build_dir / "index.html"
+    if result.outputs or not page.exists() or manifest.get("catalog", Entry("", 0)).inputs != catalog_inputs:
+        languages = {loc: (prepared.translations, prepared.status) for loc, prepared in ready.items()}
+        progress(f"catalog: {write_catalog(project, content, languages)}")
+        manifest["catalog"] = Entry(catalog_inputs, 0)
     write_manifest(project, manifest)
-    languages = {loc: (prepared.translations, prepared.status) for loc, prepared in ready.items()}
-    progress(f"catalog: {write_catalog(project, content, languages)}")
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}
     result.problems += check_page_budget(pages, settings.limits,

@@ -24,9 +24,10 @@ from babel.support import Translations
 
 from . import __version__
 from .errors import HandoutError, Problem, ProblemsError
-from .extract import POT_WIDTH
 from .files import atomic_write, write_if_changed
 from .settings import Project, check_locale_name
+
+POT_WIDTH = 76  # what pybabel and msgmerge use, so re-wrapping never churns diffs
 
 MACHINE_DRAFT_COMMENT = (
     "MACHINE DRAFT: these translations were drafted by machine and are not yet\n"

@@ -19,6 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import write_po
 
 from . import __version__
+from .catalogs import POT_WIDTH
 from .content import (
     SHARED_FILE,
     Text,
@@ -31,8 +32,6 @@ from .errors import HandoutError, ProblemsError
 from .files import write_if_changed
 from .settings import Project
 from .yamlsource import NodeReader, read_yaml
-
-POT_WIDTH = 76  # what pybabel and msgmerge use, so re-wrapping never churns diffs
 
 
 def _message(text: Text) -> tuple[int, str, Any, list[str]]:

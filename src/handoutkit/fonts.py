@@ -14,11 +14,9 @@ import os
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from html import escape
 from pathlib import Path
 from typing import Callable
-from xml.sax.saxutils import escape as xml_escape
-
-from fontTools.ttLib import TTFont
 
 from .errors import HandoutError, Problem, ProblemsError
 from .files import write_if_changed
@@ -99,6 +97,10 @@ def require_font_files(plan: FontPlan) -> None:
         raise HandoutError(f"missing font files: {files}\n"
                            f"install them with: apt-get install {' '.join(sorted(missing))} "
                            "(or run `make setup`)")
+
+
+def xml_escape(text: str) -> str:
+    return escape(text, quote=False)
 
 
 def fontconfig_xml(plan: FontPlan, cache_dir: Path, extra_files: tuple[Path, ...] = ()) -> str:
@@ -208,6 +210,7 @@ def subset_face(path: Path, family: str, subset_family: str, chars: frozenset[st
     import io
 
     import uharfbuzz as hb
+    from fontTools.ttLib import TTFont
 
     face = hb.Face(hb.Blob.from_file_path(str(path)), face_index(path, family))
     wanted = hb.SubsetInput()

@@ -49,22 +49,31 @@ def common_inputs(project: Project, plan: FontPlan) -> str:
     return digest.hexdigest()
 
 
+def strings_by_source(catalog: Catalog | None) -> dict[str, list[str]]:
+    """A locale's printable strings grouped by the file that uses them (from the PO `#:` references)."""
+    index: dict[str, list[str]] = {}
+    for message in catalog or ():
+        if message.id:
+            string = "" if message.fuzzy else str(message.string)
+            for filename in {f for f, _ in message.locations}:
+                index.setdefault(filename, []).append(f"{message.context}\0{message.id}\0{string}")
+    return index
+
+
 def handout_inputs(project: Project, common: str, handout: Handout, locale: str,
-                   catalog: Catalog | None, draft: bool, font_stack: tuple[str, ...]) -> str:
+                   strings: dict[str, list[str]], draft: bool, font_stack: tuple[str, ...]) -> str:
     """The inputs of one PDF: the common ones, its sources, the translations it prints, its fonts.
 
-    A CJK font stack names a subset by the hash of its characters, so a new
-    character in the locale renders its PDFs again.
+    `strings` is strings_by_source() of the locale's catalog. A CJK font stack
+    names a subset by the hash of its characters, so a new character in the
+    locale renders its PDFs again.
     """
     digest = hashlib.sha256(f"{common}\0{locale}\0{draft}\0{font_stack}\0".encode())
     sources = {handout.path} | ({f"handouts/{SHARED_FILE}"} if handout.shared_names else set())
     for source in sorted(sources):
         digest.update((project.root / source).read_bytes() + b"\0")
-    if catalog is not None:
-        for message in catalog:
-            if message.id and any(f in sources or f.startswith("templates/") for f, _ in message.locations):
-                string = "" if message.fuzzy else str(message.string)
-                digest.update(f"{message.context}\0{message.id}\0{string}\0".encode())
+    for filename in sorted(f for f in strings if f in sources or f.startswith("templates/")):
+        digest.update("\0".join(strings[filename]).encode() + b"\0")
     return digest.hexdigest()
 
 
