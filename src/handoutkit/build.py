@@ -226,14 +226,16 @@ def render_job(job: Job) -> Output:
     handout = _worker["content"].get(job.handout_id)
     renderer = _renderer(job.locale, job.draft, job.font_stack)
     large = job.edition == "large"
+    writer: PdfWriter = _worker["writer"]
     html = renderer.html(handout, large=large)
-    pdf, pages = _worker["writer"].pdf(html)
-    if not large and pages > project.settings.limits.page_budget:
+    document = writer.layout(html)
+    if not large and len(document.pages) > project.settings.limits.page_budget:
         # Copyfit: tighter spacing, same type size, before calling it an overflow.
         tight_html = renderer.html(handout, tight=True)
-        tight_pdf, tight_pages = _worker["writer"].pdf(tight_html)
-        if tight_pages < pages:
-            html, pdf, pages = tight_html, tight_pdf, tight_pages
+        tight = writer.layout(tight_html)
+        if len(tight.pages) < len(document.pages):
+            html, document = tight_html, tight
+    pdf, pages = writer.write(document), len(document.pages)
     html_file = html_path(project, job.locale, job.handout_id, job.edition)
     pdf_file = pdf_path(project, job.locale, job.handout_id, job.edition)
     atomic_write(html_file, html.encode("utf-8"), durable=False)

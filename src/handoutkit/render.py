@@ -18,9 +18,10 @@ import gettext
 import logging
 import mimetypes
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from babel import Locale
@@ -284,22 +285,36 @@ class PdfWriter:
         self.fetcher = make_url_fetcher(project.templates_dir)
         self.font_config = FontConfiguration()
 
-    def pdf(self, html: str) -> tuple[bytes, int]:
-        """The PDF bytes and the page count."""
+    def layout(self, html: str) -> Any:
+        """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
         from weasyprint import HTML
 
-        handler = RenderWarnings()
-        logger = logging.getLogger("weasyprint")
-        logger.addHandler(handler)
-        try:
+        with warnings_fail():
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
-            rendered = document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
-            data = rendered.write_pdf(pdf_variant="pdf/ua-1")
-        finally:
-            logger.removeHandler(handler)
-        if handler.messages:
-            raise HandoutError("WeasyPrint warned while rendering: " + "; ".join(handler.messages))
-        return data, len(rendered.pages)
+            return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+
+    def write(self, document: Any) -> bytes:
+        with warnings_fail():
+            return document.write_pdf(pdf_variant="pdf/ua-1")
+
+    def pdf(self, html: str) -> tuple[bytes, int]:
+        """The PDF bytes and the page count."""
+        document = self.layout(html)
+        return self.write(document), len(document.pages)
+
+
+@contextmanager
+def warnings_fail() -> Iterator[None]:
+    """Any warning WeasyPrint logs (a missing resource, ignored CSS) fails the render."""
+    handler = RenderWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise HandoutError("WeasyPrint warned while rendering: " + "; ".join(handler.messages))
 
 
 def locale_context(project: Project, locale: str, font_stack: tuple[str, ...], draft: bool) -> LocaleContext:
