@@ -71,3 +71,10 @@ def test_golden_html(built_sample: Project) -> None:
         golden.parent.mkdir(parents=True, exist_ok=True)
         golden.write_text(actual, "utf-8")
     assert actual == golden.read_text("utf-8"), "HTML changed; review it, then UPDATE_GOLDEN=1 pytest"
+
+
+def test_front_desk_text_keeps_its_own_direction() -> None:
+    from handoutkit.render import isolated_auto
+
+    # First-strong isolation: Latin typed into an Arabic handout stays left-to-right, escaped.
+    assert isolated_auto("Bring <b>list</b>.") == "<bdi>&#x2068;Bring &lt;b&gt;list&lt;/b&gt;.&#x2069;</bdi>"

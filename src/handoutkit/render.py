@@ -89,6 +89,12 @@ def isolated(text: str) -> Markup:
     return Markup('<bdi dir="ltr">&#x2066;{}&#x2069;</bdi>').format(text)
 
 
+def isolated_auto(text: str) -> Markup:
+    """Text typed at the front desk, in any script: isolated with its own direction (first strong
+    character), so "Bring your list." keeps its full stop at the end inside an Arabic handout."""
+    return Markup('<bdi>&#x2068;{}&#x2069;</bdi>').format(text)
+
+
 def prose(text: str, values: dict[str, str]) -> Markup:
     """Escape a translated string, then render **bold**, {placeholders} and isolated numbers."""
     out: list[str] = []
@@ -177,6 +183,7 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
     env.filters["css_string"] = css_string
     env.filters["css_counters"] = css_counter_content
     env.globals["isolated"] = isolated
+    env.globals["isolated_auto"] = isolated_auto
     return env
 
 
