@@ -41,3 +41,23 @@ def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Project:
 @pytest.fixture(scope="session")
 def repo() -> Project:
     return Project(REPO)
+
+
+def copy_repo(tmp: Path) -> Project:
+    """A copy of the repository's handouts, templates and locales (without build/)."""
+    root = tmp / "repo"
+    for name in ("handouts", "templates", "locales"):
+        shutil.copytree(REPO / name, root / name)
+    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
+    return Project(root)
+
+
+@pytest.fixture(scope="session")
+def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """One short handout (warning-signs) in every locale, built from a copy of the repository."""
+    from handoutkit.build import build
+
+    project = copy_repo(tmp_path_factory.mktemp("repo-built"))
+    result = build(project, handout_ids=("warning-signs",), editions=("standard",), progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
+    return project

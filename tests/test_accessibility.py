@@ -10,7 +10,6 @@ viewer), and the large-print edition uses bigger type and more pages.
 from __future__ import annotations
 
 import re
-import shutil
 import statistics
 import subprocess
 from collections import Counter
@@ -30,19 +29,10 @@ LOCALES = Project(REPO).settings.locales
 BCP47 = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}  # every other locale's tag is its name
 
 
-def copy_repo(tmp: Path) -> Project:
-    root = tmp / "repo"
-    for name in ("handouts", "templates", "locales"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
-    return Project(root)
-
-
 @pytest.fixture(scope="module")
-def built(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    project = copy_repo(tmp_path_factory.mktemp("accessible"))
-    result = build(project, handout_ids=(HANDOUT,), editions=("standard",), progress=lambda line: None)
-    assert result.ok, [str(p) for p in result.problems]
+def built(built_repo: Project) -> Project:
+    """The shared repository build, plus the large-print edition of es."""
+    project = built_repo
     large = build(project, locales=("es",), handout_ids=(HANDOUT,), editions=("large",), workers=1,
                   progress=lambda line: None)
     assert large.ok, [str(p) for p in large.problems]

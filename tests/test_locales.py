@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import unicodedata
 from pathlib import Path
@@ -14,7 +13,7 @@ from handoutkit.catalogs import load_catalog
 from handoutkit.fonts import coverage_problems, load_font_plan
 from handoutkit.settings import Project
 
-from .conftest import REPO
+from .conftest import copy_repo
 from .test_pdf import embedded_fonts
 
 # The face each locale must embed for its own script (as pdffonts names it).
@@ -24,23 +23,6 @@ EXPECTED_FACE = {
 }
 LATIN = ("en", "es", "vi", "tl", "ru", "ht", "pt")
 PINNED_PREFIXES = ("Noto-Sans", "Noto-Naskh-Arabic")
-
-
-def copy_repo(tmp: Path) -> Project:
-    root = tmp / "repo"
-    for name in ("handouts", "templates", "locales"):
-        shutil.copytree(REPO / name, root / name)
-    shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
-    return Project(root)
-
-
-@pytest.fixture(scope="module")
-def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """One short handout in every locale, built from a copy of the repository."""
-    project = copy_repo(tmp_path_factory.mktemp("locales"))
-    result = build(project, handout_ids=("warning-signs",), editions=("standard",), progress=lambda line: None)
-    assert result.ok, [str(p) for p in result.problems]
-    return project
 
 
 def test_every_published_locale_is_built(built_repo: Project) -> None:
