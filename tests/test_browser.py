@@ -114,3 +114,16 @@ def test_form_error_is_shown_on_the_page(page, server: str) -> None:
     page.fill("#f-name", "<b>bold</b>")
     page.click("#print-form button[type=submit]")
     assert "not allowed" in page.locator(".error").inner_text()
+
+
+def test_stats_dashboard_renders(page, built_sample: Project) -> None:
+    from handoutkit.stats import collect, write_dashboard
+
+    write_dashboard(built_sample, collect(built_sample))
+    page.goto((built_sample.build_dir / "stats.html").as_uri())
+    bars = page.locator("svg rect")
+    assert bars.count() == 3 * len(built_sample.settings.locales)  # translated, fuzzy, untranslated each
+    rows = page.locator("table tbody tr")
+    assert rows.nth(2).inner_text().split("\t")[:3] == ["de", "Deutsch", "35.3%"]  # 6 of 17 entries
+    assert page.locator("svg").bounding_box()["width"] > 500  # laid out, not collapsed
+    page.screenshot(path=str(built_sample.build_dir / "stats.png"), full_page=True)
