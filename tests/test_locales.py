@@ -94,3 +94,28 @@ def test_repository_locales_are_machine_drafts_marked_in_po_and_pdf(built_repo: 
     notice = load_catalog(built_repo, "ko").get(
         "Draft translation: not yet reviewed by a qualified medical translator.").string
     assert notice.replace(" ", "") in plain_text(pdf_path(built_repo, "ko", "warning-signs")).replace(" ", "")
+
+
+@pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant", "ko"])
+def test_cjk_lines_never_start_with_closing_punctuation(built_repo: Project, locale: str) -> None:
+    lines = subprocess.run(["pdftotext", "-layout", str(pdf_path(built_repo, locale, "warning-signs")), "-"],
+                           capture_output=True, text=True, check=True).stdout.splitlines()
+    text_lines = [line.strip() for line in lines if line.strip()]
+    assert len(text_lines) > 10
+    assert not [line for line in text_lines if line[0] in "，。、：；？！）」』,.:;?!)"], text_lines
+
+
+def test_blanking_one_repository_msgstr_fails_make_check(tmp_path: Path) -> None:
+    """The CI gate on the real catalogs: `handouts check` exits 1 and names the entry's line."""
+    import sys
+
+    project = copy_repo(tmp_path)
+    po = project.po_path("es")
+    lines = po.read_text("utf-8").splitlines()
+    index = lines.index('msgid "Trouble breathing"')
+    lines[index + 1] = 'msgstr ""'
+    po.write_text("\n".join(lines) + "\n", "utf-8")
+    run = subprocess.run([str(Path(sys.executable).with_name("handouts")), "check"], cwd=project.root,
+                         capture_output=True, text=True)
+    assert run.returncode == 1
+    assert f"locales/es/LC_MESSAGES/handouts.po:{index + 1}: untranslated: 'Trouble breathing'" in run.stdout
