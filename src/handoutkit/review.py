@@ -30,10 +30,6 @@ class ReviewState:
     reviewed_by: str | None = None
     reviewed_on: str | None = None
 
-    @property
-    def needs_draft_notice(self) -> bool:
-        return self.status in ("draft", "stale")
-
 
 def fingerprint(catalog: Catalog) -> str:
     """A hash of every printable (translated, not fuzzy) string of a catalog."""
