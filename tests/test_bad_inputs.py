@@ -328,5 +328,6 @@ def test_po_reader_survives_random_bytes(scratch: Path, data: bytes) -> None:
 
 @FUZZ
 @given(edits=mutations)
+@example(edits=[(521, 2, b"\xb7)\x89,C\xeb\xbe4"), (521, 2, b"\xb7)\x89,C\xeb\xbe4")])  # an unknown charset
 def test_po_reader_survives_mutations_of_a_real_catalog(scratch: Path, edits) -> None:
     read_po_bytes(scratch, mutate(SAMPLE_PO, edits))

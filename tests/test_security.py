@@ -55,8 +55,9 @@ def pdf_text(path: Path) -> str:
 
 
 def squeeze(text: str) -> str:
-    """Text without any whitespace (pdftotext breaks long lines wherever it likes)."""
-    return "".join(text.split())
+    """Text without whitespace or hyphens: a long path wraps, and may be hyphenated, wherever
+    the line happens to end (its length depends on the temporary folder's name)."""
+    return "".join(text.split()).replace("-", "").replace("\u00ad", "").replace("\u2010", "")
 
 
 def all_pdf_bytes(path: Path) -> bytes:

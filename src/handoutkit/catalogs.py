@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.catalog import Catalog
+from babel.messages.catalog import Catalog, Message
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, denormalize, read_po, write_po
 from babel.support import Translations
@@ -101,8 +101,8 @@ def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool
         problem = str(exc).rsplit(" on ", 1)[0]
         raise ProblemsError([Problem(label, exc.lineno + 1, f"PO syntax error: {problem}: "
                                                             f"{exc.line.strip()!r}")], "catalog error") from None
-    except (ValueError, UnicodeError) as exc:
-        raise ProblemsError([Problem(label, 0, f"unreadable catalog: {exc}")], "catalog error") from None
+    except (ValueError, UnicodeError, LookupError) as exc:  # LookupError: an unknown charset
+        raise ProblemsError([Problem(label, 1, f"unreadable catalog: {exc}")], "catalog error") from None
     restore_previous_ids(catalog, data.decode("utf-8"))
     return catalog
 
@@ -177,13 +177,23 @@ def update_catalog(catalog: Catalog, template: Catalog) -> Catalog:
     catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
                    keep_user_comments=True, update_creation_date=False)
     # English that was removed and has come back gets its translation back from
-    # the obsolete (#~) entry, as msgmerge does; the #~ copy goes.
+    # the obsolete (#~) entry, as msgmerge does: an exact old translation beats
+    # an empty entry or a fuzzy guess. A guess taken from another entry is kept,
+    # as that entry's obsolete translation.
     for message in catalog:
-        key = (message.id, message.context)
-        if message.id and not message.string and key in obsolete and obsolete[key].string:
-            message.string = obsolete[key].string
-            if obsolete[key].fuzzy:
-                message.flags.add("fuzzy")
+        old = obsolete.get((message.id, message.context))
+        if not message.id or old is None or not old.string:
+            continue
+        if message.string and not message.fuzzy:
+            continue
+        if message.string and message.previous_id and message.previous_id[0] != message.id:
+            guess = Message(message.previous_id[0], message.string, context=message.context)
+            catalog.obsolete[catalog._key_for(guess.id, guess.context)] = guess
+        message.string = old.string
+        message.previous_id = []
+        message.flags.discard("fuzzy")
+        if old.fuzzy:
+            message.flags.add("fuzzy")
     current = {(m.id, m.context) for m in catalog if m.id}
     for obsolete_key, message in list(catalog.obsolete.items()):
         if (message.id, message.context) in current:
