@@ -235,7 +235,8 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None) 
     syntax: list[Problem] = []
     try:
         syntax = msgfmt_problems(path, label) if path.exists() else []
-        catalog = catalog or load_catalog(project, locale, strict=False)
+        if catalog is None:
+            catalog = load_catalog(project, locale, strict=False)
         report = check_catalog(catalog, read_template(project), label, locale)
         syntax += check_header(catalog, label, locale) + check_obsolete(catalog, label)
         if not any(p.severity == "error" for p in syntax):  # the finer checks need a well-formed file

@@ -324,7 +324,7 @@ def warnings_fail() -> Iterator[None]:
         raise HandoutError("WeasyPrint warned while rendering: " + "; ".join(handler.messages))
 
 
-def locale_context(project: Project, locale: str, font_stack: tuple[str, ...], draft: bool) -> LocaleContext:
+def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool) -> LocaleContext:
     return LocaleContext(
         locale=locale,
         lang=html_lang(locale),
@@ -337,7 +337,7 @@ def locale_context(project: Project, locale: str, font_stack: tuple[str, ...], d
 
 def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
                   font_stack: tuple[str, ...], draft: bool) -> Renderer:
-    return Renderer(project, locale_context(project, locale, font_stack, draft), translations,
+    return Renderer(project, locale_context(locale, font_stack, draft), translations,
                     make_environment(project, translations), project.settings.clinic)
 
 
@@ -371,5 +371,5 @@ def language_assistance_html(project: Project, lines: list[NoticeLine], document
     env = make_environment(project, gettext.NullTranslations())
     return env.get_template("language-assistance.html").render(
         title=LANGUAGE_ASSISTANCE_TITLE, lines=lines, clinic=project.settings.clinic,
-        source=locale_context(project, source, (), False), page_size=project.settings.page_size,
+        source=locale_context(source, (), False), page_size=project.settings.page_size,
         document_date=document_date)

@@ -20,8 +20,7 @@ from typing import Any
 from babel.dates import format_time
 from flask import Flask, Response, abort, request, send_from_directory
 
-from .build import prepare_locale
-from .catalogs import load_translations
+from .build import PreparedLocale, prepare_locale
 from .content import HANDOUT_ID, load_content
 from .fonts import (
     activate_fontconfig,
@@ -152,11 +151,11 @@ class FrontDesk:
         activate_fontconfig(project, plan)
         self.plan = plan
         self.content = load_content(project.handouts_dir, project.root)
-        self.ready: dict[str, bool] = {}  # printable locale -> draft notice needed
+        self.ready: dict[str, PreparedLocale] = {}  # the printable locales, checked once at start
         for locale in project.settings.locales:
             prepared = prepare_locale(project, locale, self.content, plan)
             if not prepared.problems:
-                self.ready[locale] = prepared.draft
+                self.ready[locale] = prepared
         self.renderers: dict[str, Renderer] = {}
         self.writer: PdfWriter | None = None
         self.lock = threading.Lock()  # WeasyPrint's font configuration is not shared across threads
@@ -164,8 +163,9 @@ class FrontDesk:
 
     def renderer(self, locale: str) -> Renderer:
         if locale not in self.renderers:
-            self.renderers[locale] = make_renderer(self.project, locale, load_translations(self.project, locale),
-                                                   self.plan.stack(locale), self.ready[locale])
+            prepared = self.ready[locale]
+            self.renderers[locale] = make_renderer(self.project, locale, prepared.translations,
+                                                   self.plan.stack(locale), prepared.draft)
         return self.renderers[locale]
 
     def check_fonts(self, req: PrintRequest) -> None:

@@ -66,14 +66,17 @@ def locale_stats(project: Project, locale: str) -> LocaleStats:
     if locale == project.settings.source_locale:
         total = sum(1 for m in read_template(project) if m.id)
         return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0)
-    report = check_locale(project, locale)
     try:
         catalog = load_catalog(project, locale, strict=False)
+    except HandoutError:
+        catalog = None
+    report = check_locale(project, locale, catalog)  # reads the file itself when it is broken
+    if catalog is None:
+        review, by, pending = "broken", None, 0
+    else:
         state = review_state(project, locale, catalog)
         review, by = state.status, state.reviewed_by
         pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string))
-    except HandoutError:
-        review, by, pending = "broken", None, 0
     percent = round(100.0 * report.translated / report.total, 1) if report.total else 0.0
     return LocaleStats(locale, language, report.total, report.translated, report.fuzzy,
                        report.untranslated, pending, percent, review, by, len(report.errors))
