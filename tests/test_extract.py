@@ -21,17 +21,17 @@ def test_pot_has_references_notes_and_template_labels(sample: Project) -> None:
     result = extract(sample)
     pot = messages(result.path)
     walking = pot[(None, "Walking helps **blood flow** and healing.")]
-    assert walking.locations == [("handouts/walking.yaml", 11)]
+    assert walking.locations == [("handouts/walking.yaml", None)]  # file only: moving lines churns nothing
     assert walking.auto_comments == ["Keep the ** marks around the words that are bold."]
     assert (None, "Page %(page)s of %(pages)s") in pot
     assert pot[(None, "Questions? Call %(phone)s.")].locations[0][0] == "templates/handout.html"
     # The shared block is extracted once, from shared.yaml.
     call = pot[(None, "For other questions, call {clinic_phone}.")]
-    assert call.locations == [("handouts/shared.yaml", 8)]
+    assert call.locations == [("handouts/shared.yaml", None)]
 
 
 def test_pot_is_not_rewritten_when_only_the_date_changes(sample: Project) -> None:
-    assert extract(sample).written is False or True  # first run may write (sample ships a POT)
+    extract(sample)  # the sample ships a POT of its own; the first run may rewrite it
     before = sample.pot_path.read_bytes()
     again = extract(sample)
     assert again.written is False
@@ -55,4 +55,6 @@ def test_pybabel_extract_finds_the_same_messages(sample: Project, tmp_path: Path
     ours_messages, their_messages = messages(ours), messages(theirs)
     assert ours_messages.keys() == their_messages.keys()
     for key, message in ours_messages.items():
-        assert sorted(message.locations) == sorted(their_messages[key].locations), key
+        # pybabel writes line numbers; ours are file-only on purpose.
+        assert sorted({f for f, _ in message.locations}) == \
+            sorted({f for f, _ in their_messages[key].locations}), key

@@ -1,8 +1,14 @@
 """Stage 3, catalogs: handouts.pot to locales/<locale>/LC_MESSAGES/handouts.po, and back out as Translations.
 
-Everything goes through Babel (read_po, write_po, Catalog.update, write_mo),
-so the files stay exactly what pybabel, msgmerge and PO editors expect.
-Fuzzy entries are never used: a patient never gets a guessed translation.
+Reading goes through Babel (read_po, write_mo): it gives the checks and the
+renderer their Catalog. Writing is left to GNU gettext, the reference for the
+format: `msgmerge --previous` merges the template into a catalog and `msgcat`
+puts any other file we produce into the same canonical form (GNU's wrapping,
+escapes, `#|` previous strings of any length, file-only `#:` references).
+A file saved by msgcat, msgmerge, Poedit, Weblate or Translate Toolkit and
+then run through `handouts update` therefore comes back byte-identical, and
+an update of an unchanged tree writes nothing. Fuzzy entries are never used:
+a patient never gets a guessed translation.
 """
 
 from __future__ import annotations
@@ -13,11 +19,12 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel import Locale
-from babel.messages.catalog import Catalog, Message
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import PoFileError, denormalize, read_po, write_po
 from babel.support import Translations
@@ -26,8 +33,6 @@ from . import __version__
 from .errors import HandoutError, Problem, ProblemsError
 from .files import atomic_write, write_if_changed
 from .settings import Project, check_locale_name
-
-POT_WIDTH = 76  # what pybabel and msgmerge use, so re-wrapping never churns diffs
 
 MACHINE_DRAFT_COMMENT = (
     "MACHINE DRAFT: these translations were drafted by machine and are not yet\n"
@@ -64,6 +69,43 @@ def msgfmt_problems(path: Path, label: str) -> list[Problem]:
             problems.append(Problem(label, line,
                                     f"msgfmt: {message.removeprefix('warning: ')}", severity))
     return problems or [Problem(label, 0, f"msgfmt: {run.stderr.strip()}")]
+
+
+def gettext_tool(name: str) -> str:
+    tool = shutil.which(name)
+    if tool is None:
+        raise HandoutError(f"{name} not found: install the Debian package 'gettext' (or run `make setup`)")
+    return tool
+
+
+def run_gettext(args: list[str], data: bytes | None = None) -> bytes:
+    """Run a GNU gettext tool and return what it wrote to standard output.
+
+    LC_ALL=C keeps its messages in English for our error lines; the output
+    itself depends only on the input (the file's own charset decides wrapping).
+    """
+    run = subprocess.run([gettext_tool(args[0]), *args[1:]], input=data, capture_output=True,
+                         env={**os.environ, "LC_ALL": "C"})
+    if run.returncode != 0:
+        raise HandoutError(f"{args[0]} failed: {run.stderr.decode('utf-8', 'replace').strip()}")
+    return run.stdout
+
+
+def canonical(data: bytes) -> bytes:
+    """A PO or POT file in GNU gettext's canonical form: what `msgcat` writes."""
+    return run_gettext(["msgcat", "--output-file=-", "-"], data)
+
+
+def merged(po_path: Path, pot_path: Path) -> bytes:
+    """The catalog at `po_path` merged with the template, as `msgmerge --previous` writes it.
+
+    msgmerge keeps every translation: a changed English string keeps its old
+    translation marked fuzzy with the old English under `#|`, a removed one
+    becomes obsolete (`#~`), and an obsolete one whose English comes back is
+    revived. Headers it does not own (X-Generator, X-Poedit-*) are kept.
+    """
+    return run_gettext(["msgmerge", "--quiet", "--previous", "--output-file=-",
+                        str(po_path), str(pot_path)])
 
 
 def restore_previous_ids(catalog: Catalog, text: str) -> None:
@@ -108,10 +150,12 @@ def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool
 
 
 def serialize_po(catalog: Catalog) -> bytes:
+    """A Babel catalog as GNU gettext writes it (for new catalogs: Babel writes `#|` wrongly)."""
+    if any(m.previous_id for m in catalog):
+        raise ValueError("serialize_po cannot keep previous msgids; merge with msgmerge instead")
     buffer = io.BytesIO()
-    # include_previous keeps `#| msgid` so translators see what the English was.
-    write_po(buffer, catalog, width=POT_WIDTH, include_previous=True)
-    return buffer.getvalue()
+    write_po(buffer, catalog, include_lineno=False)
+    return canonical(buffer.getvalue())
 
 
 def read_template(project: Project) -> Catalog:
@@ -170,43 +214,6 @@ class UpdateResult:
     obsolete: int
 
 
-def update_catalog(catalog: Catalog, template: Catalog) -> Catalog:
-    """Merge the template into a catalog; keeps every translation (changed ones fuzzy, removed ones obsolete)."""
-    previous = {(m.id, m.context): m.previous_id for m in catalog if m.id and m.previous_id}
-    obsolete = {(m.id, m.context): m for m in catalog.obsolete.values()}
-    catalog.update(template, no_fuzzy_matching=False, update_header_comment=False,
-                   keep_user_comments=True, update_creation_date=False)
-    # English that was removed and has come back gets its translation back from
-    # the obsolete (#~) entry, as msgmerge does: an exact old translation beats
-    # an empty entry or a fuzzy guess. A guess taken from another entry is kept,
-    # as that entry's obsolete translation.
-    for message in catalog:
-        old = obsolete.get((message.id, message.context))
-        if not message.id or old is None or not old.string:
-            continue
-        if message.string and not message.fuzzy:
-            continue
-        if message.string and message.previous_id and message.previous_id[0] != message.id:
-            guess = Message(message.previous_id[0], message.string, context=message.context)
-            catalog.obsolete[catalog._key_for(guess.id, guess.context)] = guess
-        message.string = old.string
-        message.previous_id = []
-        message.flags.discard("fuzzy")
-        if old.fuzzy:
-            message.flags.add("fuzzy")
-    current = {(m.id, m.context) for m in catalog if m.id}
-    for obsolete_key, message in list(catalog.obsolete.items()):
-        if (message.id, message.context) in current:
-            del catalog.obsolete[obsolete_key]
-    # Babel rebuilds entries from the template, dropping an earlier `#| msgid`:
-    # keep it while the entry is still fuzzy, so translators still see what changed.
-    for message in catalog:
-        key = (message.id, message.context)
-        if message.fuzzy and not message.previous_id and key in previous:
-            message.previous_id = previous[key]
-    return catalog
-
-
 def load_catalogs(project: Project, locales: tuple[str, ...]) -> dict[str, Catalog]:
     """Every named catalog, or one error listing every broken one (so nothing is half-updated)."""
     catalogs, problems = {}, []
@@ -223,16 +230,18 @@ def load_catalogs(project: Project, locales: tuple[str, ...]) -> dict[str, Catal
 
 
 def update(project: Project, locales: tuple[str, ...] | None = None) -> list[UpdateResult]:
-    """Merge handouts.pot into the catalog of every translated locale.
+    """Merge handouts.pot into the catalog of every locale under locales/ (or the ones named).
 
-    Every catalog is read first: if any is broken, none is written.
+    Unpublished languages are merged too, so one being translated never goes
+    stale. Every catalog is read first: if any is broken, none is written.
     """
-    template = read_template(project)
+    read_template(project)  # a broken template stops the update before any catalog is touched
     results = []
-    for locale, catalog in load_catalogs(project, locales or project.settings.translated_locales).items():
-        catalog = update_catalog(catalog, template)
+    for locale in load_catalogs(project, locales or project.catalog_locales()):
         path = project.po_path(locale)
-        written = write_if_changed(path, serialize_po(catalog))
+        data = merged(path, project.pot_path)
+        written = write_if_changed(path, data)
+        catalog = read_po(io.BytesIO(data), charset="utf-8")
         messages = [m for m in catalog if m.id]
         results.append(UpdateResult(
             locale, path, written,

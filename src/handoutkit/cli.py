@@ -114,14 +114,14 @@ def cmd_extract(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_update(project: Project, args: argparse.Namespace) -> int:
-    """Extract, then merge handouts.pot into every translated catalog.
+    """Extract, then merge handouts.pot into every catalog under locales/ (published or not).
 
     Example: handouts update
     """
     from .catalogs import load_catalogs, update
     from .extract import extract
 
-    locales = tuple(args.locale or ()) or project.settings.translated_locales
+    locales = tuple(args.locale or ()) or project.catalog_locales()
     load_catalogs(project, locales)  # a broken catalog stops everything before anything is written
     extract(project)
     for result in update(project, locales):

@@ -19,7 +19,7 @@ from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import write_po
 
 from . import __version__
-from .catalogs import POT_WIDTH
+from .catalogs import canonical
 from .content import (
     SHARED_FILE,
     Text,
@@ -87,10 +87,15 @@ def build_template(project: Project) -> Catalog:
     return catalog
 
 
-def serialize(catalog: Catalog, **options: Any) -> bytes:
+def serialize(catalog: Catalog) -> bytes:
+    """The template in GNU gettext's canonical form, with file-only `#:` references.
+
+    References name the file, not the line: a line added or moved in a YAML
+    file then changes no PO file (the checks point translators at PO lines).
+    """
     buffer = io.BytesIO()
-    write_po(buffer, catalog, width=POT_WIDTH, **options)
-    return buffer.getvalue()
+    write_po(buffer, catalog, include_lineno=False)
+    return canonical(buffer.getvalue())
 
 
 def extract(project: Project) -> ExtractResult:

@@ -80,6 +80,11 @@ class Project:
     def po_path(self, locale: str) -> Path:
         return self.locales_dir / locale / "LC_MESSAGES" / "handouts.po"
 
+    def catalog_locales(self) -> tuple[str, ...]:
+        """Every language with a catalog under locales/, published or still being translated."""
+        found = {path.parent.parent.name for path in self.locales_dir.glob("*/LC_MESSAGES/handouts.po")}
+        return tuple(sorted(found - {self.settings.source_locale}))
+
     def rel(self, path: Path) -> str:
         return relative(path, self.root)
 
