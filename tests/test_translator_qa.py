@@ -27,14 +27,15 @@ EXPECTED = {
     "fuzzy": (57, "error", "fuzzy (needs review, not printed): 'Rest when you are tired.'"),
     "missing-brace-placeholder": (31, "error", "placeholder mismatch: missing clinic_phone"),
     "renamed-python-placeholder": (88, "error", "placeholder mismatch: missing phone; unknown telefono"),
-    "changed-number": (64, "error", "numbers differ: English has none, translation has ['10']"),
+    "changed-number": (64, "error", "numbers differ: English has none, translation has [10]"),
     "unbalanced-bold": (48, "error", "unbalanced ** emphasis marker"),
     "missing-bold": (48, "error", "emphasis differs"),
     "unterminated-string": (44, "error", "msgfmt: end-of-line within string"),
     "bad-escape": (44, "error", "msgfmt: invalid control sequence"),
     "duplicate-msgid": (97, "error", "msgfmt: duplicate message definition"),
     "unknown-keyword": (44, "error", 'msgfmt: keyword "msgstrr" unknown'),
-    "wrong-nplurals": (1, "error", "header Plural-Forms has nplurals=1; es needs nplurals=3"),
+    # Without a plural entry a Plural-Forms that differs from CLDR is harmless (GNU msginit writes one).
+    "wrong-nplurals": (1, "warning", "header Plural-Forms has nplurals=2; es needs nplurals=3"),
     "wrong-language": (1, "error", "header Language is 'de', expected 'es'"),
     "latin1-bytes": (20, "error", "expected UTF-8 text, found byte 0xe1"),
     "stale-entry": (98, "warning", "stale entry not in handouts.pot"),
@@ -48,6 +49,13 @@ EXPECTED = {
     "newline-added": (61, "error", "msgfmt: 'msgid' and 'msgstr' entries do not both end with"),
     "url-added": (60, "error", "urls: Different URLs"),
     "missing-entry": (0, "error", "missing entry 'Rest when you are tired.'"),
+    "bidi-override": (52, "error", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    "zero-width-space": (56, "error", "U+200B ZERO WIDTH SPACE"),
+    "html-entity": (60, "error", "HTML entity &nbsp; would be printed as typed"),
+    "unbalanced-brace": (31, "error", "unbalanced { or }"),
+    "native-digit": (74, "error", "digits ٣ are not allowed here: write numbers with 0-9"),
+    "byte-order-mark": (1, "error", "byte-order mark (BOM)"),
+    "three-times-longer": (39, "warning", "as long as the English: is it the translation of this entry?"),
 }
 SYNTAX_FAULTS = ("unterminated-string", "bad-escape", "duplicate-msgid", "unknown-keyword")
 
@@ -85,6 +93,49 @@ def test_syntax_faults_agree_with_msgfmt(fixture: str, sample: Project) -> None:
     ours = {p.line for p in check_locale(with_catalog(sample, fixture), "es").errors}
     # msgfmt reports an unterminated string on the line after it; we point at the string itself.
     assert all(line in ours or line - 1 in ours for line in theirs), (theirs, ours)
+
+
+def test_numbers_compare_by_value_in_native_digits_only_where_opted_in() -> None:
+    from babel.messages.catalog import Message
+
+    from handoutkit.checks import EntryRules, check_numbers, native_digits
+
+    arabic, persian = native_digits("ar"), native_digits("fa")
+    assert arabic == "٠١٢٣٤٥٦٧٨٩" and persian == "۰۱۲۳۴۵۶۷۸۹" and native_digits("es") == ""
+    english = "Most people recover in 3 weeks to 3 months."
+    native = Message(english, "يتعافى معظم الناس في ٣ أسابيع إلى ٣ أشهر.")
+    wrong = Message(english, "يتعافى معظم الناس في ٨ أسابيع إلى ٣ أشهر.")
+    ascii_ok = Message(english, "يتعافى معظم الناس في 3 أسابيع إلى 3 أشهر.")
+    assert check_numbers(native, EntryRules(arabic)) == []
+    assert check_numbers(ascii_ok, EntryRules(arabic)) == []
+    assert "numbers differ" in check_numbers(wrong, EntryRules(arabic))[0]
+    assert "not allowed" in check_numbers(native, EntryRules())[0]
+    assert "not allowed" in check_numbers(Message(english, "... ۳ ... ۳"), EntryRules(arabic))[0]
+
+
+def test_native_digits_setting_reaches_the_check(sample: Project) -> None:
+    clinic = sample.handouts_dir / "clinic.yaml"
+    po = sample.po_path("es")
+    po.write_text(po.read_text("utf-8").replace('msgstr "Revisión %(number)s"', 'msgstr "Revisión %(number)s"'))
+    shutil.copy(BROKEN / "native-digit.po", po)
+    assert not check_locale(sample, "es").complete
+    clinic.write_text(clinic.read_text("utf-8") + "\nnative_digits: [es]\n", "utf-8")
+    sample.__dict__.pop("settings", None)
+    # es has no native digits in CLDR, so opting in allows nothing more.
+    assert not check_locale(sample, "es").complete
+
+
+def test_joiners_inside_a_word_are_spelling(sample: Project) -> None:
+    from babel.messages.catalog import Message
+
+    from handoutkit.checks import EntryRules, check_invisible
+
+    persian = Message("Walk soon after surgery.", "بعد از جراحی زود راه بروید. می\u200cتوانید")
+    nepali = Message("Have someone drive you home.", "पुर्\u200dयाउन")
+    stray = Message("Walk soon after surgery.", "\u200cبعد از جراحی")
+    assert check_invisible(persian, EntryRules()) == []
+    assert check_invisible(nepali, EntryRules()) == []
+    assert "U+200C" in check_invisible(stray, EntryRules())[0]
 
 
 def test_clean_catalog_passes_msgfmt_and_our_check(sample: Project) -> None:

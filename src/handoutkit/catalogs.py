@@ -71,6 +71,15 @@ def msgfmt_problems(path: Path, label: str) -> list[Problem]:
     return problems or [Problem(label, 0, f"msgfmt: {run.stderr.strip()}")]
 
 
+def byte_order_mark_problem(path: Path, label: str) -> Problem | None:
+    """Some Windows editors start UTF-8 files with a byte-order mark; gettext calls it a syntax error."""
+    if path.exists() and path.read_bytes().startswith(b"\xef\xbb\xbf"):
+        return Problem(label, 1, "the file starts with an invisible byte-order mark (BOM), which gettext "
+                                 "cannot read: save it as \"UTF-8\", not \"UTF-8 with BOM\" (Notepad's "
+                                 "Save As > Encoding), or re-save it in Poedit")
+    return None
+
+
 def gettext_tool(name: str) -> str:
     tool = shutil.which(name)
     if tool is None:
@@ -135,6 +144,8 @@ def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool
         line = data[: exc.start].count(b"\n") + 1
         raise ProblemsError([Problem(label, line, f"expected UTF-8 text, found byte "
                                                   f"0x{data[exc.start]:02x}")], "catalog error") from None
+    if bom := byte_order_mark_problem(path, label):
+        raise ProblemsError([bom], "catalog error")
     if strict and (errors := [p for p in msgfmt_problems(path, label) if p.severity == "error"]):
         raise ProblemsError(errors, "catalog error")
     try:

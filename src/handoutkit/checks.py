@@ -9,6 +9,7 @@ warnings are shown to translators.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -19,7 +20,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from yaml.nodes import SequenceNode
 
-from .catalogs import load_catalog, msgfmt_problems, read_template
+from .catalogs import byte_order_mark_problem, load_catalog, msgfmt_problems, read_template
 from .errors import HandoutError, Problem, ProblemsError
 from .settings import Project
 from .yamlsource import NodeReader, read_yaml
@@ -28,7 +29,40 @@ PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
 NUMBER = re.compile(r"\d+")
 EMPHASIS = "**"
 
-EntryCheck = Callable[[Message], list[str]]
+# Characters that change what is printed without being seen: a single U+202E
+# prints a warning sign backwards. Zero-width (non-)joiners are spelling in
+# Persian, Nepali and other scripts, so U+200C/U+200D pass inside a word (between
+# letters or the marks of a letter, such as the virama in Devanagari र्‍य).
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+JOINERS = "\u200c\u200d"
+HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+TOO_LONG = 3  # a translation more than 3x the English is probably not a translation of it
+
+# The first digit (zero) of each CLDR numbering system a locale may call native.
+# Babel knows a locale's numbering systems by name but does not ship their digits.
+NUMBERING_SYSTEM_ZERO = {"arab": 0x0660, "arabext": 0x06F0, "deva": 0x0966, "beng": 0x09E6,
+                         "guru": 0x0A66, "gujr": 0x0AE6, "orya": 0x0B66, "tamldec": 0x0BE6,
+                         "telu": 0x0C66, "knda": 0x0CE6, "mlym": 0x0D66, "thai": 0x0E50,
+                         "laoo": 0x0ED0, "tibt": 0x0F20, "mymr": 0x1040, "khmr": 0x17E0}
+
+
+def native_digits(locale: str) -> str:
+    """The locale's native digits, such as ۰۱۲۳۴۵۶۷۸۹ for fa, or "" when it has none but 0-9."""
+    parsed = Locale.parse(locale)
+    systems = parsed.other_numbering_systems
+    name = systems.get("native") or parsed.default_numbering_system
+    zero = NUMBERING_SYSTEM_ZERO.get(name)
+    return "".join(chr(zero + i) for i in range(10)) if zero else ""
+
+
+@dataclass(frozen=True)
+class EntryRules:
+    """What a locale allows beyond the defaults (from clinic.yaml)."""
+
+    native_digits: str = ""  # digits allowed besides 0-9, compared by value
+
+
+EntryCheck = Callable[[Message, EntryRules], list[str]]
 
 
 def _text(message: Message) -> tuple[str, str]:
@@ -41,7 +75,7 @@ def placeholders(text: str) -> Counter:
     return Counter(a or b for a, b in PLACEHOLDER.findall(text))
 
 
-def check_placeholders(message: Message) -> list[str]:
+def check_placeholders(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
     """Placeholders ({clinic_phone}, %(phone)s) are filled in by the program: keep every one."""
     source, target = _text(message)
     expected, found = placeholders(source), placeholders(target)
@@ -54,20 +88,32 @@ def check_placeholders(message: Message) -> list[str]:
     return [f"placeholder mismatch: {'; '.join(parts)} (keep them exactly as in the English)"]
 
 
-def check_numbers(message: Message) -> list[str]:
-    """Numbers are safety data: every number in the English appears unchanged."""
+def numbers(text: str) -> Counter:
+    """The numbers of a text by value, so ٣ and 3 are the same number."""
+    return Counter(int(run) for run in NUMBER.findall(PLACEHOLDER.sub("", text)))
+
+
+def check_numbers(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """Numbers are safety data: every number in the English appears with the same value.
+
+    Digits are 0-9 unless the locale opted in to its native digits in
+    clinic.yaml (`native_digits:`); even then 3 -> ٨ is always an error.
+    """
     source, target = _text(message)
-    source = PLACEHOLDER.sub("", source)
-    target = PLACEHOLDER.sub("", target)
-    expected, found = Counter(NUMBER.findall(source)), Counter(NUMBER.findall(target))
+    digits = "".join(NUMBER.findall(PLACEHOLDER.sub("", target)))
+    foreign = sorted({c for c in digits if not "0" <= c <= "9" and c not in rules.native_digits})
+    if foreign:
+        allowed = "0-9" + (f" or {rules.native_digits}" if rules.native_digits else "")
+        return [f"digits {' '.join(foreign)} are not allowed here: write numbers with {allowed}"]
+    expected, found = numbers(source), numbers(target)
     if expected == found:
         return []
     return [f"numbers differ: English has {sorted(expected.elements()) or 'none'}, "
             f"translation has {sorted(found.elements()) or 'none'} "
-            "(write the same numbers with the digits 0-9)"]
+            "(write the same numbers, with the same value)"]
 
 
-def check_emphasis(message: Message) -> list[str]:
+def check_emphasis(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
     """**bold** markers come in pairs and as many as in the English."""
     source, target = _text(message)
     if target.count(EMPHASIS) % 2:
@@ -78,7 +124,45 @@ def check_emphasis(message: Message) -> list[str]:
     return []
 
 
-ENTRY_CHECKS: tuple[EntryCheck, ...] = (check_placeholders, check_numbers, check_emphasis)
+def check_invisible(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """Bidi controls and invisible characters print text backwards or hide it."""
+    _, target = _text(message)
+    found = []
+    for match in INVISIBLE.finditer(target):
+        char, at = match.group(), match.start()
+        if char in JOINERS and 0 < at < len(target) - 1 and \
+                all(unicodedata.category(c)[0] in "LM" for c in (target[at - 1], target[at + 1])):
+            continue  # a joiner inside a word is spelling, not a trick
+        found.append(f"U+{ord(char):04X} {unicodedata.name(char, 'control')}")
+    if not found:
+        return []
+    return [f"invisible or direction-changing character(s) {', '.join(dict.fromkeys(found))}: delete them "
+            "(the renderer sets the direction of numbers and phone numbers itself)"]
+
+
+def check_markup_syntax(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """HTML entities print as typed (&nbsp; is not a space here), and braces belong to placeholders."""
+    _, target = _text(message)
+    problems = []
+    if entities := HTML_ENTITY.findall(target):
+        problems.append(f"HTML entity {', '.join(dict.fromkeys(entities))} would be printed as typed: "
+                        "type the character itself")
+    stray = PLACEHOLDER.sub("", target)
+    if "{" in stray or "}" in stray:
+        problems.append("unbalanced { or }: braces only go around a placeholder, such as {clinic_phone}")
+    return problems
+
+
+ENTRY_CHECKS: tuple[EntryCheck, ...] = (check_placeholders, check_numbers, check_emphasis, check_invisible,
+                                        check_markup_syntax)
+
+
+def length_warning(message: Message) -> str | None:
+    source, target = _text(message)
+    if len(source) >= 10 and len(target) > TOO_LONG * len(source):
+        return (f"translation is {len(target) / len(source):.1f}x as long as the English: "
+                "is it the translation of this entry?")
+    return None
 
 
 @dataclass(frozen=True)
@@ -100,7 +184,8 @@ class LocaleReport:
         return not self.errors
 
 
-def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str) -> LocaleReport:
+def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
+                  rules: EntryRules = EntryRules()) -> LocaleReport:
     problems: list[Problem] = []
     template_keys = {(t.id, t.context): t for t in template if t.id}
     catalog_keys = {(m.id, m.context) for m in catalog if m.id}
@@ -122,7 +207,9 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str) 
             continue
         translated += 1
         for check in ENTRY_CHECKS:
-            problems += [Problem(label, message.lineno, f"{text}: {source!r}") for text in check(message)]
+            problems += [Problem(label, message.lineno, f"{text}: {source!r}") for text in check(message, rules)]
+        if warning := length_warning(message):
+            problems.append(Problem(label, message.lineno, f"{warning}: {source!r}", "warning"))
     # Babel's own checkers (python-format placeholders, plural forms).
     for message, errors in catalog.check():
         for error in errors:
@@ -138,15 +225,22 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str) 
 
 
 def check_header(catalog: Catalog, label: str, locale: str) -> list[Problem]:
-    """The Language and Plural-Forms headers must match the locale (CLDR, through Babel)."""
+    """The Language and Plural-Forms headers must match the locale (CLDR, through Babel).
+
+    A Plural-Forms that differs from CLDR only matters once the catalog has a
+    plural entry: GNU msginit writes nplurals=2 for es and pt, which is harmless
+    without one, so then it is a warning.
+    """
     problems = []
     if str(catalog.locale) != str(Locale.parse(locale)) and catalog.locale_identifier != locale:
         problems.append(Problem(label, 1, f"header Language is {catalog.locale_identifier!r}, "
                                           f"expected {locale!r}"))
     expected = get_plural(locale)
     if catalog.num_plurals != expected.num_plurals:
+        has_plurals = any(m.id and m.pluralizable for m in catalog)
         problems.append(Problem(label, 1, f"header Plural-Forms has nplurals={catalog.num_plurals}; "
-                                          f"{locale} needs nplurals={expected.num_plurals} ({expected.plural_expr})"))
+                                          f"{locale} needs nplurals={expected.num_plurals} ({expected.plural_expr})",
+                                "error" if has_plurals else "warning"))
     return problems
 
 
@@ -233,11 +327,14 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None) 
     path = project.po_path(locale)
     label = project.rel(path)
     syntax: list[Problem] = []
+    if bom := byte_order_mark_problem(path, label):
+        return LocaleReport(locale, label, 0, 0, 0, 0, [bom])
+    rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
     try:
         syntax = msgfmt_problems(path, label) if path.exists() else []
         if catalog is None:
             catalog = load_catalog(project, locale, strict=False)
-        report = check_catalog(catalog, read_template(project), label, locale)
+        report = check_catalog(catalog, read_template(project), label, locale, rules)
         syntax += check_header(catalog, label, locale) + check_obsolete(catalog, label)
         if not any(p.severity == "error" for p in syntax):  # the finer checks need a well-formed file
             syntax += translate_toolkit_problems(path, label, locale, catalog)

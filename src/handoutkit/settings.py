@@ -45,6 +45,7 @@ class Settings:
     source_locale: str
     locales: tuple[str, ...]  # published locales, the source locale included
     limits: Limits = Limits()
+    native_digits: tuple[str, ...] = ()  # locales whose translations may write numbers in native digits
 
     @property
     def translated_locales(self) -> tuple[str, ...]:
@@ -121,7 +122,7 @@ def load_settings(path: Path, root: Path) -> Settings:
     if node is None:
         raise ProblemsError(problems)
     keys = reader.mapping(node, "clinic settings",
-                          ("clinic", "locales"), ("page_size", "source_locale", "lint"))
+                          ("clinic", "locales"), ("page_size", "source_locale", "lint", "native_digits"))
     clinic = None
     if keys and "clinic" in keys:
         c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
@@ -149,9 +150,16 @@ def load_settings(path: Path, root: Path) -> Settings:
         if locales and source not in locales:
             reader.fail(keys["locales"], f"expected the source locale '{source}' among the locales")
     limits = read_limits(reader, keys["lint"]) if keys and "lint" in keys else Limits()
+    native: list[str] = []
+    for item in reader.sequence(keys["native_digits"], "native_digits", 0) if keys and "native_digits" in keys else ():
+        name = reader.string(item, "a locale")
+        if name and (error := check_locale_name(name)):
+            reader.fail(item, error)
+        elif name:
+            native.append(name)
     if reader.problems or clinic is None:
         raise ProblemsError(reader.problems)
-    return Settings(clinic, page_size, source, tuple(locales), limits)
+    return Settings(clinic, page_size, source, tuple(locales), limits, tuple(native))
 
 
 def read_limits(reader: NodeReader, node) -> Limits:

@@ -7,7 +7,8 @@ build/stats.html, a self-contained page with an SVG bar chart.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+import unicodedata
+from dataclasses import asdict, dataclass, replace
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -36,6 +37,7 @@ class LocaleStats:
     review: str  # source, reviewed, draft, stale, or broken
     reviewed_by: str | None
     errors: int
+    published: bool = True  # listed in clinic.yaml; an unpublished one is still being translated
 
 
 @dataclass(frozen=True)
@@ -83,7 +85,11 @@ def locale_stats(project: Project, locale: str) -> LocaleStats:
 
 
 def collect(project: Project) -> Stats:
-    locales = [locale_stats(project, loc) for loc in project.settings.locales]
+    """Every published locale, then every catalog under locales/ not yet published."""
+    published = project.settings.locales
+    unpublished = [loc for loc in project.catalog_locales() if loc not in published]
+    locales = [locale_stats(project, loc) for loc in published]
+    locales += [replace(locale_stats(project, loc), published=False) for loc in unpublished]
     translations = {}
     for loc in project.settings.locales:
         try:
@@ -101,13 +107,24 @@ def collect(project: Project) -> Stats:
     return Stats(locales, handouts)
 
 
+def display_width(text: str) -> int:
+    """Columns a terminal gives the text: CJK characters take two, combining marks none."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)
+
+
+def pad(text: str, width: int) -> str:
+    return text + " " * max(1, width - display_width(text))
+
+
 def format_table(stats: Stats) -> str:
-    lines = [f"{'locale':<9}{'language':<16}{'done':>7}{'transl.':>9}{'fuzzy':>7}{'untransl.':>11}"
-             f"{'words left':>12}  review"]
+    lines = [f"{'locale':<9}{pad('language', 18)}{'done':>7}{'transl.':>9}{'fuzzy':>7}{'untransl.':>11}"
+             f"{'errors':>8}{'words left':>12}  review"]
     for s in stats.locales:
         review = s.review + (f" by {s.reviewed_by}" if s.reviewed_by else "")
-        lines.append(f"{s.locale:<9}{s.language:<16}{s.percent:>6.1f}%{s.translated:>9}{s.fuzzy:>7}"
-                     f"{s.untranslated:>11}{s.words:>12}  {review}")
+        review += "" if s.published else " (not published yet)"
+        lines.append(f"{s.locale:<9}{pad(s.language, 18)}{s.percent:>6.1f}%{s.translated:>9}{s.fuzzy:>7}"
+                     f"{s.untranslated:>11}{s.errors:>8}{s.words:>12}  {review}")
     lines += ["", f"{'handout':<34}{'locale':<9}{'reading level':<30}pages"]
     for h in stats.handouts:
         level = f"{h.formula} {h.score}" if h.formula else "n/a"
