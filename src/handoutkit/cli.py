@@ -131,6 +131,52 @@ def cmd_update(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export_xliff(project: Project, args: argparse.Namespace) -> int:
+    """Write a locale's strings as XLIFF 1.2 for a translation agency's CAT tool (Trados, memoQ).
+
+    Placeholders travel as <ph> and **bold** as <g>, which CAT tools lock.
+    Example: handouts export-xliff es -o es.xlf
+    """
+    from .exchange import export_xliff
+
+    result = export_xliff(project, args.locale, args.output)
+    print(f"{project.rel(result.path)}: {result.units} units, {result.translated} translated, "
+          f"{result.units - result.translated} to translate or review")
+    return 0
+
+
+def cmd_import_xliff(project: Project, args: argparse.Namespace) -> int:
+    """Take a translated XLIFF back into its PO file, after the full check (problems at FILE:line).
+
+    Nothing is written unless every check passes. The locale is the file's target-language.
+    Example: handouts import-xliff es.xlf
+    """
+    from .exchange import import_xliff
+
+    result = import_xliff(project, args.file)
+    for warning in result.warnings:
+        print(warning, file=sys.stderr)
+    state = "updated" if result.written else "unchanged"
+    print(f"{project.rel(result.path)}: {state}; {result.changed} entr{'y' if result.changed == 1 else 'ies'} "
+          f"changed")
+    return 0
+
+
+def cmd_export_tmx(project: Project, args: argparse.Namespace) -> int:
+    """Write a TMX translation memory of the reviewed translations (drafts are left out).
+
+    Example: handouts export-tmx -o handouts.tmx
+    """
+    from .exchange import export_tmx
+
+    result = export_tmx(project, args.output)
+    print(f"{project.rel(result.path)}: {result.units} translation units from "
+          f"{', '.join(result.locales) or 'no locale'}")
+    if result.skipped:
+        print(f"left out, not reviewed: {', '.join(result.skipped)} (see `handouts review`)", file=sys.stderr)
+    return 0
+
+
 def cmd_init_locale(project: Project, args: argparse.Namespace) -> int:
     """Create the catalog of a new language from handouts.pot.
 
@@ -278,6 +324,16 @@ def make_parser() -> argparse.ArgumentParser:
 
     update = _add(sub, "update", cmd_update)
     update.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+
+    export_xliff = _add(sub, "export-xliff", cmd_export_xliff)
+    export_xliff.add_argument("locale", help="the locale to export, such as es")
+    export_xliff.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                              help="where to write it (default: build/xliff/LOCALE.xlf)")
+    import_xliff = _add(sub, "import-xliff", cmd_import_xliff)
+    import_xliff.add_argument("file", type=Path, help="the translated XLIFF file")
+    export_tmx = _add(sub, "export-tmx", cmd_export_tmx)
+    export_tmx.add_argument("-o", "--output", type=Path, default=None, metavar="FILE",
+                            help="where to write it (default: build/translation-memory.tmx)")
 
     init = _add(sub, "init-locale", cmd_init_locale)
     init.add_argument("locale", help="a Babel locale name, such as es, zh_Hans, pt_BR")
