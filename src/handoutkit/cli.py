@@ -55,20 +55,21 @@ def cmd_catalog(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_preview(project: Project, args: argparse.Namespace) -> int:
-    """Build one handout in one locale, quickly, and print where its PDF and HTML are.
+    """Preview one handout in one locale for a translator, even an incomplete or unpublished one.
 
+    Missing strings print in English, highlighted, under a PREVIEW banner; the file goes
+    to build/preview/, never to build/pdf/ or the catalog.
     Example: handouts preview acdf --locale es
     """
-    from .build import build
+    from .preview import preview
 
-    result = build(project, (args.locale,), (args.handout,), workers=1, editions=("standard",),
-                   progress=lambda line: None)
-    for problem in result.problems:
-        print(problem, file=sys.stderr)
-    for output in result.outputs + result.unchanged:
-        print(f"{project.rel(output.pdf)}  ({output.pages} page{'s' if output.pages != 1 else ''})")
-        print(project.rel(output.html))
-    return 0 if result.ok else 1
+    result = preview(project, args.handout, args.locale)
+    print(f"{project.rel(result.pdf)}  ({result.pages} page{'s' if result.pages != 1 else ''})")
+    print(project.rel(result.html))
+    if result.untranslated:
+        print(f"{result.untranslated} string(s) of this handout are still in English (highlighted)",
+              file=sys.stderr)
+    return 0
 
 
 def cmd_check(project: Project, args: argparse.Namespace) -> int:

@@ -1,0 +1,80 @@
+"""Work in progress: an incomplete or unpublished language can be previewed, updated and counted."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from handoutkit.catalogs import init_locale, load_catalog, update
+from handoutkit.preview import preview
+from handoutkit.stats import collect
+from handoutkit.settings import Project
+
+from .conftest import copy_repo
+
+
+def page_texts(pdf: Path) -> list[str]:
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                          check=True).stdout
+    return [" ".join(page.split()) for page in text.split("\f") if page.strip()]
+
+
+@pytest.fixture(scope="module")
+def german(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """The repository with a German catalog that is started, not finished, and not published."""
+    project = copy_repo(tmp_path_factory.mktemp("preview"))
+    init_locale(project, "de")
+    po = project.po_path("de")
+    po.write_text(po.read_text("utf-8").replace('msgid "Trouble breathing"\nmsgstr ""',
+                                                'msgid "Trouble breathing"\nmsgstr "Atemnot"'), "utf-8")
+    assert "de" not in project.settings.locales
+    return project
+
+
+def test_an_unfinished_unpublished_language_previews_with_english_highlighted(german: Project) -> None:
+    result = preview(german, "warning-signs", "de")
+    assert result.pdf == german.build_dir / "preview" / "de" / "warning-signs.pdf"
+    html = result.html.read_text("utf-8")
+    assert html.count('<mark class="untranslated">') == result.untranslated + 1  # + the banner's example
+    assert result.untranslated > 10
+    pages = page_texts(result.pdf)
+    assert pages and all("PREVIEW: not for patients" in page for page in pages)
+    assert "Atemnot" in pages[0] and "A severe headache" in pages[0]
+    assert "\ue000" not in html and "\ue001" not in html
+    # Never a patient output: nothing under build/pdf, no manifest entry, no catalog page.
+    assert not (german.build_dir / "pdf").exists()
+    assert not (german.build_dir / "manifest.json").exists()
+    assert not (german.build_dir / "index.html").exists()
+
+
+def test_a_long_preview_is_copyfitted_and_bannered_on_every_page(german: Project) -> None:
+    result = preview(german, "acdf", "es")
+    pages = page_texts(result.pdf)
+    assert result.pages == len(pages) <= german.settings.limits.page_budget
+    assert all("PREVIEW: not for patients" in page for page in pages)
+    assert result.untranslated == 0
+
+
+def test_update_and_stats_cover_unpublished_languages(german: Project) -> None:
+    assert "de" in german.catalog_locales()
+    pot = german.pot_path
+    pot.write_text(pot.read_text("utf-8").replace('msgid "Trouble breathing"', 'msgid "Trouble breathing now"'),
+                   "utf-8")
+    results = {r.locale: r for r in update(german)}
+    assert results["de"].written and results["de"].fuzzy == 1
+    assert load_catalog(german, "de").get("Trouble breathing now").previous_id == ["Trouble breathing"]
+    rows = {s.locale: s for s in collect(german).locales}
+    assert rows["de"].published is False and rows["de"].translated == 0
+    assert rows["es"].published is True
+
+
+def test_preview_of_an_unknown_handout_or_locale_is_a_clean_error(german: Project) -> None:
+    handouts = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "handouts"
+    for args, expected in ((["preview", "nope", "--locale", "es"], "unknown handout 'nope'"),
+                           (["preview", "acdf", "--locale", "xx_Nope"], "unknown locale 'xx_Nope'"),
+                           (["preview", "acdf", "--locale", "it"], "missing catalog for locale 'it'")):
+        run = subprocess.run([str(handouts), "-C", str(german.root), *args], capture_output=True, text=True)
+        assert run.returncode == 1 and expected in run.stderr and "Traceback" not in run.stderr, run.stderr
