@@ -78,3 +78,16 @@ def test_preview_of_an_unknown_handout_or_locale_is_a_clean_error(german: Projec
                            (["preview", "acdf", "--locale", "it"], "missing catalog for locale 'it'")):
         run = subprocess.run([str(handouts), "-C", str(german.root), *args], capture_output=True, text=True)
         assert run.returncode == 1 and expected in run.stderr and "Traceback" not in run.stderr, run.stderr
+
+
+def test_stats_table_has_errors_and_aligns_cjk_by_display_width() -> None:
+    from handoutkit.stats import LocaleStats, Stats, display_width, format_table
+
+    rows = [LocaleStats("es", "Español", 169, 169, 0, 0, 0, 100.0, "draft", None, 0),
+            LocaleStats("zh_Hans", "中文 (简体)", 169, 160, 0, 9, 40, 94.7, "draft", None, 3),
+            LocaleStats("ne", "नेपाली", 169, 169, 0, 0, 0, 100.0, "draft", None, 0, published=False)]
+    lines = format_table(Stats(rows, [])).splitlines()
+    assert "errors" in lines[0]
+    ends = {display_width(line[: line.index("%") + 1]) for line in lines[1:4]}
+    assert len(ends) == 1, lines[:4]
+    assert lines[3].endswith("(not published yet)")
