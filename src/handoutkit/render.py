@@ -37,6 +37,7 @@ from markupsafe import Markup, escape
 
 from .content import Block, Handout, Text
 from .errors import HandoutError
+from .pdftags import recording, repair
 from .settings import Clinic, Project
 
 PLACEHOLDER_OR_NUMBER = re.compile(
@@ -44,6 +45,13 @@ PLACEHOLDER_OR_NUMBER = re.compile(
     r"|(?P<bold>\*\*)"
     # A number, or a phone-like run such as (555) 010-0142, read as one unit.
     r"|(?P<number>(?:\(\d+\) ?)?\d[\d\-–.:/ ]*\d|\d)"
+)
+# In right-to-left text, Latin words (ACDF, a drug name) are isolated like numbers, with
+# their brackets when they are bracketed: "(ACDF)" looks the same either way, but only as
+# one left-to-right run does it reach the PDF's text layer as "(ACDF)" and not ")ACDF(".
+PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
+    PLACEHOLDER_OR_NUMBER.pattern
+    + r"|(?P<latin>\([A-Za-z][A-Za-z0-9 .\-/]*\)|[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
 )
 
 
@@ -95,13 +103,14 @@ def isolated_auto(text: str) -> Markup:
     return Markup('<bdi>&#x2068;{}&#x2069;</bdi>').format(text)
 
 
-def prose(text: str, values: dict[str, str]) -> Markup:
-    """Escape a translated string, then render **bold**, {placeholders} and isolated numbers."""
+def prose(text: str, values: dict[str, str], rtl: bool = False) -> Markup:
+    """Escape a translated string, then render **bold**, {placeholders} and isolated numbers
+    (and, in right-to-left text, isolated Latin words)."""
     out: list[str] = []
     position = 0
     bold_open = False
     bold_count = text.count("**")
-    for match in PLACEHOLDER_OR_NUMBER.finditer(text):
+    for match in (PLACEHOLDER_NUMBER_OR_LATIN if rtl else PLACEHOLDER_OR_NUMBER).finditer(text):
         out.append(escape(text[position: match.start()]))
         position = match.end()
         if match["placeholder"]:
@@ -110,6 +119,8 @@ def prose(text: str, values: dict[str, str]) -> Markup:
                 raise HandoutError(f"unknown placeholder {{{name}}} in {text!r}; "
                                    f"known: {', '.join('{' + v + '}' for v in sorted(values))}")
             out.append(isolated(values[name]))
+        elif match.groupdict().get("latin"):
+            out.append(isolated(match["latin"]))
         elif match["bold"]:
             if bold_count % 2:  # unbalanced: print the characters rather than guess
                 out.append("**")
@@ -208,7 +219,8 @@ class Renderer:
                 "emergency_number": self.clinic.emergency_number}
 
     def text(self, text: Text) -> Markup:
-        return prose(translate(self.translations, text), self.placeholder_values())
+        return prose(translate(self.translations, text), self.placeholder_values(),
+                     rtl=self.context.direction == "rtl")
 
     def compact(self, block: Block) -> bool:
         """Short list items read fine in two columns, in the printed language."""
@@ -301,8 +313,10 @@ class PdfWriter:
             return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
 
     def write(self, document: Any) -> bytes:
-        with warnings_fail():
-            return document.write_pdf(pdf_variant="pdf/ua-1")
+        """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
+        with warnings_fail(), recording() as record:
+            raw = document.write_pdf(pdf_variant="pdf/ua-1")
+        return repair(raw, record)[0]
 
     def pdf(self, html: str) -> tuple[bytes, int]:
         """The PDF bytes and the page count."""
