@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Iterator
@@ -180,10 +181,11 @@ ZWNJ = "\u200c"
 MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 
 
-def needs_joiner_repair(mark: Mark, rtl: bool) -> bool:
-    """A right-to-left run with zero-width non-joiners (Persian "می‌شود"): the shaper drops them
-    from the glyphs, and a whole-run /ActualText would come out reversed in RTL-aware extractors."""
-    return rtl and ZWNJ in mark.text and bool(RTL_LETTER.search(mark.text))
+def needs_glyph_repair(mark: Mark, rtl: bool) -> bool:
+    """A right-to-left run with letters and something else than letters and spaces (a comma,
+    a full stop, a bracket, a zero-width non-joiner): see `glyph_spans`."""
+    text = logical_text(mark)
+    return rtl and bool(RTL_LETTER.search(text)) and bool(re.search(r"[^\s\u0621-\u064a\u0671-\u06d3]", text))
 
 
 def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[int, str]:
@@ -195,33 +197,95 @@ def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[in
     return cache[font.objgen]
 
 
-def joiner_positions(glyphs: list[str], text: str) -> set[int] | None:
-    """Indexes of the glyphs (in drawing order, left to right) that a ZWNJ follows visually.
+def drawing_orders(text: str) -> tuple[str, str]:
+    """A right-to-left text in the orders its glyphs may be drawn, left to right: reversed
+    (HarfBuzz usually draws a combining mark before its letter), or reversed by letter with
+    the marks kept after their letter."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and unicodedata.category(char) in ("Mn", "Me"):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return text[::-1], "".join(reversed(clusters))
 
-    A right-to-left run is drawn in reverse logical order, so the glyphs read
-    backwards must spell the logical text without its joiners; where a joiner
-    falls between two glyphs, it is put after the left one. None when the
-    glyphs do not spell the text (then the run is left alone).
+
+def align_glyphs(glyphs: list[str], text: str) -> list[str] | None:
+    """`align_drawn` against either drawing order of the text."""
+    for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(text, None)))):
+        chars = align_drawn(glyphs, drawn)
+        if chars is not None:
+            return attach_marks(chars, marks_first)
+    return None
+
+
+def attach_marks(chars: list[str], marks_first: bool) -> list[str]:
+    """Give each combining mark's character to the glyph drawn before it, the mark's own glyph
+    none: poppler reads a raised mark as a separate word ("سوءا ً" for "سوءًا"). The pair is
+    written in drawing order, as extractors reverse right-to-left text."""
+    out = list(chars)
+    for index, text in enumerate(chars):
+        if index and text and unicodedata.category(text[0]) in ("Mn", "Me"):
+            out[index - 1] = out[index - 1] + text if marks_first else text + out[index - 1]
+            out[index] = ""
+    return out
+
+
+def align_drawn(glyphs: list[str], drawn: str) -> list[str] | None:
+    """The logical characters of each glyph of a right-to-left run, glyphs in drawing order.
+
+    The glyphs spell the run's text in drawing order (brackets mirrored, a
+    ligature's ToUnicode text in logical order); a ZWNJ, which has no glyph, is
+    given to the glyph on its left. None when the glyphs do not spell the text:
+    then the run is left as it is.
     """
-    logical = text.translate(LAYOUT_ONLY)[::-1]
-    position, after = 0, set()
-    for index, glyph in enumerate(glyphs):
-        while logical.startswith(ZWNJ, position):
-            if index == 0:
+    position, chars = 0, []
+    for glyph in glyphs:
+        while drawn.startswith(ZWNJ, position):
+            if not chars:
                 return None
-            after.add(index - 1)
+            chars[-1] += ZWNJ  # drawn left of the gap: read after the glyph on the right
             position += 1
-        expected = glyph[::-1]
-        found = logical[position:position + len(expected)]
-        if found != expected and found.translate(MIRRORED) != expected:
+        found = drawn[position:position + len(glyph)]
+        if not glyph or found.translate(MIRRORED) not in (glyph, glyph[::-1]) and found not in (glyph, glyph[::-1]):
             return None
-        position += len(expected)
-    return after if position == len(logical.rstrip(ZWNJ)) else None
+        chars.append(found[::-1] if len(found) > 1 and found == glyph[::-1] else found)
+        position += len(glyph)
+    return chars if position == len(drawn) else None
 
 
-def split_for_joiners(array: Array, font: dict[int, str], text: str) -> list[pikepdf.ContentStreamInstruction] | None:
-    """One TJ as several, the glyphs a ZWNJ follows wrapped in /ActualText "<glyph text>ZWNJ"
-    (drawn left to right, read right to left: the joiner lands between the two letters)."""
+def right_to_left(text: str) -> bool:
+    """Holds a strong right-to-left character (bidi class R or AL; not the Arabic comma, CS)."""
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+RLM = "\u200f"
+
+
+def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
+    """(first glyph, last glyph + 1, /ActualText) for the glyphs of an RTL run that extractors
+    would otherwise misplace or lose.
+
+    Extractors such as poppler rebuild a right-to-left line by reversing its
+    right-to-left letters and keeping every run of other characters (a comma,
+    a full stop, with the spaces beside them) in drawing order: "عفونت، مانند"
+    comes out as "عفونت ،مانند". A punctuation glyph is given its logical
+    character preceded by a RIGHT-TO-LEFT MARK, which fences the run in to the
+    one character; a mirrored bracket is given the bracket it stands for. A
+    glyph a ZWNJ follows is given "<letter><ZWNJ>": the shaper draws no glyph
+    for the joiner, so it would otherwise be lost.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for index, text in enumerate(chars):
+        if ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
+            spans.append((index, index + 1, text))
+        elif text.strip() and not right_to_left(text):
+            spans.append((index, index + 1, RLM + text))
+    return spans
+
+
+def glyph_items(array: Array) -> list[Any]:
+    """A TJ array with one glyph per string (two bytes each: WeasyPrint's Identity-H fonts)."""
     items: list[Any] = []
     for item in array:
         if isinstance(item, String):
@@ -229,29 +293,46 @@ def split_for_joiners(array: Array, font: dict[int, str], text: str) -> list[pik
             items.extend(String(raw[i:i + 2]) for i in range(0, len(raw), 2))
         else:
             items.append(item)
-    glyph_items = [i for i, item in enumerate(items) if isinstance(item, String)]
-    glyphs = [font.get(int.from_bytes(bytes(items[i]), "big"), "") for i in glyph_items]
-    after = joiner_positions(glyphs, text)
-    if not after:
-        return None
+    return items
+
+
+def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, font: dict[int, str],
+               unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> list[pikepdf.ContentStreamInstruction]:
+    """The instructions of one right-to-left run, with the glyphs of `glyph_spans` in /ActualText
+    spans. A run may hold several TJ (combining marks are raised with Ts between them)."""
     tj, bdc, emc = Operator("TJ"), Operator("BDC"), Operator("EMC")
-    wrapped = {glyph_items[number]: glyphs[number] for number in after}
-    out: list[pikepdf.ContentStreamInstruction] = []
-    segment: list[Any] = []
-    for index, item in enumerate(items):
-        if index not in wrapped:
-            segment.append(item)
-            continue
-        if segment:
-            out.append(pikepdf.ContentStreamInstruction([Array(segment)], tj))
-            segment = []
-        out.append(pikepdf.ContentStreamInstruction(
-            [Name.Span, Dictionary(ActualText=String(wrapped[index] + ZWNJ))], bdc))
-        out.append(pikepdf.ContentStreamInstruction([Array([item])], tj))
-        out.append(pikepdf.ContentStreamInstruction([], emc))
-    if segment:
-        out.append(pikepdf.ContentStreamInstruction([Array(segment)], tj))
-    return out
+    shows: list[tuple[int, list[Any], list[int]]] = []  # (instruction, items, indexes of glyph items)
+    glyphs: list[str] = []
+    for position, instruction in enumerate(run):
+        if instruction.operator == Operator("Tf") and instruction.operands[0] in fonts:
+            font = to_unicode(fonts[instruction.operands[0]], unicode_maps)
+        elif instruction.operator == tj:
+            items = glyph_items(instruction.operands[0])
+            indexes = [i for i, item in enumerate(items) if isinstance(item, String) and len(bytes(item)) == 2]
+            glyphs += [font.get(int.from_bytes(bytes(items[i]), "big"), "") for i in indexes]
+            shows.append((position, items, indexes))
+    chars = align_glyphs(glyphs, text)
+    spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
+    if not spans:
+        return run
+    replaced: dict[int, list[pikepdf.ContentStreamInstruction]] = {}
+    glyph = 0
+    for position, items, indexes in shows:
+        out: list[pikepdf.ContentStreamInstruction] = []
+        start = 0
+        for index in indexes:
+            if glyph in spans:
+                if index > start:
+                    out.append(pikepdf.ContentStreamInstruction([Array(items[start:index])], tj))
+                out.append(pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=String(spans[glyph]))], bdc))
+                out.append(pikepdf.ContentStreamInstruction([Array([items[index]])], tj))
+                out.append(pikepdf.ContentStreamInstruction([], emc))
+                start = index + 1
+            glyph += 1
+        if start < len(items):
+            out.append(pikepdf.ContentStreamInstruction([Array(items[start:])], tj))
+        replaced[position] = out
+    return [new for position, instruction in enumerate(run) for new in replaced.get(position, [instruction])]
 
 
 # ---------------------------------------------------------------- the repair
@@ -324,19 +405,26 @@ def rewrite_page(page: pikepdf.Page, index: int, record: TagRecord, rtl: bool,
     bdc, emc = Operator("BDC"), Operator("EMC")
     fonts = page.Resources.get("/Font", Dictionary())
     font: dict[int, str] = {}
-    joiner_text: str | None = None  # the text of the open run whose joiners need repair
+    run: list[pikepdf.ContentStreamInstruction] | None = None  # an open RTL run to repair (glyph_spans)
+    run_text, run_font, run_depth = "", font, 0
     for instruction in pikepdf.parse_content_stream(page):
         operands, operator = instruction.operands, instruction.operator
         if operator == Operator("Tf") and operands[0] in fonts:
             font = to_unicode(fonts[operands[0]], unicode_maps)
-        if operator == Operator("TJ") and joiner_text is not None:
-            split = split_for_joiners(operands[0], font, joiner_text)
-            if split:
-                instructions.extend(split)
-                continue
+        if run is not None and operator != emc:
+            run.append(instruction)
+            if operator in (bdc, Operator("BMC")):
+                open_sequences.append(1)
+            continue
         if operator == emc:
+            if run is not None and len(open_sequences) == run_depth:
+                instructions.extend(repair_run(run, fonts, run_font, unicode_maps, run_text))
+                run = None
+            elif run is not None:
+                run.append(instruction)
+                open_sequences.pop()
+                continue
             instructions.extend([instruction] * (open_sequences.pop() if open_sequences else 1))
-            joiner_text = None
             continue
         if operator in (bdc, Operator("BMC")):
             open_sequences.append(1)
@@ -364,8 +452,8 @@ def rewrite_page(page: pikepdf.Page, index: int, record: TagRecord, rtl: bool,
                 if actual:
                     properties.ActualText = String(actual_text(mark, rtl))
                     actual_texts += 1
-                elif needs_joiner_repair(mark, rtl):
-                    joiner_text = mark.text
+                elif needs_glyph_repair(mark, rtl):
+                    run, run_text, run_font, run_depth = [], mark.text, font, len(open_sequences)
                 instruction = pikepdf.ContentStreamInstruction([operands[0], properties], bdc)
         instructions.append(instruction)
     return pikepdf.unparse_content_stream(instructions), renumber, (artifacts, actual_texts)
