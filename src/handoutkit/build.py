@@ -229,9 +229,12 @@ def render_job(job: Job) -> Output:
     writer: PdfWriter = _worker["writer"]
     html = renderer.html(handout, large=large)
     document = writer.layout(html)
-    if not large and len(document.pages) > project.settings.limits.page_budget:
-        # Copyfit: tighter spacing, same type size, before calling it an overflow.
-        tight_html = renderer.html(handout, tight=True)
+    # Copyfit: tighter spacing, same type size, before calling it an overflow; in large
+    # print, before printing a last page that holds little more than the closing box.
+    over_budget = not large and len(document.pages) > project.settings.limits.page_budget
+    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
+    if over_budget or short_last_page:
+        tight_html = renderer.html(handout, tight=True, large=large)
         tight = writer.layout(tight_html)
         if len(tight.pages) < len(document.pages):
             html, document = tight_html, tight
@@ -241,6 +244,10 @@ def render_job(job: Job) -> Output:
     atomic_write(html_file, html.encode("utf-8"), durable=False)
     atomic_write(pdf_file, pdf, durable=False)
     return Output(job.locale, job.handout_id, pdf_file, html_file, pages, job.edition)
+
+
+# A large-print last page filled less than this is laid out again with tighter spacing.
+LARGE_COPYFIT_FILL = 0.35
 
 
 def default_jobs() -> int:

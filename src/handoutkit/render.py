@@ -37,6 +37,7 @@ from markupsafe import Markup, escape
 
 from .content import Block, Handout, Text
 from .errors import HandoutError
+from .pdftags import recording, repair
 from .settings import Clinic, Project
 
 PLACEHOLDER_OR_NUMBER = re.compile(
@@ -45,9 +46,24 @@ PLACEHOLDER_OR_NUMBER = re.compile(
     # A number, or a phone-like run such as (555) 010-0142, read as one unit.
     r"|(?P<number>(?:\(\d+\) ?)?\d[\d\-–.:/ ]*\d|\d)"
 )
+# In right-to-left text, Latin words (ACDF, a drug name) are isolated like numbers, with
+# their brackets when they are bracketed: "(ACDF)" looks the same either way, but only as
+# one left-to-right run does it reach the PDF's text layer as "(ACDF)" and not ")ACDF(".
+PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
+    PLACEHOLDER_OR_NUMBER.pattern
+    + r"|(?P<latin>\([A-Za-z][A-Za-z0-9 .\-/]*\)|[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
+)
 
 
 COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
+
+# Languages whose words must not break across lines (CSS `word-break: keep-all`, which
+# WeasyPrint 70 lacks): Korean puts spaces between words, but Pango breaks between any two
+# Hangul syllables.
+KEEP_ALL_LANGUAGES = frozenset({"ko"})
+WORD_JOINER = "\u2060"
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
 def html_lang(locale: str) -> str:
@@ -79,6 +95,32 @@ def format_long_date(date: dt.date, locale: str) -> str:
     return format_date(date, format="long", locale=locale)
 
 
+def keep_all(html: str) -> str:
+    """Korean keep-all: a WORD JOINER (U+2060, invisible, no break on either side) between every
+    two characters of a word that touch a Hangul syllable, across inline tags, in <body> only.
+
+    Lines then break only at spaces, as Korean readers expect. The joiners are layout only:
+    the PDF's text layer leaves them out (see pdftags.LAYOUT_ONLY).
+    """
+    head, separator, body = html.partition("<body")
+    if not separator:
+        return html
+    out: list[str] = []
+    previous = " "  # the last visible character, across tags
+    for part in TAG_OR_TEXT.split(body):
+        if part.startswith("<"):
+            out.append(part)
+            continue
+        text = []
+        for char in part:
+            if not char.isspace() and not previous.isspace() and (HANGUL.match(char) or HANGUL.match(previous)):
+                text.append(WORD_JOINER)
+            text.append(char)
+            previous = char
+        out.append("".join(text))
+    return head + separator + "".join(out)
+
+
 def isolated(text: str) -> Markup:
     """A number or phone number that keeps its left-to-right order inside any text.
 
@@ -95,13 +137,14 @@ def isolated_auto(text: str) -> Markup:
     return Markup('<bdi>&#x2068;{}&#x2069;</bdi>').format(text)
 
 
-def prose(text: str, values: dict[str, str]) -> Markup:
-    """Escape a translated string, then render **bold**, {placeholders} and isolated numbers."""
+def prose(text: str, values: dict[str, str], rtl: bool = False) -> Markup:
+    """Escape a translated string, then render **bold**, {placeholders} and isolated numbers
+    (and, in right-to-left text, isolated Latin words)."""
     out: list[str] = []
     position = 0
     bold_open = False
     bold_count = text.count("**")
-    for match in PLACEHOLDER_OR_NUMBER.finditer(text):
+    for match in (PLACEHOLDER_NUMBER_OR_LATIN if rtl else PLACEHOLDER_OR_NUMBER).finditer(text):
         out.append(escape(text[position: match.start()]))
         position = match.end()
         if match["placeholder"]:
@@ -110,6 +153,8 @@ def prose(text: str, values: dict[str, str]) -> Markup:
                 raise HandoutError(f"unknown placeholder {{{name}}} in {text!r}; "
                                    f"known: {', '.join('{' + v + '}' for v in sorted(values))}")
             out.append(isolated(values[name]))
+        elif match.groupdict().get("latin"):
+            out.append(isolated(match["latin"]))
         elif match["bold"]:
             if bold_count % 2:  # unbalanced: print the characters rather than guess
                 out.append("**")
@@ -160,6 +205,10 @@ class LocaleContext:
     font_stack: tuple[str, ...]
     draft: bool
 
+    @property
+    def keep_all(self) -> bool:
+        return self.lang.split("-")[0] in KEEP_ALL_LANGUAGES
+
 
 def make_environment(project: Project, translations: gettext.NullTranslations) -> Environment:
     env = Environment(
@@ -208,7 +257,8 @@ class Renderer:
                 "emergency_number": self.clinic.emergency_number}
 
     def text(self, text: Text) -> Markup:
-        return prose(translate(self.translations, text), self.placeholder_values())
+        return prose(translate(self.translations, text), self.placeholder_values(),
+                     rtl=self.context.direction == "rtl")
 
     def compact(self, block: Block) -> bool:
         """Short list items read fine in two columns, in the printed language."""
@@ -224,7 +274,8 @@ class Renderer:
              large: bool = False) -> str:
         """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition."""
         try:
-            return self._render(handout, extra, tight, large)
+            html = self._render(handout, extra, tight, large)
+            return keep_all(html) if self.context.keep_all else html
         except TemplateSyntaxError as exc:
             raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
         except TemplateError as exc:
@@ -240,6 +291,7 @@ class Renderer:
             compact=(lambda block: False) if large else self.compact,
             html_class=" ".join(c for c, on in (("tight", tight), ("large", large)) if on),
             loc=self.context,
+            source_lang=html_lang(settings.source_locale),
             clinic=self.clinic,
             page_size=settings.page_size,
             reviewed=format_long_date(handout.revision.reviewed, self.context.locale),
@@ -301,8 +353,20 @@ class PdfWriter:
             return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
 
     def write(self, document: Any) -> bytes:
-        with warnings_fail():
-            return document.write_pdf(pdf_variant="pdf/ua-1")
+        """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
+        with warnings_fail(), recording() as record:
+            raw = document.write_pdf(pdf_variant="pdf/ua-1")
+        return repair(raw, record)[0]
+
+    @staticmethod
+    def last_page_fill(document: Any) -> float:
+        """How much of the last page's content area the document uses (0 to 1)."""
+        page_box = document.pages[-1]._page_box
+        top, height = page_box.content_box_y(), page_box.height
+        root = next((c for c in page_box.children if c.element_tag == "html"), None)
+        bottoms = [child.position_y + child.margin_height()
+                   for body in (root.children if root else ()) for child in body.children]
+        return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 1.0
 
     def pdf(self, html: str) -> tuple[bytes, int]:
         """The PDF bytes and the page count."""
@@ -362,6 +426,8 @@ def notice_line(project: Project, locale: str, translations: gettext.NullTransla
     """The notice in one language, from that locale's catalog (templates/language-notice.html)."""
     env = make_environment(project, translations)
     notice = env.get_template(NOTICE_TEMPLATE).render(clinic=project.settings.clinic).strip()
+    if html_lang(locale).split("-")[0] in KEEP_ALL_LANGUAGES:
+        notice = keep_all("<body>" + notice)[len("<body>"):]
     return NoticeLine(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
                       native_language_name(locale), font_stack, Markup(notice))
 

@@ -1,0 +1,595 @@
+"""Stage 6, tag repair: WeasyPrint's tagged PDF, corrected with pikepdf.
+
+WeasyPrint 70 writes a PDF/UA-1 structure tree with known gaps (measured, see
+DESIGN.md): running headers and footers are marked content whose structure
+elements are unreachable from the root; `lang` on inner elements is dropped;
+Devanagari text extracts with pre-base vowel signs out of order and Arabic
+phone numbers with their brackets mirrored; a list or section that crosses a
+page, or a two-column list, becomes several elements; an <aside> becomes
+NonStruct; aria-hidden separators are tagged as content.
+
+The fix has two halves. While WeasyPrint writes the PDF, `recording()` notes
+what it knows and the PDF no longer says: for every marked-content sequence
+(page, MCID) the logical text of its run, its language and whether it sits
+in a page margin; for every structure element (by object number) the HTML
+element it was made from. `repair()` then rewrites the PDF with pikepdf from
+that record: page furniture and separators become artifacts, every structure
+element whose HTML says another language gets /Lang, runs whose glyph order
+is not their logical order get /ActualText, split elements are joined again,
+callouts become notes. Object numbers and MCIDs are WeasyPrint's own, so the
+record matches the PDF exactly; nothing is guessed from glyphs.
+
+The output keeps the PDF/UA-1 identification (the XMP metadata is not
+touched) and is byte-identical for identical input (qpdf writes
+deterministically; the trailer /ID is derived from the content).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import unicodedata
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, Operator, String
+
+ObjGen = tuple[int, int]  # a PDF object's (number, generation)
+
+# ---------------------------------------------------------------- what WeasyPrint knew
+
+
+@dataclass(frozen=True)
+class Mark:
+    """One marked-content sequence (a text run on one line) as WeasyPrint drew it."""
+
+    text: str  # the logical text of the run, from the HTML
+    lang: str | None  # its language (the nearest lang attribute)
+    furniture: str | None = None  # "Header" or "Footer" when it is in a page margin
+    decorative: bool = False  # aria-hidden in the HTML: not content
+
+
+@dataclass(frozen=True)
+class Node:
+    """The HTML element a structure element was made from."""
+
+    key: int  # the same for every fragment of one element (across pages and columns)
+    tag: str  # HTML tag, with a pseudo-element suffix such as "li::marker"
+    lang: str | None  # the element's own lang attribute, if it has one
+    classes: tuple[str, ...] = ()
+
+
+@dataclass
+class TagRecord:
+    """What `recording()` saw while one PDF was written."""
+
+    marks: dict[tuple[int, int], Mark] = field(default_factory=dict)  # (page, MCID) -> mark
+    nodes: dict[int, Node] = field(default_factory=dict)  # structure element object number -> node
+
+
+def _descendants(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", ()) or ():
+        yield from _descendants(child)
+
+
+def _page_marks(page_number: int, page: Any, tags: dict) -> dict[tuple[int, int], Mark]:
+    """The marks of one page from WeasyPrint's box -> MCID table, before it is consumed."""
+    from weasyprint.formatting_structure.boxes import MarginBox
+
+    furniture: dict[int, str] = {}
+    for child in page._page_box.children:
+        if isinstance(child, MarginBox):
+            where = "Header" if child.at_keyword.startswith("@top") else "Footer"
+            for box in _descendants(child):
+                furniture[id(box)] = where
+    marks = {}
+    for box, kid in tags.items():
+        element = box.element
+        hidden = element is not None and element.get("aria-hidden") == "true"
+        marks[(page_number, kid["mcid"])] = Mark(
+            text=getattr(box, "text", "") or "", lang=box.style["lang"],
+            furniture=furniture.get(id(box)), decorative=hidden)
+    return marks
+
+
+def _node(box: Any, keys: dict[int, int]) -> Node:
+    element = box.element
+    if element is None:
+        return Node(-1, "", None)
+    key = keys.setdefault(id(element), len(keys))
+    return Node(key, box.element_tag or "", element.get("lang"), tuple((element.get("class") or "").split()))
+
+
+@contextmanager
+def recording() -> Iterator[TagRecord]:
+    """Record marks and nodes while WeasyPrint writes a tagged PDF in this block.
+
+    WeasyPrint drops this information once the PDF is written, so two of its
+    functions are wrapped for the duration (WeasyPrint is pinned to 70.0; the
+    tests fail if the record no longer matches the PDF).
+    """
+    import weasyprint.pdf as weasy_pdf
+    from weasyprint.layout.absolute import AbsolutePlaceholder
+    from weasyprint.pdf import tags as weasy_tags
+
+    record = TagRecord()
+    element_keys: dict[int, int] = {}
+    add_tags, build_box_tree = weasy_pdf.add_tags, weasy_tags._build_box_tree
+
+    def recording_add_tags(pdf, document, pdf_version, page_streams):
+        for number, (page, stream) in enumerate(zip(document.pages, page_streams)):
+            record.marks.update(_page_marks(number, page, stream._tags))
+        return add_tags(pdf, document, pdf_version, page_streams)
+
+    def recording_build_box_tree(box, *args):
+        for element in build_box_tree(box, *args):
+            source = box._box if isinstance(box, AbsolutePlaceholder) else box
+            record.nodes[element.number] = _node(source, element_keys)
+            yield element
+
+    weasy_pdf.add_tags, weasy_tags._build_box_tree = recording_add_tags, recording_build_box_tree
+    try:
+        yield record
+    finally:
+        weasy_pdf.add_tags, weasy_tags._build_box_tree = add_tags, build_box_tree
+
+
+# ---------------------------------------------------------------- text runs
+
+# Characters the renderer adds for layout only (word joiners for Korean keep-all,
+# soft hyphens, the bidi isolates around numbers): not part of the text a reader wants.
+LAYOUT_ONLY = dict.fromkeys(map(ord, "\u2060\u00ad\u2066\u2067\u2068\u2069"))
+# Scripts whose glyph order differs from the character order (reordering vowel
+# signs, conjuncts, right-to-left shaping), and the characters a shaper removes
+# (ZWNJ, ZWJ, bidi isolates): a run holding any of them gets /ActualText.
+REORDERED = re.compile(
+    "[\u0590-\u08ff\u0900-\u0dff\u0f00-\u109f\u1780-\u17ff\ufb1d-\ufdff\ufe70-\ufeff"
+    "\u200c\u200d\u2066-\u2069]")
+
+RTL_LETTER = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+
+
+def logical_text(mark: Mark) -> str:
+    """The text a reader should get for a run: its HTML text without layout-only characters."""
+    return mark.text.translate(LAYOUT_ONLY)
+
+
+def actual_text(mark: Mark, rtl: bool) -> str:
+    """The /ActualText of a run. In right-to-left pages the left-to-right run (a number, a
+    Latin word) is fenced with LEFT-TO-RIGHT MARKs, so extractors that reorder the line by
+    the bidi algorithm keep a closing bracket at its end: "(ACDF)", not ")(ACDF"."""
+    text = logical_text(mark)
+    return f"\u200e{text}\u200e" if rtl else text
+
+
+def needs_actual_text(mark: Mark, rtl: bool) -> bool:
+    """True when extraction from glyphs alone would not give the logical text.
+
+    Every run of a right-to-left document is included: extractors reorder
+    its lines, and a left-to-right number inside them comes out mirrored.
+    """
+    text = logical_text(mark)
+    if rtl:
+        return bool(text.strip()) and not RTL_LETTER.search(text)
+    return bool(text.strip()) and bool(REORDERED.search(text))
+
+
+ZWNJ = "\u200c"
+MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
+
+
+def needs_glyph_repair(mark: Mark, rtl: bool) -> bool:
+    """A right-to-left run with letters and something else than letters and spaces (a comma,
+    a full stop, a bracket, a zero-width non-joiner): see `glyph_spans`."""
+    text = logical_text(mark)
+    return rtl and bool(RTL_LETTER.search(text)) and bool(re.search(r"[^\s\u0621-\u064a\u0671-\u06d3]", text))
+
+
+def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[int, str]:
+    """Glyph id -> text, from the font's ToUnicode CMap (WeasyPrint writes bfchar entries only)."""
+    if font.objgen not in cache:
+        data = font.ToUnicode.read_bytes().decode("latin-1") if "/ToUnicode" in font else ""
+        cache[font.objgen] = {int(glyph, 16): bytes.fromhex(text).decode("utf-16-be", "replace")
+                              for glyph, text in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", data)}
+    return cache[font.objgen]
+
+
+def drawing_orders(text: str) -> tuple[str, str]:
+    """A right-to-left text in the orders its glyphs may be drawn, left to right: reversed
+    (HarfBuzz usually draws a combining mark before its letter), or reversed by letter with
+    the marks kept after their letter."""
+    clusters: list[str] = []
+    for char in text:
+        if clusters and unicodedata.category(char) in ("Mn", "Me"):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return text[::-1], "".join(reversed(clusters))
+
+
+def align_glyphs(glyphs: list[str], text: str) -> list[str] | None:
+    """`align_drawn` against either drawing order of the text."""
+    for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(text, None)))):
+        chars = align_drawn(glyphs, drawn)
+        if chars is not None:
+            return attach_marks(chars, marks_first)
+    return None
+
+
+def attach_marks(chars: list[str], marks_first: bool) -> list[str]:
+    """Give each combining mark's character to the glyph drawn before it, the mark's own glyph
+    none: poppler reads a raised mark as a separate word ("سوءا ً" for "سوءًا"). The pair is
+    written in drawing order, as extractors reverse right-to-left text."""
+    out = list(chars)
+    for index, text in enumerate(chars):
+        if index and text and unicodedata.category(text[0]) in ("Mn", "Me"):
+            out[index - 1] = out[index - 1] + text if marks_first else text + out[index - 1]
+            out[index] = ""
+    return out
+
+
+def align_drawn(glyphs: list[str], drawn: str) -> list[str] | None:
+    """The logical characters of each glyph of a right-to-left run, glyphs in drawing order.
+
+    The glyphs spell the run's text in drawing order (brackets mirrored, a
+    ligature's ToUnicode text in logical order); a ZWNJ, which has no glyph, is
+    given to the glyph on its left. None when the glyphs do not spell the text:
+    then the run is left as it is.
+    """
+    position, chars = 0, []
+    for glyph in glyphs:
+        while drawn.startswith(ZWNJ, position):
+            if not chars:
+                return None
+            chars[-1] += ZWNJ  # drawn left of the gap: read after the glyph on the right
+            position += 1
+        found = drawn[position:position + len(glyph)]
+        if not glyph or found.translate(MIRRORED) not in (glyph, glyph[::-1]) and found not in (glyph, glyph[::-1]):
+            return None
+        chars.append(found[::-1] if len(found) > 1 and found == glyph[::-1] else found)
+        position += len(glyph)
+    return chars if position == len(drawn) else None
+
+
+def right_to_left(text: str) -> bool:
+    """Holds a strong right-to-left character (bidi class R or AL; not the Arabic comma, CS)."""
+    return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
+
+
+RLM = "\u200f"
+
+
+def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
+    """(first glyph, last glyph + 1, /ActualText) for the glyphs of an RTL run that extractors
+    would otherwise misplace or lose.
+
+    Extractors such as poppler rebuild a right-to-left line by reversing its
+    right-to-left letters and keeping every run of other characters (a comma,
+    a full stop, with the spaces beside them) in drawing order: "عفونت، مانند"
+    comes out as "عفونت ،مانند". A punctuation glyph is given its logical
+    character preceded by a RIGHT-TO-LEFT MARK, which fences the run in to the
+    one character; a mirrored bracket is given the bracket it stands for. A
+    glyph a ZWNJ follows is given "<letter><ZWNJ>": the shaper draws no glyph
+    for the joiner, so it would otherwise be lost.
+    """
+    spans: list[tuple[int, int, str]] = []
+    for index, text in enumerate(chars):
+        if ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
+            spans.append((index, index + 1, text))
+        elif text.strip() and not right_to_left(text):
+            spans.append((index, index + 1, RLM + text))
+    return spans
+
+
+def glyph_items(array: Array) -> list[Any]:
+    """A TJ array with one glyph per string (two bytes each: WeasyPrint's Identity-H fonts)."""
+    items: list[Any] = []
+    for item in array:
+        if isinstance(item, String):
+            raw = bytes(item)
+            items.extend(String(raw[i:i + 2]) for i in range(0, len(raw), 2))
+        else:
+            items.append(item)
+    return items
+
+
+def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, font: dict[int, str],
+               unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> list[pikepdf.ContentStreamInstruction]:
+    """The instructions of one right-to-left run, with the glyphs of `glyph_spans` in /ActualText
+    spans. A run may hold several TJ (combining marks are raised with Ts between them)."""
+    tj, bdc, emc = Operator("TJ"), Operator("BDC"), Operator("EMC")
+    shows: list[tuple[int, list[Any], list[int]]] = []  # (instruction, items, indexes of glyph items)
+    glyphs: list[str] = []
+    for position, instruction in enumerate(run):
+        if instruction.operator == Operator("Tf") and instruction.operands[0] in fonts:
+            font = to_unicode(fonts[instruction.operands[0]], unicode_maps)
+        elif instruction.operator == tj:
+            items = glyph_items(instruction.operands[0])
+            indexes = [i for i, item in enumerate(items) if isinstance(item, String) and len(bytes(item)) == 2]
+            glyphs += [font.get(int.from_bytes(bytes(items[i]), "big"), "") for i in indexes]
+            shows.append((position, items, indexes))
+    chars = align_glyphs(glyphs, text)
+    spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
+    if not spans:
+        return run
+    replaced: dict[int, list[pikepdf.ContentStreamInstruction]] = {}
+    glyph = 0
+    for position, items, indexes in shows:
+        out: list[pikepdf.ContentStreamInstruction] = []
+        start = 0
+        for index in indexes:
+            if glyph in spans:
+                if index > start:
+                    out.append(pikepdf.ContentStreamInstruction([Array(items[start:index])], tj))
+                out.append(pikepdf.ContentStreamInstruction([Name.Span, Dictionary(ActualText=String(spans[glyph]))], bdc))
+                out.append(pikepdf.ContentStreamInstruction([Array([items[index]])], tj))
+                out.append(pikepdf.ContentStreamInstruction([], emc))
+                start = index + 1
+            glyph += 1
+        if start < len(items):
+            out.append(pikepdf.ContentStreamInstruction([Array(items[start:])], tj))
+        replaced[position] = out
+    return [new for position, instruction in enumerate(run) for new in replaced.get(position, [instruction])]
+
+
+# ---------------------------------------------------------------- the repair
+
+
+@dataclass(frozen=True)
+class RepairStats:
+    """What `repair()` changed, for tests and the build log."""
+
+    artifacts: int  # marked-content sequences turned into artifacts
+    actual_texts: int  # runs given /ActualText
+    languages: int  # structure elements given /Lang
+    merged: int  # structure elements joined into their other fragment
+
+
+def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
+    """The corrected PDF: artifacts, /Lang, /ActualText and joined elements (see the module docstring)."""
+    with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
+        root = pdf.Root
+        doc_lang = str(root.get("/Lang", ""))
+        rtl = is_rtl_lang(doc_lang)
+        tree = root.StructTreeRoot
+        parent_tree = tree.ParentTree.Nums
+        artifacts = actual_texts = 0
+        removed: list[Dictionary] = []  # structure elements whose content became artifacts
+        span_langs: dict[ObjGen, str | None] = {}  # structure element of a run -> its language
+        unicode_maps: dict[ObjGen, dict[int, str]] = {}  # font -> its ToUnicode map
+        for index, page in enumerate(pdf.pages):
+            page_array = parent_tree[2 * index + 1]
+            elements = list(page_array)
+            rewritten, renumber, counts = rewrite_page(page, index, record, rtl, unicode_maps)
+            artifacts += counts[0]
+            actual_texts += counts[1]
+            new_array = Array()
+            for old, element in enumerate(elements):
+                if old in renumber:
+                    new_array.append(element)
+                    span_langs[element.objgen] = record.marks[(index, old)].lang
+                else:
+                    removed.append(element)
+            for element in new_array:
+                renumber_kids(element, renumber)
+            parent_tree[2 * index + 1] = new_array
+            page.Contents = pdf.make_stream(rewritten)
+        for element in removed:
+            detach(element)
+        document = tree.K[0]
+        merged = join_fragments(document, record)
+        languages = tag_languages(document, record, span_langs, doc_lang)
+        mark_callouts(tree, document, record)
+        out = io.BytesIO()
+        # fix_metadata_version off: the XMP (with its PDF/UA identification) stays as WeasyPrint wrote it.
+        pdf.save(out, deterministic_id=True, fix_metadata_version=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return out.getvalue(), RepairStats(artifacts, actual_texts, languages, merged)
+
+
+def is_rtl_lang(lang: str) -> bool:
+    return lang.split("-")[0] in ("ar", "fa", "he", "ur", "ps", "yi")
+
+
+def rewrite_page(page: pikepdf.Page, index: int, record: TagRecord, rtl: bool,
+                 unicode_maps: dict[ObjGen, dict[int, str]]) -> tuple[bytes, dict[int, int], tuple[int, int]]:
+    """A page's content stream with furniture and separators as artifacts, MCIDs renumbered
+    from 0 in order, and /ActualText where needed; also old MCID -> new MCID."""
+    instructions: list[pikepdf.ContentStreamInstruction] = []
+    renumber: dict[int, int] = {}
+    artifacts = actual_texts = 0
+    open_sequences: list[int] = []  # per open marked-content sequence: how many EMC close it
+    bdc, emc = Operator("BDC"), Operator("EMC")
+    fonts = page.Resources.get("/Font", Dictionary())
+    font: dict[int, str] = {}
+    run: list[pikepdf.ContentStreamInstruction] | None = None  # an open RTL run to repair (glyph_spans)
+    run_text, run_font, run_depth = "", font, 0
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, operator = instruction.operands, instruction.operator
+        if operator == Operator("Tf") and operands[0] in fonts:
+            font = to_unicode(fonts[operands[0]], unicode_maps)
+        if run is not None and operator != emc:
+            run.append(instruction)
+            if operator in (bdc, Operator("BMC")):
+                open_sequences.append(1)
+            continue
+        if operator == emc:
+            if run is not None and len(open_sequences) == run_depth:
+                instructions.extend(repair_run(run, fonts, run_font, unicode_maps, run_text))
+                run = None
+            elif run is not None:
+                run.append(instruction)
+                open_sequences.pop()
+                continue
+            instructions.extend([instruction] * (open_sequences.pop() if open_sequences else 1))
+            continue
+        if operator in (bdc, Operator("BMC")):
+            open_sequences.append(1)
+        if operator == bdc and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
+            mcid = int(operands[1].MCID)
+            mark = record.marks.get((index, mcid))
+            if mark is None:
+                raise ValueError(f"page {index + 1}: MCID {mcid} was not recorded while WeasyPrint wrote it")
+            actual = needs_actual_text(mark, rtl)
+            if mark.furniture or mark.decorative:
+                artifacts += 1
+                properties = Dictionary(Type=Name.Pagination, Subtype=Name("/" + mark.furniture)) \
+                    if mark.furniture else Dictionary(Type=Name.Layout)
+                instructions.append(pikepdf.ContentStreamInstruction([Name.Artifact, properties], bdc))
+                if actual and mark.furniture:
+                    # Readers and extractors honour /ActualText on a /Span, inside the artifact too.
+                    instruction = pikepdf.ContentStreamInstruction(
+                        [Name.Span, Dictionary(ActualText=String(actual_text(mark, rtl)))], bdc)
+                    open_sequences[-1] = 2
+                else:
+                    continue
+            else:
+                renumber[mcid] = len(renumber)
+                properties = Dictionary(MCID=renumber[mcid])
+                if actual:
+                    properties.ActualText = String(actual_text(mark, rtl))
+                    actual_texts += 1
+                elif needs_glyph_repair(mark, rtl):
+                    run, run_text, run_font, run_depth = [], mark.text, font, len(open_sequences)
+                instruction = pikepdf.ContentStreamInstruction([operands[0], properties], bdc)
+        instructions.append(instruction)
+    return pikepdf.unparse_content_stream(instructions), renumber, (artifacts, actual_texts)
+
+
+def renumber_kids(element: Dictionary, renumber: dict[int, int]) -> None:
+    """Point an element's MCID kids at their new numbers."""
+    kids = element.K
+    if isinstance(kids, Array):
+        element.K = Array([renumber[int(k)] if isinstance(k, int) else k for k in kids])
+    elif isinstance(kids, int):
+        element.K = renumber[int(kids)]
+
+
+def detach(element: Dictionary) -> None:
+    """Remove a structure element from its parent; an emptied parent goes too."""
+    parent = element.get("/P")
+    if parent is None or "/K" not in parent or not isinstance(parent.K, Array):
+        return
+    kids = [k for k in parent.K if not (isinstance(k, Dictionary) and k.objgen == element.objgen)]
+    if len(kids) == len(parent.K):
+        return  # not reachable from the tree (page furniture): nothing links to it
+    parent.K = Array(kids)
+    if not kids and parent.get("/S") != Name.Document:
+        detach(parent)
+
+
+def node_of(element: Dictionary, record: TagRecord) -> Node | None:
+    return record.nodes.get(element.objgen[0])
+
+
+def kids_of(element: Dictionary) -> list[Any]:
+    kids = element.get("/K")
+    if kids is None:
+        return []
+    return list(kids) if isinstance(kids, Array) else [kids]
+
+
+def join_fragments(element: Dictionary, record: TagRecord) -> int:
+    """Join the fragments of one HTML element into one structure element, recursively.
+
+    WeasyPrint builds the tree page by page, so a section that crosses a page is
+    two siblings; a multi-column list puts an L per column inside the list's L.
+    Both are undone here: a child made from the same element with the same type
+    as its parent is dissolved into it, and neighbouring siblings made from the
+    same element with the same type are joined into the first.
+    """
+    merged = 0
+    node = node_of(element, record)
+    kids: list[Any] = []
+    for kid in kids_of(element):
+        kid_node = node_of(kid, record) if isinstance(kid, Dictionary) else None
+        if (node and kid_node and kid_node.key == node.key and kid_node.key >= 0
+                and kid.get("/S") == element.get("/S")):
+            kids.extend(kids_of(kid))  # a column of this list: its items are this list's
+            merged += 1
+            continue
+        if kids and kid_node and kid_node.key >= 0 and isinstance(kids[-1], Dictionary):
+            last = node_of(kids[-1], record)
+            if last and last.key == kid_node.key and kids[-1].get("/S") == kid.get("/S"):
+                kids[-1].K = Array(kids_of(kids[-1]) + kids_of(kid))  # the same element, next page
+                merged += 1
+                continue
+        kids.append(kid)
+    if "/K" in element and isinstance(element.K, Array):
+        element.K = Array(kids)
+    for kid in kids:
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            kid.P = element
+    for kid in kids:
+        if isinstance(kid, Dictionary) and "/S" in kid:
+            merged += join_fragments(kid, record)
+    return merged
+
+
+def text_languages(element: Dictionary, span_langs: dict[ObjGen, str | None],
+                   cache: dict[ObjGen, frozenset]) -> frozenset:
+    """The languages of all text under a structure element (None: the document's)."""
+    key = element.objgen
+    if key not in cache:
+        if key in span_langs:
+            cache[key] = frozenset([span_langs[key]])
+        else:
+            found: frozenset = frozenset()
+            for kid in kids_of(element):
+                if isinstance(kid, Dictionary) and "/S" in kid:
+                    found |= text_languages(kid, span_langs, cache)
+            cache[key] = found
+    return cache[key]
+
+
+def tag_languages(document: Dictionary, record: TagRecord, span_langs: dict[ObjGen, str | None],
+                  doc_lang: str) -> int:
+    """Give /Lang to every element whose HTML element names its language, and to every element
+    whose text is all in one language other than its parent's; returns how many got one."""
+    count = 0
+    cache: dict[ObjGen, frozenset] = {}
+
+    def visit(element: Dictionary, inherited: str) -> None:
+        nonlocal count
+        node = node_of(element, record)
+        lang = node.lang if node else None
+        if lang is None:
+            langs = text_languages(element, span_langs, cache) - {None}
+            if len(langs) == 1 and (only := next(iter(langs))) != inherited:
+                lang = only
+        if lang is not None and element.get("/S") != Name.Document:
+            element.Lang = String(lang)
+            count += 1
+            inherited = lang
+        for kid in kids_of(element):
+            if isinstance(kid, Dictionary) and "/S" in kid:
+                visit(kid, inherited)
+
+    visit(document, doc_lang)
+    return count
+
+
+def mark_callouts(tree: Dictionary, document: Dictionary, record: TagRecord) -> None:
+    """<aside> callouts become notes: /Aside, role-mapped to the standard /Note, with an /ID
+    (PDF/UA-1 requires one on every Note) and their heading as their first kid."""
+    count = 0
+
+    def visit(element: Dictionary) -> None:
+        nonlocal count
+        node = node_of(element, record)
+        if node and node.tag == "aside":
+            count += 1
+            element.S = Name("/Aside")
+            element.ID = String(f"callout-{count}")
+        for kid in kids_of(element):
+            if isinstance(kid, Dictionary) and "/S" in kid:
+                visit(kid)
+
+    visit(document)
+    if count:
+        role_map = tree.get("/RoleMap") or Dictionary()
+        role_map.Aside = Name.Note
+        tree.RoleMap = role_map
