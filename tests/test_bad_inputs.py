@@ -57,7 +57,7 @@ class Expect:
 def huge_yaml() -> bytes:
     """A well-formed handout just over the size limit (generated, not committed)."""
     item = "      - Walk a little further each day, and rest when you are tired.\n"
-    head = ("id: huge\ntitle: A title\nsummary: A summary.\nrevision: {number: 1, reviewed: 2026-11-20}\n"
+    head = ("id: huge\ntitle: A title\nsummary: A summary.\nrevision: {number: 1}\n"
             "sections:\n  - heading: A heading\n    blocks:\n      - bullets:\n")
     count = (MAX_YAML_BYTES - len(head)) // len(item) + 2
     return (head + item * count).encode()

@@ -47,12 +47,12 @@ def test_bad_yaml_is_reported_at_its_line(bad: Path, sample: Project) -> None:
 
 def test_every_problem_is_reported_at_once(sample: Project) -> None:
     bad = Path(__file__).parent / "data" / "bad-yaml"
-    for name in ("unknown-key.yaml", "bad-date.yaml", "not-utf8.yaml"):
+    for name in ("unknown-key.yaml", "review-date.yaml", "not-utf8.yaml"):
         shutil.copy(bad / name, sample.handouts_dir / name)
     with pytest.raises(ProblemsError) as caught:
         load_content(sample.handouts_dir, sample.root)
     files = {p.path for p in caught.value.problems}
-    assert files == {"handouts/unknown-key.yaml", "handouts/bad-date.yaml", "handouts/not-utf8.yaml"}
+    assert files == {"handouts/unknown-key.yaml", "handouts/review-date.yaml", "handouts/not-utf8.yaml"}
     assert str(caught.value).endswith("3 problems found; nothing was written.")
 
 

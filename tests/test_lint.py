@@ -10,7 +10,6 @@ from handoutkit.lint import (
     check_call_to_action,
     check_list_length,
     check_page_budget,
-    check_review_age,
     check_sentence_length,
     lint,
     reading_level,
@@ -24,8 +23,8 @@ def t(value: str, line: int = 5) -> Text:
     return Text(value, "handouts/x.yaml", line)
 
 
-def handout(*blocks: Block, title: str = "Title", reviewed: dt.date = dt.date(2026, 11, 1)) -> Handout:
-    return Handout("x", "handouts/x.yaml", t(title, 2), t("Summary.", 3), Revision(1, reviewed),
+def handout(*blocks: Block, title: str = "Title") -> Handout:
+    return Handout("x", "handouts/x.yaml", t(title, 2), t("Summary.", 3), Revision(1),
                    (Section(t("Heading", 6), tuple(blocks)),))
 
 
@@ -62,13 +61,21 @@ def test_handout_needs_a_warning_block() -> None:
     assert check_call_to_action(handout(WARNING), LIMITS) == []
 
 
-def test_review_older_than_the_limit_is_an_error() -> None:
-    old = handout(WARNING, reviewed=dt.date(2022, 1, 1))
-    [problem] = check_review_age(old, LIMITS, today=dt.date(2026, 11, 26))
-    assert "more than 3 years ago" in problem.message
-    assert check_review_age(old, Limits(max_review_age_years=5), today=dt.date(2026, 11, 26)) == []
-    future = handout(WARNING, reviewed=dt.date(2030, 1, 1))
-    assert "in the future" in check_review_age(future, LIMITS, today=dt.date(2026, 11, 26))[0].message
+def test_expired_approval_is_an_error_and_no_approval_a_warning() -> None:
+    from handoutkit.approval import Approval, approval_state
+    from handoutkit.lint import check_approval
+    from handoutkit.settings import Clinic
+
+    clinic = Clinic("Clinic", "(555) 010-0100", "911")
+    ours = handout(WARNING)
+    [draft] = check_approval(ours, approval_state(ours, clinic, None, 3), 3)
+    assert draft.severity == "warning" and "not approved by a clinician" in draft.message
+    from handoutkit.approval import fingerprint
+
+    old = Approval("x", "Jane Doe, MD", dt.date(2022, 1, 1), fingerprint(ours, clinic))
+    [expired] = check_approval(ours, approval_state(ours, clinic, old, 3, dt.date(2026, 11, 26)), 3)
+    assert expired.severity == "error" and "expired on 2025-01-01" in expired.message
+    assert check_approval(ours, approval_state(ours, clinic, old, 5, dt.date(2026, 11, 26)), 5) == []
 
 
 def test_page_budget_names_handout_locale_and_count() -> None:

@@ -29,7 +29,8 @@ def test_each_locale_pdf_has_its_translated_title(built_sample: Project) -> None
     spanish = pdf_text(pdf_path(built_sample, "es", "walking"))
     assert "Caminar después de la cirugía" in spanish
     assert "Página 1 de 1" in spanish
-    assert "20 de noviembre de 2026" in spanish  # the date, formatted by Babel for es
+    assert "BORRADOR — todavía no aprobado por un médico" in spanish  # not approved: no review date
+    assert "Última revisión" not in spanish
 
 
 def test_pdf_embeds_only_pinned_fonts(built_sample: Project) -> None:

@@ -65,7 +65,7 @@ class English:
             "id": "walking",
             "title": self.title,
             "summary": self.summary,
-            "revision": {"number": 2, "reviewed": "2026-11-20"},
+            "revision": {"number": 2},
             "sections": [
                 {"heading": self.heading, "blocks": [
                     {"paragraph": {"text": self.paragraph,

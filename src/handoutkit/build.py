@@ -65,6 +65,7 @@ from .render import (
     native_language_name,
     notice_line,
 )
+from .approval import approval_state, read_approvals
 from .review import review_state
 from .settings import Project
 
@@ -142,14 +143,14 @@ def locale_texts(project: Project, locale: str, catalog, content: Content) -> li
 @dataclass(frozen=True)
 class PreparedLocale:
     catalog: Catalog | None  # None for the source language
-    status: str  # review state: source, reviewed, draft or stale
+    status: str  # review state: source, reviewed, draft, stale or pending (safety lines not back-translated)
     problems: list[Problem]  # anything here blocks the locale
     inputs: str  # hash of everything the checks read
 
     @property
     def draft(self) -> bool:
         """The PDFs carry the draft-translation notice."""
-        return self.status in ("draft", "stale")
+        return self.status in ("draft", "stale", "pending")
 
     @property
     def translations(self) -> Translations:
@@ -199,7 +200,8 @@ def _init_worker(root: str) -> None:
 
     project = Project(Path(root))
     _worker.clear()
-    _worker.update(project=project, content=load_content(project.handouts_dir, project.root),
+    content = load_content(project.handouts_dir, project.root)
+    _worker.update(project=project, content=content, approvals=read_approvals(project, content),
                    plan=load_font_plan(project), writer=None, fontconfig=None, renderers={})
 
 
@@ -212,7 +214,8 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...]):
     if key not in _worker["renderers"]:
         project: Project = _worker["project"]
         translations = load_translations(project, locale)
-        _worker["renderers"][key] = make_renderer(project, locale, translations, font_stack, draft)
+        _worker["renderers"][key] = make_renderer(project, locale, translations, font_stack, draft,
+                                                  _worker["approvals"])
     return _worker["renderers"][key]
 
 
@@ -335,20 +338,19 @@ def build_language_assistance(project: Project, content: Content, ready: dict[st
                               stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
                               progress: Progress) -> None:
     """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
-    newest = max(h.revision.reviewed for h in content.handouts).isoformat()
     # Its inputs: the translations of the strings the notice template prints, and the fonts.
     def notice_strings(prepared: PreparedLocale) -> list[str]:
         return [str(m.string) for m in prepared.catalog or ()
                 if any(f == f"templates/{NOTICE_TEMPLATE}" for f, _ in m.locations)]
 
-    inputs = hashlib.sha256("\0".join([common, newest, *(f"{loc}:{notice_strings(prepared)}:{stacks[loc]}"
+    inputs = hashlib.sha256("\0".join([common, *(f"{loc}:{notice_strings(prepared)}:{stacks[loc]}"
                                                           for loc, prepared in ready.items())]).encode()).hexdigest()
     path = project.root / LANGUAGE_ASSISTANCE_PDF
     entry = manifest.get("language-assistance")
     if entry and entry.inputs == inputs and path.exists():
         return
     lines = [notice_line(project, loc, prepared.translations, stacks[loc]) for loc, prepared in ready.items()]
-    html = language_assistance_html(project, lines, newest)
+    html = language_assistance_html(project, lines)
     pdf, pages = PdfWriter(project).pdf(html)
     atomic_write(path, pdf)
     manifest["language-assistance"] = Entry(inputs, pages)
@@ -358,6 +360,14 @@ def build_language_assistance(project: Project, content: Content, ready: dict[st
 # ---------------------------------------------------------------- the pipeline
 
 
+def approval_summary(project: Project, content: Content) -> list[str]:
+    """Each handout's approval state today: the catalog's badges change with it (and when one expires)."""
+    settings = project.settings
+    approvals = read_approvals(project, content)
+    return [f"{h.id}:{approval_state(h, settings.clinic, approvals.get(h.id), settings.review_interval_years)}"
+            for h in content.handouts]
+
+
 def build(project: Project, locales: tuple[str, ...] | None = None,
           handout_ids: tuple[str, ...] | None = None, workers: int | None = None,
           force: bool = False, editions: tuple[str, ...] = tuple(EDITIONS),
@@ -365,6 +375,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
     settings = project.settings
     content = load_content(project.handouts_dir, project.root)
+    read_approvals(project, content)  # a damaged approval record stops the build before any work
     plan = load_font_plan(project)
     require_font_files(plan)
     read_template(project)  # a missing POT is reported before any work
@@ -475,7 +486,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
     # The catalog page: written again only when a PDF or a locale's state changed.
     catalog_inputs = hashlib.sha256("\0".join([common, *(f"{loc}:{p.inputs}:{p.status}" for loc, p in ready.items()),
-                                                *(f"{h.path}:{h.revision.number}" for h in content.handouts)]
+                                                *(f"{h.path}:{h.revision.number}" for h in content.handouts),
+                                                *approval_summary(project, content)]
                                                ).encode()).hexdigest()
     page = project.build_dir / "index.html"
     if result.outputs or not page.exists() or manifest.get("catalog", Entry("", 0)).inputs != catalog_inputs:

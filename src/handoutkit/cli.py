@@ -212,6 +212,37 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_approve(project: Project, args: argparse.Namespace) -> int:
+    """Record that a clinician approved the English of a handout as it prints now.
+
+    Approve only after the clinician has gone through `handouts review-sheet ID`
+    and confirmed every statement. Statements flagged `confirm:` (no source)
+    need --confirm-flagged: the clinician confirms them by approving.
+
+    Example: handouts approve acdf --by "Jane Doe, MD"
+    """
+    from .approval import record_approval
+    from .content import load_content, statements
+
+    content = load_content(project.handouts_dir, project.root)
+    try:
+        handout = content.get(args.handout)
+    except KeyError:
+        known = ", ".join(sorted(h.id for h in content.handouts))
+        raise HandoutError(f"no handout with id '{args.handout}' (known: {known})") from None
+    flagged = [t for t in statements(handout.sections) if t.confirm]
+    if flagged and not args.confirm_flagged:
+        for text in flagged:
+            print(f"{text.path}:{text.line}: no source, please confirm: {text.value!r}", file=sys.stderr)
+        raise HandoutError(f"{handout.path}: {len(flagged)} statement(s) have no source; approve with "
+                           "--confirm-flagged only once the clinician has confirmed each of them")
+    approval = record_approval(project, handout, args.by)
+    years = project.settings.review_interval_years
+    print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}; the draft mark is gone "
+          f"from its PDFs until its English changes, and the approval expires in {years} year(s)")
+    return 0
+
+
 def cmd_lint(project: Project, args: argparse.Namespace) -> int:
     """Check plain language and safety: reading level, sentence and list length, acronyms,
     a warning block, review age, and the page budget of the last build.
@@ -310,6 +341,13 @@ def make_parser() -> argparse.ArgumentParser:
     preview = _add(sub, "preview", cmd_preview)
     preview.add_argument("handout", help="the handout id, such as lumbar-discectomy")
     preview.add_argument("--locale", required=True, metavar="L")
+
+    approve = _add(sub, "approve", cmd_approve)
+    approve.add_argument("handout", help="the handout id, such as acdf")
+    approve.add_argument("--by", required=True, metavar="NAME",
+                         help="the approving clinician's name and credentials")
+    approve.add_argument("--confirm-flagged", action="store_true",
+                         help="the clinician confirmed every statement flagged `confirm:` (no source)")
 
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)

@@ -7,14 +7,21 @@ All problems in all files are collected, then reported at once.
 File roles in handouts/:
   clinic.yaml   clinic settings (see settings.py)
   shared.yaml   sections written once and reused by many handouts (`- include: NAME`)
+  sources.yaml  the clinical sources that statements cite (`source: article#recovery`)
+  approvals/    one approval record per handout, written by `handouts approve`
   *.yaml        one handout each
+
+Clinical governance lives on each text: `source: <id>#<section>` cites where a
+statement comes from, `confirm: true` (or a reason) flags a statement no source
+supports, and `safety: true` marks a safety-critical line (warning signs, whom
+to call, medicines, smoking, driving and the ride home). A section or callout
+may set them once for all its statements.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterator
 
@@ -25,8 +32,15 @@ from .yamlsource import NodeReader, line_of, read_yaml
 
 CLINIC_FILE = "clinic.yaml"
 SHARED_FILE = "shared.yaml"
+SOURCES_FILE = "sources.yaml"  # the clinical sources statements cite (see sources.py)
+APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
+# The `#.` comment every safety-critical entry carries in the POT and every PO file,
+# so Poedit, Lokalize and Weblate show it next to the string.
+SAFETY_MARK = "SAFETY-CRITICAL"
+SAFETY_NOTE = (f"{SAFETY_MARK}: a warning sign, whom to call, a medicine or a safety instruction. "
+               "Translate the exact meaning; a bilingual reviewer back-translates it.")
 CALLOUT_KINDS = ("warning", "info")
 
 
@@ -39,6 +53,27 @@ class Text:
     line: int
     note: str | None = None  # for translators, becomes a `#.` comment
     context: str | None = None  # msgctxt, only where the same English needs two translations
+    source: str | None = None  # "<source id>#<section>" in sources.yaml
+    confirm: str | None = None  # why a clinician must confirm it (no source supports it)
+    safety: bool = False  # safety-critical: back-translated in every language
+
+
+@dataclass(frozen=True)
+class Governance:
+    """The citation, confirm flag and safety mark a section or callout gives its statements."""
+
+    source: str | None = None
+    confirm: str | None = None
+    safety: bool = False
+
+    def apply(self, text: Text | None) -> Text | None:
+        """A text with these marks where it has none of its own."""
+        if text is None:
+            return None
+        cited = text.source is not None or text.confirm is not None
+        return replace(text, source=text.source if cited else self.source,
+                       confirm=text.confirm if cited else self.confirm,
+                       safety=text.safety or self.safety)
 
 
 @dataclass(frozen=True)
@@ -60,8 +95,9 @@ class Section:
 
 @dataclass(frozen=True)
 class Revision:
+    """The revision number printed on every page. Review dates come only from approvals."""
+
     number: int
-    reviewed: dt.date
 
 
 @dataclass(frozen=True)
@@ -89,6 +125,15 @@ def iter_texts(sections: tuple[Section, ...]) -> Iterator[Text]:
                     yield text
 
 
+def statements(sections: tuple[Section, ...]) -> Iterator[Text]:
+    """The texts that say something clinical: everything in the blocks (not the headings)."""
+    for section in sections:
+        for block in section.blocks:
+            for text in (block.title, block.text, *block.items):
+                if text is not None:
+                    yield text
+
+
 def handout_texts(handout: Handout) -> Iterator[Text]:
     yield handout.title
     yield handout.summary
@@ -98,16 +143,47 @@ def handout_texts(handout: Handout) -> Iterator[Text]:
 # ---------------------------------------------------------------- parsing
 
 
+GOVERNANCE_KEYS = ("source", "confirm", "safety")
+TRUE, FALSE = ("true", "yes"), ("false", "no")
+
+
+def _flag(reader: NodeReader, node: Node, what: str) -> bool:
+    value = reader.string(node, what)
+    if value is not None and value.lower() not in TRUE + FALSE:
+        reader.fail(node, f"expected {what} as true or false, found {value!r}")
+    return value is not None and value.lower() in TRUE
+
+
+def _governance(reader: NodeReader, keys: dict[str, Node], what: str) -> Governance:
+    """`source`, `confirm` and `safety` of a text, section or callout."""
+    source = reader.string(keys["source"], f"the source of {what}") if "source" in keys else None
+    if source is not None and "#" not in source:
+        reader.fail(keys["source"], f"expected the source of {what} as <source id>#<section>, "
+                                    f"such as article#recovery; found {source!r}")
+    confirm = None
+    if "confirm" in keys:
+        value = reader.string(keys["confirm"], f"the confirm flag of {what}")
+        if value is not None and value.lower() not in FALSE:
+            # `confirm: true`, or the reason a clinician must confirm it.
+            confirm = "not in the sources" if value.lower() in TRUE else value
+    if source is not None and confirm is not None:
+        reader.fail(keys["confirm"], f"expected either a source or confirm on {what}, found both")
+    safety = _flag(reader, keys["safety"], f"the safety mark of {what}") if "safety" in keys else False
+    return Governance(source, confirm, safety)
+
+
 def _text(reader: NodeReader, node: Node, what: str) -> Text | None:
-    """A text is a plain string, or a mapping {text, note, context}."""
+    """A text is a plain string, or a mapping {text, note, context, source, confirm, safety}."""
     if isinstance(node, MappingNode):
-        keys = reader.mapping(node, what, ("text",), ("note", "context"))
+        keys = reader.mapping(node, what, ("text",), ("note", "context", *GOVERNANCE_KEYS))
         if keys is None or "text" not in keys:
             return None
         value = reader.string(keys["text"], what)
         note = reader.string(keys["note"], f"the translator note of {what}") if "note" in keys else None
         context = reader.string(keys["context"], f"the context of {what}") if "context" in keys else None
-        return Text(value, reader.path, line_of(keys["text"]), note, context) if value else None
+        marks = _governance(reader, keys, what)
+        return Text(value, reader.path, line_of(keys["text"]), note, context,
+                    marks.source, marks.confirm, marks.safety) if value else None
     value = reader.string(node, what)
     return Text(value, reader.path, line_of(node)) if value else None
 
@@ -118,19 +194,21 @@ def _items(reader: NodeReader, node: Node, what: str) -> tuple[Text, ...]:
 
 
 def _callout(reader: NodeReader, node: Node, line: int) -> Block | None:
-    keys = reader.mapping(node, "a callout", ("kind",), ("title", "text", "items"))
+    keys = reader.mapping(node, "a callout", ("kind",), ("title", "text", "items", *GOVERNANCE_KEYS))
     if keys is None:
         return None
     if "text" not in keys and "items" not in keys:
         reader.fail(node, "expected a callout to have 'text' or 'items', found neither")
     kind = reader.choice(keys["kind"], "the callout kind", CALLOUT_KINDS) if "kind" in keys else None
+    marks = _governance(reader, keys, "a callout")
     return Block(
         kind="callout",
         line=line,
         callout=kind,
-        title=_text(reader, keys["title"], "the callout title") if "title" in keys else None,
-        text=_text(reader, keys["text"], "the callout text") if "text" in keys else None,
-        items=_items(reader, keys["items"], "the callout items") if "items" in keys else (),
+        title=marks.apply(_text(reader, keys["title"], "the callout title")) if "title" in keys else None,
+        text=marks.apply(_text(reader, keys["text"], "the callout text")) if "text" in keys else None,
+        items=tuple(marks.apply(t) for t in _items(reader, keys["items"], "the callout items"))
+        if "items" in keys else (),
     )
 
 
@@ -166,13 +244,21 @@ def _section(reader: NodeReader, node: Node, shared: dict[str, Section] | None) 
                                          f"{', '.join(sorted(shared)) or 'none'}")
             return None
         return shared[name]
-    keys = reader.mapping(node, "a section", ("heading", "blocks"))
+    keys = reader.mapping(node, "a section", ("heading", "blocks"), GOVERNANCE_KEYS)
     if keys is None or "heading" not in keys or "blocks" not in keys:
         return None
     heading = _text(reader, keys["heading"], "the section heading")
-    blocks = tuple(b for b in (_block(reader, n) for n in reader.sequence(keys["blocks"], "blocks"))
+    marks = _governance(reader, keys, "a section")
+    blocks = tuple(_marked(b, marks) for b in (_block(reader, n)
+                                               for n in reader.sequence(keys["blocks"], "blocks"))
                    if b is not None)
     return Section(heading, blocks) if heading else None
+
+
+def _marked(block: Block, marks: Governance) -> Block:
+    """A block whose statements carry the section's citation and marks where they have none."""
+    return replace(block, title=marks.apply(block.title), text=marks.apply(block.text),
+                   items=tuple(marks.apply(t) for t in block.items))
 
 
 def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
@@ -202,12 +288,15 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
         handout_id = None
     revision = None
     if "revision" in keys:
-        rev = reader.mapping(keys["revision"], "the revision", ("number", "reviewed"))
-        if rev and "number" in rev and "reviewed" in rev:
+        rev = reader.mapping(keys["revision"], "the revision", ("number",), ("reviewed",))
+        if rev and "reviewed" in rev:
+            # A date typed into the YAML is not a review: only `handouts approve` records one.
+            reader.fail(rev["reviewed"], "a review date is not written here; a clinician's approval "
+                                         "is recorded with `handouts approve ID --by NAME`: remove 'reviewed'")
+        if rev and "number" in rev:
             number = reader.integer(rev["number"], "the revision number")
-            reviewed = reader.date(rev["reviewed"], "the last-reviewed date")
-            if number is not None and reviewed is not None:
-                revision = Revision(number, reviewed)
+            if number is not None:
+                revision = Revision(number)
     title = _text(reader, keys["title"], "the title") if "title" in keys else None
     summary = _text(reader, keys["summary"], "the summary") if "summary" in keys else None
     sections = tuple(s for s in (_section(reader, n, shared)
@@ -235,7 +324,7 @@ class Content:
 
 
 def handout_files(handouts_dir: Path) -> list[Path]:
-    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE))
+    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE, SOURCES_FILE))
 
 
 def read_shared(handouts_dir: Path, root: Path) -> tuple[dict[str, Section], list[Problem]]:

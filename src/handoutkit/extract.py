@@ -21,6 +21,7 @@ from babel.messages.pofile import write_po
 from . import __version__
 from .catalogs import canonical
 from .content import (
+    SAFETY_NOTE,
     SHARED_FILE,
     Text,
     iter_texts,
@@ -36,6 +37,8 @@ from .yamlsource import NodeReader, read_yaml
 
 def _message(text: Text) -> tuple[int, str, Any, list[str]]:
     comments = [text.note] if text.note else []
+    if text.safety:
+        comments.append(SAFETY_NOTE)
     if text.context:
         return text.line, "pgettext", (text.context, text.value), comments
     return text.line, "gettext", text.value, comments

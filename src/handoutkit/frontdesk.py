@@ -15,6 +15,7 @@ from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from .approval import approval_state, read_approvals
 from .catalogs import compile_translations, load_catalog
 from .content import Content, Handout
 from .errors import HandoutError
@@ -49,6 +50,9 @@ class CatalogEntry:
     english_title: str
     revision: int
     links: tuple[HandoutLink, ...]
+    approval: str = "draft"  # the English's clinical approval: draft, changed, approved or overdue
+    approved_by: str | None = None  # only from a recorded, current approval
+    approved_on: str | None = None
 
     @property
     def search_text(self) -> str:
@@ -90,10 +94,16 @@ def catalog_entries(project: Project, content: Content, loaded: dict | None = No
         languages.append(entry)
         translations[locale] = catalog
     entries = []
+    settings = project.settings
+    approvals = read_approvals(project, content)
     for handout in sorted(content.handouts, key=lambda h: h.title.value.lower()):
+        state = approval_state(handout, settings.clinic, approvals.get(handout.id), settings.review_interval_years)
         entries.append(CatalogEntry(handout.id, handout.title.value, handout.revision.number,
                                     tuple(_link(project, handout, loc, translations[loc])
-                                          for loc in project.settings.locales)))
+                                          for loc in settings.locales),
+                                    state.status,
+                                    state.approval.approved_by if state.approval else None,
+                                    state.approval.approved_on.isoformat() if state.approval else None))
     return languages, entries
 
 

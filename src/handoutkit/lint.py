@@ -7,7 +7,8 @@ returns problems located at `handouts/<file>.yaml:<line>`:
 - reading level per handout and locale, with a formula made for the language
   (Flesch-Kincaid grade for English, Fernandez-Huerta ease for Spanish);
 - sentences and lists that are too long, acronyms not spelled out;
-- a warning or call-to-action block, and a review that is not too old;
+- a warning or call-to-action block, and a clinical approval that has not
+  expired (an unapproved handout is a warning: its PDFs say DRAFT);
 - the page budget, from the page counts the last build recorded.
 
 Limits live in `lint:` in handouts/clinic.yaml.
@@ -20,6 +21,7 @@ import gettext
 import re
 from dataclasses import dataclass, field
 
+from .approval import CHANGED, DRAFT, OVERDUE, ApprovalState, approval_state, read_approvals
 from .content import Handout, handout_texts, load_content
 from .errors import Problem
 from .render import translate
@@ -128,22 +130,22 @@ def check_call_to_action(handout: Handout, limits: Limits) -> list[Problem]:
                     "patients when to get help (add one, or `- include: warning-signs`)")]
 
 
-def check_review_age(handout: Handout, limits: Limits, today: dt.date | None = None) -> list[Problem]:
-    today = today or dt.date.today()
-    reviewed = handout.revision.reviewed
-    try:
-        due = reviewed.replace(year=reviewed.year + limits.max_review_age_years)
-    except ValueError:  # 29 February
-        due = reviewed.replace(year=reviewed.year + limits.max_review_age_years, day=28)
-    if reviewed > today:
-        return [Problem(handout.path, handout.id_line, f"last-reviewed date {reviewed} is in the future")]
-    if today >= due:
-        return [Problem(handout.path, handout.id_line, f"last clinical review was on {reviewed}, more than "
-                        f"{limits.max_review_age_years} years ago; review the content and update the date")]
+def check_approval(handout: Handout, state: ApprovalState, interval_years: int) -> list[Problem]:
+    """An expired approval fails; an unapproved or changed handout is reported (its PDFs say DRAFT)."""
+    if state.status == OVERDUE:
+        return [Problem(handout.path, handout.id_line, f"clinical approval by {state.approval.approved_by} on "
+                        f"{state.approval.approved_on} expired on {state.due} (review_interval_years: "
+                        f"{interval_years}); have a clinician review it again: `handouts approve {handout.id}`")]
+    if state.status == CHANGED:
+        return [Problem(handout.path, handout.id_line, "the English changed since its clinical approval; "
+                        "its PDFs carry the draft mark until a clinician approves it again", "warning")]
+    if state.status == DRAFT:
+        return [Problem(handout.path, handout.id_line, "not approved by a clinician yet; its PDFs carry the "
+                        f"draft mark (see `handouts review-sheet {handout.id}`)", "warning")]
     return []
 
 
-# Checks on the English source; check_review_age also takes today's date.
+# Checks on the English source; check_approval also takes the approval state.
 SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_call_to_action)
 
 
@@ -169,11 +171,14 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
     settings = project.settings
     limits = settings.limits
     content = load_content(project.handouts_dir, project.root)
+    approvals = read_approvals(project, content)
     report = LintReport()
     for handout in content.handouts:
         for check in SOURCE_CHECKS:
             report.problems += check(handout, limits)
-        report.problems += check_review_age(handout, limits, today)
+        state = approval_state(handout, settings.clinic, approvals.get(handout.id),
+                               settings.review_interval_years, today)
+        report.problems += check_approval(handout, state, settings.review_interval_years)
         for locale, catalog in translations.items():
             texts = [translate(catalog, t) for t in handout_texts(handout)]
             level = reading_level(texts, locale, limits)

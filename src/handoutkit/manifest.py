@@ -17,7 +17,7 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 
-from .content import SHARED_FILE, Handout
+from .content import APPROVALS_DIR, SHARED_FILE, Handout
 from .files import atomic_write
 from .fonts import FontPlan
 from .settings import Project
@@ -72,6 +72,9 @@ def handout_inputs(project: Project, common: str, handout: Handout, locale: str,
     sources = {handout.path} | ({f"handouts/{SHARED_FILE}"} if handout.shared_names else set())
     for source in sorted(sources):
         digest.update((project.root / source).read_bytes() + b"\0")
+    # A recorded approval changes what the PDF says (the draft mark, "Last reviewed").
+    approval = project.handouts_dir / APPROVALS_DIR / f"{handout.id}.yaml"
+    digest.update((approval.read_bytes() if approval.exists() else b"unapproved") + b"\0")
     for filename in sorted(f for f in strings if f in sources or f.startswith("templates/")):
         digest.update("\0".join(strings[filename]).encode() + b"\0")
     return digest.hexdigest()

@@ -7,8 +7,9 @@ the program's placeholders are turned into tags here, in one place.
 
 PDF rendering is hermetic: a URL fetcher that serves only files under
 templates/, fonts pinned through fontconfig (see fonts.py), PDF/UA-1 tagging,
-and the handout's review date as the document date, so the same inputs give
-the same bytes. Any WeasyPrint warning fails the render.
+and no document date (a date on a PDF reads as a review date; "Last reviewed"
+is printed only from a recorded approval), so the same inputs give the same
+bytes. Any WeasyPrint warning fails the render.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import logging
 import mimetypes
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
@@ -35,6 +36,7 @@ from jinja2 import (
 )
 from markupsafe import Markup, escape
 
+from .approval import Approval, fingerprint
 from .content import Block, Handout, Text
 from .errors import HandoutError
 from .pdftags import recording, repair
@@ -251,6 +253,18 @@ class Renderer:
     translations: gettext.NullTranslations
     env: Environment
     clinic: Clinic  # the settings' clinic, or one with the front desk's phone override
+    approvals: dict[str, Approval] = field(default_factory=dict)  # recorded approvals by handout id
+
+    def approval(self, handout: Handout) -> Approval | None:
+        """The approval that covers this handout as it prints now (with this clinic's settings), or None.
+
+        Computed at render time, so a front-desk phone override that the
+        clinician never saw prints as a draft, never as approved.
+        """
+        approval = self.approvals.get(handout.id)
+        if approval is None or approval.content_sha256 != fingerprint(handout, self.clinic):
+            return None
+        return approval
 
     def placeholder_values(self) -> dict[str, str]:
         return {"clinic_name": self.clinic.name, "clinic_phone": self.clinic.phone,
@@ -284,6 +298,7 @@ class Renderer:
     def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool) -> str:
         settings = self.project.settings
         template = self.env.get_template("handout.html")
+        approval = self.approval(handout)
         return template.render(
             running_title=translate(self.translations, handout.title),
             handout=handout,
@@ -294,8 +309,9 @@ class Renderer:
             source_lang=html_lang(settings.source_locale),
             clinic=self.clinic,
             page_size=settings.page_size,
-            reviewed=format_long_date(handout.revision.reviewed, self.context.locale),
-            document_date=handout.revision.reviewed.isoformat(),
+            approval=approval,
+            reviewed=format_long_date(approval.approved_on, self.context.locale) if approval else None,
+            document_date=None,
             **{"patient": None, **(extra or {})},
         )
 
@@ -400,9 +416,10 @@ def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool) -> Loc
 
 
 def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
-                  font_stack: tuple[str, ...], draft: bool) -> Renderer:
+                  font_stack: tuple[str, ...], draft: bool,
+                  approvals: dict[str, Approval] | None = None) -> Renderer:
     return Renderer(project, locale_context(locale, font_stack, draft), translations,
-                    make_environment(project, translations), project.settings.clinic)
+                    make_environment(project, translations), project.settings.clinic, approvals or {})
 
 
 # ---------------------------------------------------------------- language-assistance sheet
@@ -432,7 +449,7 @@ def notice_line(project: Project, locale: str, translations: gettext.NullTransla
                       native_language_name(locale), font_stack, Markup(notice))
 
 
-def language_assistance_html(project: Project, lines: list[NoticeLine], document_date: str) -> str:
+def language_assistance_html(project: Project, lines: list[NoticeLine], document_date: str | None = None) -> str:
     source = project.settings.source_locale
     env = make_environment(project, gettext.NullTranslations())
     return env.get_template("language-assistance.html").render(

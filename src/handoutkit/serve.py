@@ -30,6 +30,7 @@ from .fonts import (
     uncovered,
 )
 from .frontdesk import render_catalog
+from .approval import read_approvals
 from .render import PdfWriter, Renderer, format_long_date, make_renderer
 from .settings import Project
 
@@ -151,6 +152,7 @@ class FrontDesk:
         activate_fontconfig(project, plan)
         self.plan = plan
         self.content = load_content(project.handouts_dir, project.root)
+        self.approvals = read_approvals(project, self.content)
         self.ready: dict[str, PreparedLocale] = {}  # the printable locales, checked once at start
         for locale in project.settings.locales:
             prepared = prepare_locale(project, locale, self.content, plan)
@@ -165,7 +167,7 @@ class FrontDesk:
         if locale not in self.renderers:
             prepared = self.ready[locale]
             self.renderers[locale] = make_renderer(self.project, locale, prepared.translations,
-                                                   self.plan.stack(locale), prepared.draft)
+                                                   self.plan.stack(locale), prepared.draft, self.approvals)
         return self.renderers[locale]
 
     def check_fonts(self, req: PrintRequest) -> None:

@@ -29,13 +29,12 @@ class Limits:
     min_reading_ease_es: float = 60.0  # Fernandez-Huerta ease for Spanish ("normal" or easier)
     max_sentence_words: int = 20
     max_list_items: int = 7
-    max_review_age_years: int = 3
     page_budget: int = 2  # pages per handout: one sheet printed on both sides
     known_abbreviations: tuple[str, ...] = ()  # acronyms patients know, never spelled out
 
 
 LIMIT_KEYS = ("max_grade", "min_reading_ease_es", "max_sentence_words", "max_list_items",
-              "max_review_age_years", "page_budget", "known_abbreviations")
+              "page_budget", "known_abbreviations")
 
 
 @dataclass(frozen=True)
@@ -45,6 +44,7 @@ class Settings:
     source_locale: str
     locales: tuple[str, ...]  # published locales, the source locale included
     limits: Limits = Limits()
+    review_interval_years: int = 3  # a clinician's approval expires after this many years
     native_digits: tuple[str, ...] = ()  # locales whose translations may write numbers in native digits
 
     @property
@@ -122,7 +122,8 @@ def load_settings(path: Path, root: Path) -> Settings:
     if node is None:
         raise ProblemsError(problems)
     keys = reader.mapping(node, "clinic settings",
-                          ("clinic", "locales"), ("page_size", "source_locale", "lint", "native_digits"))
+                          ("clinic", "locales"),
+                          ("page_size", "source_locale", "lint", "review_interval_years", "native_digits"))
     clinic = None
     if keys and "clinic" in keys:
         c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
@@ -150,6 +151,13 @@ def load_settings(path: Path, root: Path) -> Settings:
         if locales and source not in locales:
             reader.fail(keys["locales"], f"expected the source locale '{source}' among the locales")
     limits = read_limits(reader, keys["lint"]) if keys and "lint" in keys else Limits()
+    interval = 3
+    if keys and "review_interval_years" in keys:
+        value = reader.integer(keys["review_interval_years"], "review_interval_years")
+        if value is not None and value < 1:
+            reader.fail(keys["review_interval_years"], f"expected review_interval_years of 1 or more, found {value}")
+        elif value is not None:
+            interval = value
     native: list[str] = []
     for item in reader.sequence(keys["native_digits"], "native_digits", 0) if keys and "native_digits" in keys else ():
         name = reader.string(item, "a locale")
@@ -159,7 +167,7 @@ def load_settings(path: Path, root: Path) -> Settings:
             native.append(name)
     if reader.problems or clinic is None:
         raise ProblemsError(reader.problems)
-    return Settings(clinic, page_size, source, tuple(locales), limits, tuple(native))
+    return Settings(clinic, page_size, source, tuple(locales), limits, interval, tuple(native))
 
 
 def read_limits(reader: NodeReader, node) -> Limits:
