@@ -125,7 +125,8 @@ def test_tmx_holds_reviewed_translations_only(project: Project, tmp_path: Path) 
     try:
         record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI")
         result = export_tmx(project, tmp_path / "es.tmx")
-        assert result.locales == ("es",) and result.units == 169
+        translated = [m for m in load_catalog(project, "es") if m.id and m.string and not m.fuzzy]
+        assert result.locales == ("es",) and result.units == len(translated) > 150
         memory = tmx.tmxfile.parsestring(result.path.read_bytes())
         pairs = {u.source: u.target for u in memory.units}
         assert pairs["Trouble breathing"] == next(m.string for m in load_catalog(project, "es")
