@@ -244,3 +244,23 @@ def test_edit_cycles_never_break_a_file_or_lose_a_translation(first: list[str], 
             again = path.read_bytes()
             assert not any(r.written for r in update(project, ("pt",))), "a second update changed the file"
             assert path.read_bytes() == again
+
+
+def test_an_obsolete_fuzzy_entry_keeps_the_file_readable(tmp_path: Path) -> None:
+    """msgmerge writes `#~| msgid` for a fuzzy entry whose English was then removed; Babel's
+    reader aborts on it, so our reader must still read the file GNU wrote."""
+    project = make_project(tmp_path)
+    write_template(project, ["Walk for a short time.", "Drink water often."])
+    init_locale(project, "pt")
+    translate_with_translate_toolkit(project.po_path("pt"), review_fuzzy=False)
+    write_template(project, ["Walk for a short time every day.", "Drink water often."])
+    update(project, ("pt",))
+    assert load_catalog(project, "pt").get("Walk for a short time every day.").fuzzy
+    write_template(project, ["Drink water often."])
+    update(project, ("pt",))
+    text = project.po_path("pt").read_text("utf-8")
+    assert '#~| msgid "Walk for a short time."' in text
+    msgfmt_check(project.po_path("pt"))
+    catalog = load_catalog(project, "pt")
+    assert "Walk for a short time every day." in catalog.obsolete
+    assert not any(r.written for r in update(project, ("pt",)))

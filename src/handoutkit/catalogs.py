@@ -19,7 +19,6 @@ import os
 import re
 import shutil
 import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -135,6 +134,19 @@ def restore_previous_ids(catalog: Catalog, text: str) -> None:
             message.previous_id = [by_line[message.lineno]]
 
 
+OBSOLETE_PREVIOUS = re.compile(rb"^#~\|[^\n]*$", re.MULTILINE)
+
+
+def for_babel(data: bytes) -> bytes:
+    """The file as Babel's reader can take it: without `#~|` lines.
+
+    GNU msgmerge keeps the previous msgid of an obsolete fuzzy entry as `#~|`;
+    Babel aborts on it. Nothing here needs it, so each such line becomes an
+    empty comment (line numbers stay those of the file).
+    """
+    return OBSOLETE_PREVIOUS.sub(b"#", data)
+
+
 def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool = True) -> Catalog:
     """Parse a PO/POT file; a syntax or encoding fault becomes `file:line: problem`."""
     data = path.read_bytes()
@@ -149,7 +161,7 @@ def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool
     if strict and (errors := [p for p in msgfmt_problems(path, label) if p.severity == "error"]):
         raise ProblemsError(errors, "catalog error")
     try:
-        catalog = read_po(io.BytesIO(data), locale=locale, abort_invalid=True, charset="utf-8")
+        catalog = read_po(io.BytesIO(for_babel(data)), locale=locale, abort_invalid=True, charset="utf-8")
     except PoFileError as exc:
         problem = str(exc).rsplit(" on ", 1)[0]
         raise ProblemsError([Problem(label, exc.lineno + 1, f"PO syntax error: {problem}: "
@@ -252,7 +264,7 @@ def update(project: Project, locales: tuple[str, ...] | None = None) -> list[Upd
         path = project.po_path(locale)
         data = merged(path, project.pot_path)
         written = write_if_changed(path, data)
-        catalog = read_po(io.BytesIO(data), charset="utf-8")
+        catalog = read_po(io.BytesIO(for_babel(data)), charset="utf-8")
         messages = [m for m in catalog if m.id]
         results.append(UpdateResult(
             locale, path, written,

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable
@@ -22,12 +21,11 @@ from yaml.nodes import SequenceNode
 
 from .catalogs import byte_order_mark_problem, load_catalog, msgfmt_problems, read_template
 from .errors import HandoutError, Problem, ProblemsError
+from .locales import native_digits
 from .settings import Project
+from .syntax import DIGITS, EMPHASIS, PLACEHOLDER, numbers, placeholders, without_placeholders
 from .yamlsource import NodeReader, read_yaml
 
-PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]|\{(\w+)\}")
-NUMBER = re.compile(r"\d+")
-EMPHASIS = "**"
 
 # Characters that change what is printed without being seen: a single U+202E
 # prints a warning sign backwards. Zero-width (non-)joiners are spelling in
@@ -37,23 +35,6 @@ INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 JOINERS = "\u200c\u200d"
 HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
 TOO_LONG = 3  # a translation more than 3x the English is probably not a translation of it
-
-# The first digit (zero) of each CLDR numbering system a locale may call native.
-# Babel knows a locale's numbering systems by name but does not ship their digits.
-NUMBERING_SYSTEM_ZERO = {"arab": 0x0660, "arabext": 0x06F0, "deva": 0x0966, "beng": 0x09E6,
-                         "guru": 0x0A66, "gujr": 0x0AE6, "orya": 0x0B66, "tamldec": 0x0BE6,
-                         "telu": 0x0C66, "knda": 0x0CE6, "mlym": 0x0D66, "thai": 0x0E50,
-                         "laoo": 0x0ED0, "tibt": 0x0F20, "mymr": 0x1040, "khmr": 0x17E0}
-
-
-def native_digits(locale: str) -> str:
-    """The locale's native digits, such as ۰۱۲۳۴۵۶۷۸۹ for fa, or "" when it has none but 0-9."""
-    parsed = Locale.parse(locale)
-    systems = parsed.other_numbering_systems
-    name = systems.get("native") or parsed.default_numbering_system
-    zero = NUMBERING_SYSTEM_ZERO.get(name)
-    return "".join(chr(zero + i) for i in range(10)) if zero else ""
-
 
 @dataclass(frozen=True)
 class EntryRules:
@@ -71,10 +52,6 @@ def _text(message: Message) -> tuple[str, str]:
     return source, target or ""
 
 
-def placeholders(text: str) -> Counter:
-    return Counter(a or b for a, b in PLACEHOLDER.findall(text))
-
-
 def check_placeholders(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
     """Placeholders ({clinic_phone}, %(phone)s) are filled in by the program: keep every one."""
     source, target = _text(message)
@@ -88,11 +65,6 @@ def check_placeholders(message: Message, rules: EntryRules = EntryRules()) -> li
     return [f"placeholder mismatch: {'; '.join(parts)} (keep them exactly as in the English)"]
 
 
-def numbers(text: str) -> Counter:
-    """The numbers of a text by value, so ٣ and 3 are the same number."""
-    return Counter(int(run) for run in NUMBER.findall(PLACEHOLDER.sub("", text)))
-
-
 def check_numbers(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
     """Numbers are safety data: every number in the English appears with the same value.
 
@@ -100,7 +72,7 @@ def check_numbers(message: Message, rules: EntryRules = EntryRules()) -> list[st
     clinic.yaml (`native_digits:`); even then 3 -> ٨ is always an error.
     """
     source, target = _text(message)
-    digits = "".join(NUMBER.findall(PLACEHOLDER.sub("", target)))
+    digits = "".join(DIGITS.findall(without_placeholders(target)))
     foreign = sorted({c for c in digits if not "0" <= c <= "9" and c not in rules.native_digits})
     if foreign:
         allowed = "0-9" + (f" or {rules.native_digits}" if rules.native_digits else "")

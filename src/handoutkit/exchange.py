@@ -23,12 +23,14 @@ from translate.storage import factory, tmx, xliff
 from translate.storage.placeables import StringElem
 from translate.storage.placeables.xliff import G, Ph
 
-from .catalogs import canonical, load_catalog, msgfmt_problems, read_template
-from .checks import EMPHASIS, PLACEHOLDER, EntryRules, check_catalog, native_digits
+from .catalogs import canonical, for_babel, load_catalog, msgfmt_problems, read_template
+from .checks import EntryRules, check_catalog
+from .locales import native_digits
 from .errors import HandoutError, Problem, ProblemsError
 from .files import atomic_write, write_if_changed
 from .review import review_state
 from .settings import Project
+from .syntax import EMPHASIS, PLACEHOLDER
 
 XLIFF_12 = "urn:oasis:names:tc:xliff:document:1.2"
 TOKEN = re.compile(rf"{PLACEHOLDER.pattern}|{re.escape(EMPHASIS)}")
@@ -249,7 +251,7 @@ def import_xliff(project: Project, path: Path) -> ImportResult:
 def check_import(project: Project, locale: str, data: bytes, label: str,
                  unit_lines: dict[tuple[str, str | None], int]) -> tuple[list[Problem], list[Problem]]:
     """The full check on the PO an import would write, each finding moved to its XLIFF line."""
-    catalog = read_po(io.BytesIO(data), locale=locale, charset="utf-8")
+    catalog = read_po(io.BytesIO(for_babel(data)), locale=locale, charset="utf-8")
     entries = sorted((m.lineno, unit_lines.get((m.id, m.context), 1)) for m in catalog if m.id)
 
     def xliff_line(po_line: int) -> int:

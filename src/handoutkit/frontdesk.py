@@ -20,7 +20,8 @@ from .catalogs import compile_translations, load_catalog
 from .content import Content, Handout
 from .errors import HandoutError
 from .files import atomic_write
-from .render import html_lang, is_rtl, native_language_name, translate
+from .locales import html_lang, is_rtl, native_language_name
+from .render import translate
 from .review import review_state
 from .settings import Project
 

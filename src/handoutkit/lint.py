@@ -26,11 +26,11 @@ from .content import Handout, handout_texts, load_content
 from .errors import Problem
 from .render import translate
 from .settings import Limits, Project
+from .syntax import BRACE_PLACEHOLDER
 
 WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
-PLACEHOLDER = re.compile(r"\{\w+\}")
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class LintReport:
 
 
 def sentences(text: str) -> list[str]:
-    return [s for s in SENTENCE_END.split(PLACEHOLDER.sub("0", text)) if s.strip()]
+    return [s for s in SENTENCE_END.split(BRACE_PLACEHOLDER.sub("0", text)) if s.strip()]
 
 
 def as_prose(texts: list[str]) -> str:
@@ -109,7 +109,7 @@ def check_acronyms(handout: Handout, limits: Limits) -> list[Problem]:
     seen: set[str] = set(limits.known_abbreviations)
     problems = []
     for text in handout_texts(handout):
-        for match in ACRONYM.finditer(PLACEHOLDER.sub("", text.value)):
+        for match in ACRONYM.finditer(BRACE_PLACEHOLDER.sub("", text.value)):
             acronym = match.group()
             if acronym in seen:
                 continue

@@ -14,7 +14,6 @@ bytes. Any WeasyPrint warning fails the render.
 
 from __future__ import annotations
 
-import datetime as dt
 import gettext
 import logging
 import mimetypes
@@ -25,8 +24,6 @@ from pathlib import Path
 from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
-from babel import Locale
-from babel.dates import format_date
 from jinja2 import (
     Environment,
     FileSystemLoader,
@@ -40,14 +37,11 @@ from .approval import Approval, fingerprint
 from .content import Block, Handout, Text
 from .errors import HandoutError
 from .pdftags import recording, repair
+from .locales import format_long_date, html_lang, is_rtl, native_language_name  # noqa: F401 (re-exported)
 from .settings import Clinic, Project
+from .syntax import RENDER_TOKEN
 
-PLACEHOLDER_OR_NUMBER = re.compile(
-    r"(?P<placeholder>\{(?P<name>\w+)\})"
-    r"|(?P<bold>\*\*)"
-    # A number, or a phone-like run such as (555) 010-0142, read as one unit.
-    r"|(?P<number>(?:\(\d+\) ?)?\d[\d\-–.:/ ]*\d|\d)"
-)
+PLACEHOLDER_OR_NUMBER = RENDER_TOKEN
 # In right-to-left text, Latin words (ACDF, a drug name) are isolated like numbers, with
 # their brackets when they are bracketed: "(ACDF)" looks the same either way, but only as
 # one left-to-right run does it reach the PDF's text layer as "(ACDF)" and not ")ACDF(".
@@ -55,7 +49,6 @@ PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
     PLACEHOLDER_OR_NUMBER.pattern
     + r"|(?P<latin>\([A-Za-z][A-Za-z0-9 .\-/]*\)|[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
 )
-
 
 COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
 
@@ -66,35 +59,6 @@ KEEP_ALL_LANGUAGES = frozenset({"ko"})
 WORD_JOINER = "\u2060"
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
 TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
-
-
-def html_lang(locale: str) -> str:
-    """BCP 47 tag for HTML and PDF /Lang: zh_Hans -> zh-Hans."""
-    return locale.replace("_", "-")
-
-
-def is_rtl(locale: str) -> bool:
-    return Locale.parse(locale).character_order == "right-to-left"
-
-
-def native_language_name(locale: str) -> str:
-    """The language's name in its own script: Español, 中文 (简体), العربية, Filipino."""
-    parsed = Locale.parse(locale)
-    # Babel expands "tl" to fil_PH; show the script where it matters (zh_Hans), never the country.
-    name = (parsed.get_display_name(parsed) if parsed.script else parsed.get_language_name(parsed)) or locale
-    return name[:1].upper() + name[1:]
-
-
-def format_long_date(date: dt.date, locale: str) -> str:
-    """A date for patients, written out by Babel in the locale's own words ("14 de marzo de 2027").
-
-    Where CLDR has no month names for the language (Haitian Creole, for one),
-    Babel would print "2026 M11 20"; the unambiguous ISO form is used instead.
-    """
-    months = Locale.parse(locale).months["format"]["wide"]
-    if re.fullmatch(r"M\d+", months.get(date.month, "M")):
-        return date.isoformat()
-    return format_date(date, format="long", locale=locale)
 
 
 def keep_all(html: str) -> str:

@@ -17,7 +17,7 @@ from .checks import check_locale
 from .errors import HandoutError
 from .files import atomic_write
 from .lint import lint
-from .render import native_language_name
+from .locales import native_language_name
 from .review import review_state
 from .settings import Project
 

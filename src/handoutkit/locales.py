@@ -1,0 +1,63 @@
+"""Locale facts: direction, language names, dates and digits, from CLDR through Babel.
+
+The renderer, the checks, the catalog page, lint and stats all ask these
+questions; they live here so that none of them imports the renderer to get
+an answer. Babel is the only dependency.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from babel import Locale
+from babel.dates import format_date
+
+# The first digit (zero) of each CLDR numbering system a locale may call native.
+# Babel knows a locale's numbering systems by name but does not ship their digits.
+NUMBERING_SYSTEM_ZERO = {"arab": 0x0660, "arabext": 0x06F0, "deva": 0x0966, "beng": 0x09E6,
+                         "guru": 0x0A66, "gujr": 0x0AE6, "orya": 0x0B66, "tamldec": 0x0BE6,
+                         "telu": 0x0C66, "knda": 0x0CE6, "mlym": 0x0D66, "thai": 0x0E50,
+                         "laoo": 0x0ED0, "tibt": 0x0F20, "mymr": 0x1040, "khmr": 0x17E0}
+
+
+def html_lang(locale: str) -> str:
+    """BCP 47 tag for HTML and PDF /Lang: zh_Hans -> zh-Hans."""
+    return locale.replace("_", "-")
+
+
+def is_rtl(locale: str) -> bool:
+    return Locale.parse(locale).character_order == "right-to-left"
+
+
+def direction(locale: str) -> str:
+    """The HTML dir value: rtl or ltr."""
+    return "rtl" if is_rtl(locale) else "ltr"
+
+
+def native_language_name(locale: str) -> str:
+    """The language's name in its own script: Español, 中文 (简体), العربية, Filipino."""
+    parsed = Locale.parse(locale)
+    # Babel expands "tl" to fil_PH; show the script where it matters (zh_Hans), never the country.
+    name = (parsed.get_display_name(parsed) if parsed.script else parsed.get_language_name(parsed)) or locale
+    return name[:1].upper() + name[1:]
+
+
+def format_long_date(date: dt.date, locale: str) -> str:
+    """A date for patients, written out by Babel in the locale's own words ("14 de marzo de 2027").
+
+    Where CLDR has no month names for the language (Haitian Creole, for one),
+    Babel would print "2026 M11 20"; the unambiguous ISO form is used instead.
+    """
+    months = Locale.parse(locale).months["format"]["wide"]
+    if re.fullmatch(r"M\d+", months.get(date.month, "M")):
+        return date.isoformat()
+    return format_date(date, format="long", locale=locale)
+
+
+def native_digits(locale: str) -> str:
+    """The locale's native digits, such as ۰۱۲۳۴۵۶۷۸۹ for fa, or "" when it has none but 0-9."""
+    parsed = Locale.parse(locale)
+    name = parsed.other_numbering_systems.get("native") or parsed.default_numbering_system
+    zero = NUMBERING_SYSTEM_ZERO.get(name)
+    return "".join(chr(zero + i) for i in range(10)) if zero else ""
