@@ -254,6 +254,20 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_review_sheet(project: Project, args: argparse.Namespace) -> int:
+    """Write the approving clinician's review sheet of a handout: every statement, its citation
+    or "NO SOURCE: please confirm", and lines to sign (build/review/ID.pdf).
+
+    Example: handouts review-sheet acdf
+    """
+    from .reviewsheet import write_review_sheet
+
+    sheet = write_review_sheet(project, args.handout, args.output)
+    print(f"{project.rel(sheet.path)}: {sheet.statements} statements, {sheet.unsourced} without a source "
+          f"(please confirm), {sheet.pages} page{'s' if sheet.pages != 1 else ''}")
+    return 0
+
+
 def cmd_lint(project: Project, args: argparse.Namespace) -> int:
     """Check plain language and safety: reading level, sentence and list length, acronyms,
     a warning block, review age, and the page budget of the last build.
@@ -359,6 +373,11 @@ def make_parser() -> argparse.ArgumentParser:
                          help="the approving clinician's name and credentials")
     approve.add_argument("--confirm-flagged", action="store_true",
                          help="the clinician confirmed every statement flagged `confirm:` (no source)")
+
+    review_sheet = _add(sub, "review-sheet", cmd_review_sheet)
+    review_sheet.add_argument("handout", help="the handout id, such as acdf")
+    review_sheet.add_argument("-o", "--output", type=Path, metavar="FILE",
+                              help="where to write the PDF (default: build/review/ID.pdf)")
 
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)
