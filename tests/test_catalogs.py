@@ -69,7 +69,8 @@ def test_broken_po_syntax_is_reported_at_its_line(sample: Project) -> None:
 
 def test_po_in_another_encoding_is_reported(sample: Project) -> None:
     path = sample.po_path("es")
-    path.write_bytes(path.read_text().encode("latin-1", errors="replace"))  # a Windows editor's save
+    # The accented letters become Latin-1 bytes; the em dash, which Latin-1 lacks, becomes "?".
+    path.write_bytes(path.read_text().encode("latin-1", errors="replace"))
     with pytest.raises(ProblemsError, match=r"handouts.po:\d+: expected UTF-8 text"):
         load_catalog(sample, "es")
 

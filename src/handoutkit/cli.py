@@ -80,12 +80,14 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     from .checks import check_project
 
     reports = check_project(project, tuple(args.locale or ()) or None)
+    safety = {r.locale: safety_open(project, r.locale) for r in reports}
     if args.format == "json":
         import json
 
         print(json.dumps([{
             "locale": r.locale, "file": r.path, "complete": r.complete, "total": r.total,
             "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
+            "safety_unreviewed": safety[r.locale],
             "findings": [{"file": p.path, "line": p.line, "severity": p.severity, "message": p.message}
                          for p in r.problems],
         } for r in reports], indent=1, ensure_ascii=False))
@@ -95,10 +97,26 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
             print(problem)
     for report in reports:
         state = "complete" if report.complete else "NOT complete"
+        unreviewed = safety[report.locale]
         print(f"{report.locale}: {state}: {report.translated}/{report.total} translated, "
               f"{report.fuzzy} fuzzy, {report.untranslated} untranslated, "
-              f"{len(report.errors)} error(s)", file=sys.stderr)
+              f"{len(report.errors)} error(s); "
+              + (f"{unreviewed} safety-critical entries not back-translated (draft notice stays)"
+                 if unreviewed else "safety-critical entries all back-translated"
+                 if unreviewed == 0 else "safety-critical review unknown (catalog unreadable)"),
+              file=sys.stderr)
     return 0 if all(r.complete for r in reports) else 1
+
+
+def safety_open(project: Project, locale: str) -> int | None:
+    """Safety-critical entries of a locale without a current back-translation; None when unreadable."""
+    from .catalogs import load_catalog
+    from .review import open_safety_entries
+
+    try:
+        return len(open_safety_entries(project, locale, load_catalog(project, locale, strict=False)))
+    except HandoutError:
+        return None
 
 
 def cmd_extract(project: Project, args: argparse.Namespace) -> int:
@@ -193,22 +211,62 @@ def cmd_init_locale(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_review(project: Project, args: argparse.Namespace) -> int:
-    """Record that a qualified medical translator reviewed a complete locale.
+    """Record that a qualified medical translator reviewed a complete locale, and the
+    back-translations of its safety-critical entries from a filled-in sheet.
 
-    Example: handouts review es --by "Ana Ruiz, CMI"
+    The draft notice stays on the locale's PDFs until every safety-critical entry
+    has a back-translation record (see `handouts back-translation-sheet`).
+
+    Example: handouts review es --by "Ana Ruiz, CMI" --back-translations es-sheet.csv
     """
     from .catalogs import load_catalog
     from .checks import check_locale
-    from .review import record_review
+    from .review import read_sheet, record_review
 
     report = check_locale(project, args.locale)
     if not report.complete:
         for problem in report.errors:
             print(problem, file=sys.stderr)
         raise HandoutError(f"{report.path}: not complete; only a complete locale can be reviewed")
-    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by)
-    print(f"{args.locale}: reviewed by {state.reviewed_by} on {state.reviewed_on}; "
-          "the draft notice is gone from its PDFs until a string changes")
+    rows, label = [], ""
+    if args.back_translations:
+        label = str(args.back_translations)
+        rows = read_sheet(args.back_translations, label)
+    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by,
+                          back_translations=rows, sheet_label=label)
+    if rows:
+        print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}")
+    if state.safety_open:
+        print(f"{args.locale}: reviewed by {state.reviewed_by} on {state.reviewed_on}, but {state.safety_open} "
+              f"safety-critical entries have no back-translation yet; the draft notice stays "
+              f"(`handouts back-translation-sheet {args.locale}`)")
+    else:
+        print(f"{args.locale}: reviewed by {state.reviewed_by} on {state.reviewed_on}, every safety-critical entry "
+              "back-translated; the draft notice is gone from its PDFs until a string changes")
+    return 0
+
+
+def cmd_back_translation_sheet(project: Project, args: argparse.Namespace) -> int:
+    """Write the sheet a bilingual reviewer fills in: context | English | translation | back_translation.
+
+    A CSV (opens in any spreadsheet) with the safety-critical entries that have
+    no current back-translation (all of them with --all). The reviewer writes
+    what the translation says, in English, in the empty last column; then record
+    it with `handouts review LOCALE --by NAME --back-translations FILE`.
+
+    Example: handouts back-translation-sheet es --output es-sheet.csv
+    """
+    from .catalogs import load_catalog
+    from .files import atomic_write
+    from .review import back_translation_sheet
+
+    if args.locale == project.settings.source_locale or args.locale not in project.catalog_locales():
+        raise HandoutError(f"no translated catalog for locale '{args.locale}' "
+                           f"(have: {', '.join(project.catalog_locales())})")
+    data, count = back_translation_sheet(project, args.locale, load_catalog(project, args.locale), args.all)
+    path = args.output or project.build_dir / "back-translation" / f"{args.locale}.csv"
+    atomic_write(path, data)
+    print(f"{project.rel(path)}: {count} safety-critical entr{'y' if count == 1 else 'ies'} to back-translate")
     return 0
 
 
@@ -240,6 +298,20 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     years = project.settings.review_interval_years
     print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}; the draft mark is gone "
           f"from its PDFs until its English changes, and the approval expires in {years} year(s)")
+    return 0
+
+
+def cmd_review_sheet(project: Project, args: argparse.Namespace) -> int:
+    """Write the approving clinician's review sheet of a handout: every statement, its citation
+    or "NO SOURCE: please confirm", and lines to sign (build/review/ID.pdf).
+
+    Example: handouts review-sheet acdf
+    """
+    from .reviewsheet import write_review_sheet
+
+    sheet = write_review_sheet(project, args.handout, args.output)
+    print(f"{project.rel(sheet.path)}: {sheet.statements} statements, {sheet.unsourced} without a source "
+          f"(please confirm), {sheet.pages} page{'s' if sheet.pages != 1 else ''}")
     return 0
 
 
@@ -349,6 +421,11 @@ def make_parser() -> argparse.ArgumentParser:
     approve.add_argument("--confirm-flagged", action="store_true",
                          help="the clinician confirmed every statement flagged `confirm:` (no source)")
 
+    review_sheet = _add(sub, "review-sheet", cmd_review_sheet)
+    review_sheet.add_argument("handout", help="the handout id, such as acdf")
+    review_sheet.add_argument("-o", "--output", type=Path, metavar="FILE",
+                              help="where to write the PDF (default: build/review/ID.pdf)")
+
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)
 
@@ -382,6 +459,15 @@ def make_parser() -> argparse.ArgumentParser:
     review = _add(sub, "review", cmd_review)
     review.add_argument("locale")
     review.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name and credential")
+    review.add_argument("--back-translations", type=Path, metavar="FILE",
+                        help="a filled-in sheet from `handouts back-translation-sheet`")
+
+    sheet = _add(sub, "back-translation-sheet", cmd_back_translation_sheet)
+    sheet.add_argument("locale")
+    sheet.add_argument("-o", "--output", type=Path, metavar="FILE",
+                       help="where to write the CSV (default: build/back-translation/LOCALE.csv)")
+    sheet.add_argument("--all", action="store_true",
+                       help="every safety-critical entry, not only those without a current back-translation")
     return parser
 
 

@@ -7,6 +7,8 @@ returns problems located at `handouts/<file>.yaml:<line>`:
 - reading level per handout and locale, with a formula made for the language
   (Flesch-Kincaid grade for English, Fernandez-Huerta ease for Spanish);
 - sentences and lists that are too long, acronyms not spelled out;
+- every statement cites a source in handouts/sources.yaml that exists, or is
+  flagged `confirm:` for the approving clinician;
 - a warning or call-to-action block, and a clinical approval that has not
   expired (an unapproved handout is a warning: its PDFs say DRAFT);
 - the page budget, from the page counts the last build recorded.
@@ -25,6 +27,7 @@ from .approval import CHANGED, DRAFT, OVERDUE, ApprovalState, approval_state, re
 from .content import Handout, handout_texts, load_content
 from .errors import Problem
 from .render import translate
+from .sources import citation_problems, read_sources
 from .settings import Limits, Project
 from .syntax import BRACE_PLACEHOLDER
 
@@ -172,10 +175,12 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
     limits = settings.limits
     content = load_content(project.handouts_dir, project.root)
     approvals = read_approvals(project, content)
+    sources = read_sources(project.handouts_dir, project.root)
     report = LintReport()
     for handout in content.handouts:
         for check in SOURCE_CHECKS:
             report.problems += check(handout, limits)
+        report.problems += citation_problems(handout, sources)
         state = approval_state(handout, settings.clinic, approvals.get(handout.id),
                                settings.review_interval_years, today)
         report.problems += check_approval(handout, state, settings.review_interval_years)

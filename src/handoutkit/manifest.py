@@ -85,11 +85,13 @@ def check_key(locale: str) -> str:
 
 
 def check_inputs(project: Project, locale: str) -> str:
-    """What a locale's checks read: its catalog, glossary and review record, the template, fonts, code."""
+    """What a locale's checks read: its catalog, glossary, review and back-translation records,
+    the template, fonts, code."""
     digest = hashlib.sha256(locale.encode())
     folder = project.locales_dir / locale
     paths = [project.pot_path, project.templates_dir / "fonts.yaml", project.handouts_dir / "clinic.yaml",
-             *(p for p in (project.po_path(locale), folder / "glossary.yaml", folder / "review.yaml") if p.exists()),
+             *(p for p in (project.po_path(locale), folder / "glossary.yaml", folder / "review.yaml",
+                           folder / "back-translations.yaml") if p.exists()),
              *PACKAGE_DIR.glob("*.py")]
     if locale == project.settings.source_locale:
         paths += sorted(project.handouts_dir.glob("*.yaml"))  # the source language prints the YAML itself

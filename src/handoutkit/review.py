@@ -81,7 +81,8 @@ def review_state(project: Project, locale: str, catalog: Catalog | None) -> Revi
 
 
 def record_review(project: Project, locale: str, catalog: Catalog, by: str,
-                  today: dt.date | None = None, back_translations: list["SheetRow"] = ()) -> ReviewState:
+                  today: dt.date | None = None, back_translations: list["SheetRow"] = (),
+                  sheet_label: str = "the sheet") -> ReviewState:
     """Record that `by` reviewed the current strings of a complete locale, and the
     back-translations of safety-critical entries from a filled-in sheet."""
     by = " ".join(by.split())
@@ -89,7 +90,7 @@ def record_review(project: Project, locale: str, catalog: Catalog, by: str,
         raise HandoutError("--by needs the reviewer's name")
     on = (today or dt.date.today()).isoformat()
     if back_translations:
-        record_back_translations(project, locale, catalog, by, on, back_translations)
+        record_back_translations(project, locale, catalog, by, on, back_translations, sheet_label)
     record = {"reviewed_by": by, "reviewed_on": on, "strings_sha256": fingerprint(catalog)}
     header = ("# Written by `handouts review`. The hash covers every translated string;\n"
               "# when one changes, the locale's PDFs show the draft notice again.\n")

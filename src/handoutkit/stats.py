@@ -34,9 +34,10 @@ class LocaleStats:
     untranslated: int
     words: int  # English words still to translate or review
     percent: float
-    review: str  # source, reviewed, draft, stale, or broken
+    review: str  # source, reviewed, draft, stale, pending (safety lines not back-translated), or broken
     reviewed_by: str | None
     errors: int
+    safety_unreviewed: int = 0  # safety-critical entries without a current back-translation record
     published: bool = True  # listed in clinic.yaml; an unpublished one is still being translated
 
 
@@ -67,21 +68,22 @@ def locale_stats(project: Project, locale: str) -> LocaleStats:
     language = native_language_name(locale)
     if locale == project.settings.source_locale:
         total = sum(1 for m in read_template(project) if m.id)
-        return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0)
+        return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0, 0)
     try:
         catalog = load_catalog(project, locale, strict=False)
     except HandoutError:
         catalog = None
     report = check_locale(project, locale, catalog)  # reads the file itself when it is broken
+    safety = 0
     if catalog is None:
         review, by, pending = "broken", None, 0
     else:
         state = review_state(project, locale, catalog)
-        review, by = state.status, state.reviewed_by
+        review, by, safety = state.status, state.reviewed_by, state.safety_open
         pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string))
     percent = round(100.0 * report.translated / report.total, 1) if report.total else 0.0
     return LocaleStats(locale, language, report.total, report.translated, report.fuzzy,
-                       report.untranslated, pending, percent, review, by, len(report.errors))
+                       report.untranslated, pending, percent, review, by, len(report.errors), safety)
 
 
 def collect(project: Project) -> Stats:
@@ -119,12 +121,12 @@ def pad(text: str, width: int) -> str:
 
 def format_table(stats: Stats) -> str:
     lines = [f"{'locale':<9}{pad('language', 18)}{'done':>7}{'transl.':>9}{'fuzzy':>7}{'untransl.':>11}"
-             f"{'errors':>8}{'words left':>12}  review"]
+             f"{'errors':>8}{'words left':>12}{'safety open':>13}  review"]
     for s in stats.locales:
         review = s.review + (f" by {s.reviewed_by}" if s.reviewed_by else "")
         review += "" if s.published else " (not published yet)"
         lines.append(f"{s.locale:<9}{pad(s.language, 18)}{s.percent:>6.1f}%{s.translated:>9}{s.fuzzy:>7}"
-                     f"{s.untranslated:>11}{s.errors:>8}{s.words:>12}  {review}")
+                     f"{s.untranslated:>11}{s.errors:>8}{s.words:>12}{s.safety_unreviewed:>13}  {review}")
     lines += ["", f"{'handout':<34}{'locale':<9}{'reading level':<30}pages"]
     for h in stats.handouts:
         level = f"{h.formula} {h.score}" if h.formula else "n/a"
