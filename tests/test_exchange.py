@@ -121,9 +121,15 @@ def test_cli_reports_problems_at_file_line(project: Project, tmp_path: Path) -> 
 def test_tmx_holds_reviewed_translations_only(project: Project, tmp_path: Path) -> None:
     empty = export_tmx(project, tmp_path / "none.tmx")
     assert empty.units == 0 and "es" in empty.skipped
+    from handoutkit.review import SheetRow, back_translations_path, open_safety_entries
+
     review = project.locales_dir / "es" / "review.yaml"
+    catalog = load_catalog(project, "es")
+    rows = [SheetRow(line, m.context, str(m.id), str(m.string), "(the reviewer's back-translation)")
+            for line, m in enumerate(open_safety_entries(project, "es", catalog), 2)]
     try:
-        record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI")
+        # A locale counts as reviewed once every safety-critical entry has its back-translation too.
+        record_review(project, "es", catalog, "Ana Ruiz, CMI", back_translations=rows)
         result = export_tmx(project, tmp_path / "es.tmx")
         translated = [m for m in load_catalog(project, "es") if m.id and m.string and not m.fuzzy]
         assert result.locales == ("es",) and result.units == len(translated) > 150
@@ -133,3 +139,4 @@ def test_tmx_holds_reviewed_translations_only(project: Project, tmp_path: Path) 
                                                    if m.id == "Trouble breathing")
     finally:
         review.unlink(missing_ok=True)
+        back_translations_path(project, "es").unlink(missing_ok=True)
