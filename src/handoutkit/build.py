@@ -21,23 +21,15 @@ from pathlib import Path
 from typing import Callable
 
 from babel.messages.catalog import Catalog
-from babel.support import Translations
 
-from .catalogs import (
-    compile_translations,
-    load_catalog,
-    load_translations,
-    read_template,
-)
-from .checks import check_locale
+from .catalogs import read_template, translations_from
 from .content import Content, Handout, handout_texts, load_content
-from .errors import HandoutError, Problem, ProblemsError
+from .errors import HandoutError, Problem
 from .files import atomic_write
 from .fonts import (
     FontPlan,
     SubsetTask,
     activate_fontconfig,
-    coverage_problems,
     load_font_plan,
     require_font_files,
     subset_plan,
@@ -47,7 +39,6 @@ from .lint import check_page_budget
 from .manifest import (
     MANIFEST_FILE,
     Entry,
-    check_inputs,
     check_key,
     common_inputs,
     handout_inputs,
@@ -66,7 +57,7 @@ from .render import (
     notice_line,
 )
 from .approval import approval_state, read_approvals
-from .review import review_state
+from .prepared import PreparedLocale, prepare_locale
 from .settings import Project
 
 Progress = Callable[[str], None]
@@ -82,6 +73,7 @@ class Job:
     font_stack: tuple[str, ...]
     edition: str = "standard"  # or "large": the large-print edition
     fontconfig: str = ""  # the fontconfig file that shows the pinned fonts and subsets
+    mo: bytes = b""  # the locale's checked translations, compiled: workers never read the PO file
 
 
 @dataclass(frozen=True)
@@ -132,59 +124,6 @@ def select(content: Content, published: tuple[str, ...], locales: tuple[str, ...
     return tuple(locales or published), chosen
 
 
-def locale_texts(project: Project, locale: str, catalog, content: Content) -> list[tuple[str, int, str]]:
-    """(file, line, text) of everything a locale prints, for the font coverage check."""
-    if catalog is None:
-        return [(h.path, t.line, t.value) for h in content.handouts for t in handout_texts(h)]
-    label = project.rel(project.po_path(locale))
-    return [(label, m.lineno, str(m.string)) for m in catalog if m.id and m.string and not m.fuzzy]
-
-
-@dataclass(frozen=True)
-class PreparedLocale:
-    catalog: Catalog | None  # None for the source language
-    status: str  # review state: source, reviewed, draft, stale or pending (safety lines not back-translated)
-    problems: list[Problem]  # anything here blocks the locale
-    inputs: str  # hash of everything the checks read
-
-    @property
-    def draft(self) -> bool:
-        """The PDFs carry the draft-translation notice."""
-        return self.status in ("draft", "stale", "pending")
-
-    @property
-    def translations(self) -> Translations:
-        return compile_translations(self.catalog) if self.catalog is not None else Translations()
-
-
-def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan,
-                   passed: str | None = None) -> PreparedLocale:
-    """Check one locale before rendering: complete, well-formed, and drawable by its fonts.
-
-    `passed` is the input hash of the last time this locale passed every check:
-    when its inputs are the same, the checks are not run again.
-    """
-    catalog = None
-    if locale != project.settings.source_locale:
-        try:
-            catalog = load_catalog(project, locale, strict=False)
-        except ProblemsError as exc:
-            return PreparedLocale(None, "", exc.problems, "")
-        except HandoutError as exc:
-            return PreparedLocale(None, "", [Problem(project.rel(project.po_path(locale)), 1,
-                                                        str(exc).split(": ", 1)[-1])], "")
-    inputs = check_inputs(project, locale)
-    if inputs != passed:
-        if catalog is not None:
-            report = check_locale(project, locale, catalog)
-            if report.errors:
-                return PreparedLocale(None, "", report.errors, inputs)
-        problems = coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
-        if problems:
-            return PreparedLocale(None, "", problems, inputs)
-    return PreparedLocale(catalog, review_state(project, locale, catalog).status, [], inputs)
-
-
 # ---------------------------------------------------------------- rendering (worker side)
 
 _worker: dict = {}
@@ -209,12 +148,12 @@ def _ready() -> bool:
     return True
 
 
-def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...]):
-    key = (locale, draft, font_stack)
+def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
+    """One renderer per locale, made from the translations the job carries (checked in the main process)."""
+    key = (locale, draft, font_stack, hash(mo))
     if key not in _worker["renderers"]:
         project: Project = _worker["project"]
-        translations = load_translations(project, locale)
-        _worker["renderers"][key] = make_renderer(project, locale, translations, font_stack, draft,
+        _worker["renderers"][key] = make_renderer(project, locale, translations_from(mo), font_stack, draft,
                                                   _worker["approvals"])
     return _worker["renderers"][key]
 
@@ -227,7 +166,7 @@ def render_job(job: Job) -> Output:
         _worker["writer"] = PdfWriter(project)
         _worker["fontconfig"] = job.fontconfig
     handout = _worker["content"].get(job.handout_id)
-    renderer = _renderer(job.locale, job.draft, job.font_stack)
+    renderer = _renderer(job.locale, job.draft, job.font_stack, job.mo)
     large = job.edition == "large"
     writer: PdfWriter = _worker["writer"]
     html = renderer.html(handout, large=large)
@@ -462,7 +401,7 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
                     result.unchanged.append(Output(locale, handout.id, pdf, html_path(project, locale, handout.id, edition),
                                                    entry.pages, edition))
                 else:
-                    jobs.append(Job(locale, handout.id, prepared.draft, stack, edition))
+                    jobs.append(Job(locale, handout.id, prepared.draft, stack, edition, mo=prepared.mo))
 
     make_subsets(subset_tasks, progress)
     fontconfig = str(activate_fontconfig(project, plan, tuple(subset_files)).resolve())

@@ -43,17 +43,20 @@ MACHINE_DRAFT_COMMENT = (
 MSGFMT_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?:\d+:)? (?P<message>.*)$")
 
 
-def msgfmt_problems(path: Path, label: str) -> list[Problem]:
+def msgfmt_problems(path: Path, label: str, data: bytes | None = None) -> list[Problem]:
     """What GNU msgfmt --check rejects (the reference implementation of the PO format).
 
     Babel's reader is lenient (it accepts an unterminated string, for one), so
     gettext's own checker runs first; Babel then reads what msgfmt accepted.
+    With `data`, msgfmt checks those bytes (on its standard input), so what was
+    checked is exactly what the caller read, even if the file changes meanwhile.
     """
     msgfmt = shutil.which("msgfmt")
     if msgfmt is None:
         raise HandoutError("msgfmt not found: install the Debian package 'gettext' (or run `make setup`)")
-    run = subprocess.run([msgfmt, "--check", "-o", os.devnull, str(path)], capture_output=True,
-                         text=True, env={**os.environ, "LC_ALL": "C"})
+    run = subprocess.run([msgfmt, "--check", "-o", os.devnull, "-" if data is not None else str(path)],
+                         input=data, capture_output=True, env={**os.environ, "LC_ALL": "C"})
+    run.stderr = run.stderr.decode("utf-8", "replace")
     if run.returncode == 0:
         return []
     problems = []
@@ -70,9 +73,11 @@ def msgfmt_problems(path: Path, label: str) -> list[Problem]:
     return problems or [Problem(label, 0, f"msgfmt: {run.stderr.strip()}")]
 
 
-def byte_order_mark_problem(path: Path, label: str) -> Problem | None:
+def byte_order_mark_problem(path: Path, label: str, data: bytes | None = None) -> Problem | None:
     """Some Windows editors start UTF-8 files with a byte-order mark; gettext calls it a syntax error."""
-    if path.exists() and path.read_bytes().startswith(b"\xef\xbb\xbf"):
+    if data is None:
+        data = path.read_bytes() if path.exists() else b""
+    if data.startswith(b"\xef\xbb\xbf"):
         return Problem(label, 1, "the file starts with an invisible byte-order mark (BOM), which gettext "
                                  "cannot read: save it as \"UTF-8\", not \"UTF-8 with BOM\" (Notepad's "
                                  "Save As > Encoding), or re-save it in Poedit")
@@ -147,18 +152,20 @@ def for_babel(data: bytes) -> bytes:
     return OBSOLETE_PREVIOUS.sub(b"#", data)
 
 
-def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool = True) -> Catalog:
-    """Parse a PO/POT file; a syntax or encoding fault becomes `file:line: problem`."""
-    data = path.read_bytes()
+def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool = True,
+                 data: bytes | None = None) -> Catalog:
+    """Parse a PO/POT file (or `data`, its bytes as read); a fault becomes `file:line: problem`."""
+    if data is None:
+        data = path.read_bytes()
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ProblemsError([Problem(label, line, f"expected UTF-8 text, found byte "
                                                   f"0x{data[exc.start]:02x}")], "catalog error") from None
-    if bom := byte_order_mark_problem(path, label):
+    if bom := byte_order_mark_problem(path, label, data):
         raise ProblemsError([bom], "catalog error")
-    if strict and (errors := [p for p in msgfmt_problems(path, label) if p.severity == "error"]):
+    if strict and (errors := [p for p in msgfmt_problems(path, label, data) if p.severity == "error"]):
         raise ProblemsError(errors, "catalog error")
     try:
         catalog = read_po(io.BytesIO(for_babel(data)), locale=locale, abort_invalid=True, charset="utf-8")
@@ -187,13 +194,35 @@ def read_template(project: Project) -> Catalog:
     return read_catalog(project.pot_path, project.rel(project.pot_path))
 
 
-def load_catalog(project: Project, locale: str, strict: bool = True) -> Catalog:
+def load_catalog(project: Project, locale: str, strict: bool = True, data: bytes | None = None) -> Catalog:
     """A locale's catalog; `strict` first refuses anything GNU msgfmt --check rejects."""
     path = project.po_path(locale)
-    if not path.exists():
+    if data is None and not path.exists():
         raise HandoutError(f"{project.rel(path)}: missing catalog for locale '{locale}'; "
                            f"create it with `handouts init-locale {locale}`")
-    return read_catalog(path, project.rel(path), locale, strict)
+    return read_catalog(path, project.rel(path), locale, strict, data)
+
+
+def read_catalog_bytes(project: Project, locale: str) -> bytes:
+    """The one read of a locale's PO file that a prepared locale is made from."""
+    path = project.po_path(locale)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise HandoutError(f"{project.rel(path)}: missing catalog for locale '{locale}'; "
+                           f"create it with `handouts init-locale {locale}`") from None
+
+
+def compiled(catalog: Catalog) -> bytes:
+    """The catalog as an MO file in memory (fuzzy entries left out): what renderers load."""
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog, use_fuzzy=False)
+    return buffer.getvalue()
+
+
+def translations_from(mo: bytes) -> Translations:
+    """Translations for rendering; empty MO data means the source language (msgid is the text)."""
+    return Translations(fp=io.BytesIO(mo), domain="handouts") if mo else Translations()
 
 
 @dataclass(frozen=True)
@@ -277,10 +306,7 @@ def update(project: Project, locales: tuple[str, ...] | None = None) -> list[Upd
 
 def compile_translations(catalog: Catalog) -> Translations:
     """In-memory MO for rendering; fuzzy entries are left out."""
-    buffer = io.BytesIO()
-    write_mo(buffer, catalog, use_fuzzy=False)
-    buffer.seek(0)
-    return Translations(fp=buffer, domain="handouts")
+    return translations_from(compiled(catalog))
 
 
 def load_translations(project: Project, locale: str) -> gettext.NullTranslations:

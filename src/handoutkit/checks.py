@@ -230,16 +230,18 @@ TRANSLATE_TOOLKIT_FILTERS = {
 }
 
 
-def translate_toolkit_problems(path: Path, label: str, locale: str, catalog: Catalog) -> list[Problem]:
+def translate_toolkit_problems(path: Path, label: str, locale: str, catalog: Catalog,
+                               data: bytes | None = None) -> list[Problem]:
     """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry."""
     from translate.filters import checks
-    from translate.storage import factory
+    from translate.storage import factory, pypo
 
     lines = {(m.context, _text(m)[0]): m.lineno for m in catalog if m.id}
     checker = checks.StandardChecker(checks.CheckerConfig(targetlanguage=locale.split("_")[0]),
                                      limitfilters=list(TRANSLATE_TOOLKIT_FILTERS))
     problems = []
-    for unit in factory.getobject(str(path)).units:
+    store = pypo.pofile.parsestring(data) if data is not None else factory.getobject(str(path))
+    for unit in store.units:
         if unit.isheader() or unit.isobsolete() or unit.isfuzzy() or not unit.istranslated():
             continue
         context = unit.getcontext() or None
@@ -291,25 +293,28 @@ def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label
     return problems
 
 
-def check_locale(project: Project, locale: str, catalog: Catalog | None = None) -> LocaleReport:
+def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
+                 data: bytes | None = None) -> LocaleReport:
     """Check one translated locale: GNU msgfmt's verdict, then every entry check.
 
-    A file Babel cannot read at all becomes a report holding only its errors.
+    `data` is the PO file as the caller read it: every check then looks at
+    those bytes, never at a file that may have changed since. A file Babel
+    cannot read at all becomes a report holding only its errors.
     """
     path = project.po_path(locale)
     label = project.rel(path)
     syntax: list[Problem] = []
-    if bom := byte_order_mark_problem(path, label):
+    if bom := byte_order_mark_problem(path, label, data):
         return LocaleReport(locale, label, 0, 0, 0, 0, [bom])
     rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
     try:
-        syntax = msgfmt_problems(path, label) if path.exists() else []
+        syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
         if catalog is None:
-            catalog = load_catalog(project, locale, strict=False)
+            catalog = load_catalog(project, locale, strict=False, data=data)
         report = check_catalog(catalog, read_template(project), label, locale, rules)
         syntax += check_header(catalog, label, locale) + check_obsolete(catalog, label)
         if not any(p.severity == "error" for p in syntax):  # the finer checks need a well-formed file
-            syntax += translate_toolkit_problems(path, label, locale, catalog)
+            syntax += translate_toolkit_problems(path, label, locale, catalog, data)
         syntax += check_glossary(catalog, load_glossary(project, locale), label)
     except ProblemsError as exc:
         return LocaleReport(locale, label, 0, 0, 0, 0, sorted(set(syntax + exc.problems)))

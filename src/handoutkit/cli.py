@@ -321,15 +321,16 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts lint
     """
-    from .catalogs import load_translations
+    from .content import load_content
     from .lint import lint
+    from .prepared import prepare_all
 
     translations = {}
-    for locale in project.settings.locales:
-        try:
-            translations[locale] = load_translations(project, locale)
-        except HandoutError as exc:
-            print(f"{locale}: reading level not measured: {str(exc).splitlines()[0]}", file=sys.stderr)
+    for locale, prepared in prepare_all(project, load_content(project.handouts_dir, project.root)).items():
+        if prepared.ok:
+            translations[locale] = prepared.translations
+        else:
+            print(f"{locale}: reading level not measured: {prepared.reason}", file=sys.stderr)
     report = lint(project, translations)
     for problem in report.problems:
         print(problem)

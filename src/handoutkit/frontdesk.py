@@ -11,18 +11,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-from babel.support import Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .approval import approval_state, read_approvals
-from .catalogs import compile_translations, load_catalog
-from .content import Content, Handout
-from .errors import HandoutError
+from .content import Content, Handout, load_content
 from .files import atomic_write
 from .locales import html_lang, is_rtl, native_language_name
 from .render import translate
-from .review import review_state
+from .prepared import prepare_all, prepare_locale
 from .settings import Project
 
 
@@ -70,13 +67,8 @@ def language_entry(project: Project, locale: str, known: tuple | None = None
     if known is not None:
         translations, status = known
     else:
-        try:
-            catalog = None if locale == project.settings.source_locale else \
-                load_catalog(project, locale, strict=False)
-            translations = compile_translations(catalog) if catalog is not None else Translations()
-            status = review_state(project, locale, catalog).status
-        except HandoutError:
-            translations, status = None, "unavailable"
+        prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root))
+        translations, status = (prepared.translations, prepared.status) if prepared.ok else (None, "unavailable")
     entry = LanguageEntry(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
                           native_language_name(locale), english, status)
     return entry, translations
@@ -86,6 +78,9 @@ def catalog_entries(project: Project, content: Content, loaded: dict | None = No
                     ) -> tuple[list[LanguageEntry], list[CatalogEntry]]:
     """The catalog's languages and handouts. `loaded` maps the locales that passed their checks
     to (translations, review status); other locales are shown as unavailable."""
+    if loaded is None:  # the catalog page on its own (`handouts catalog`): prepare every locale once
+        loaded = {loc: (p.translations, p.status) if p.ok else (None, "unavailable")
+                  for loc, p in prepare_all(project, content).items()}
     languages, translations = [], {}
     for locale in project.settings.locales:
         if loaded is not None and locale not in loaded:

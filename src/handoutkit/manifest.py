@@ -84,13 +84,16 @@ def check_key(locale: str) -> str:
     return f"check:{locale}"
 
 
-def check_inputs(project: Project, locale: str) -> str:
+def check_inputs(project: Project, locale: str, po_data: bytes | None = None) -> str:
     """What a locale's checks read: its catalog, glossary, review and back-translation records,
-    the template, fonts, code."""
+    the template, fonts, code. `po_data` is the catalog as already read (it is not read again)."""
     digest = hashlib.sha256(locale.encode())
+    if po_data is not None:
+        digest.update(b"po\0" + po_data + b"\0")
     folder = project.locales_dir / locale
+    catalog = [project.po_path(locale)] if po_data is None else []
     paths = [project.pot_path, project.templates_dir / "fonts.yaml", project.handouts_dir / "clinic.yaml",
-             *(p for p in (project.po_path(locale), folder / "glossary.yaml", folder / "review.yaml",
+             *(p for p in (*catalog, folder / "glossary.yaml", folder / "review.yaml",
                            folder / "back-translations.yaml") if p.exists()),
              *PACKAGE_DIR.glob("*.py")]
     if locale == project.settings.source_locale:

@@ -20,7 +20,7 @@ from typing import Any
 from babel.dates import format_time
 from flask import Flask, Response, abort, request, send_from_directory
 
-from .build import PreparedLocale, prepare_locale
+from .prepared import PreparedLocale, prepare_locale
 from .content import HANDOUT_ID, load_content
 from .fonts import (
     activate_fontconfig,

@@ -12,13 +12,12 @@ from dataclasses import asdict, dataclass, replace
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from .catalogs import load_catalog, load_translations, read_template
-from .checks import check_locale
-from .errors import HandoutError
+from .catalogs import read_template
+from .content import load_content
 from .files import atomic_write
 from .lint import lint
 from .locales import native_language_name
-from .review import review_state
+from .prepared import PreparedLocale, prepare_all
 from .settings import Project
 
 WORD = re.compile(r"\w+")
@@ -64,40 +63,33 @@ def words(text: str) -> int:
     return len(WORD.findall(text))
 
 
-def locale_stats(project: Project, locale: str) -> LocaleStats:
+def locale_stats(project: Project, prepared: PreparedLocale) -> LocaleStats:
+    locale = prepared.locale
     language = native_language_name(locale)
     if locale == project.settings.source_locale:
         total = sum(1 for m in read_template(project) if m.id)
         return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0, 0)
-    try:
-        catalog = load_catalog(project, locale, strict=False)
-    except HandoutError:
-        catalog = None
-    report = check_locale(project, locale, catalog)  # reads the file itself when it is broken
-    safety = 0
-    if catalog is None:
-        review, by, pending = "broken", None, 0
-    else:
-        state = review_state(project, locale, catalog)
-        review, by, safety = state.status, state.reviewed_by, state.safety_open
-        pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string))
-    percent = round(100.0 * report.translated / report.total, 1) if report.total else 0.0
-    return LocaleStats(locale, language, report.total, report.translated, report.fuzzy,
-                       report.untranslated, pending, percent, review, by, len(report.errors), safety)
+    report, catalog = prepared.report, prepared.catalog
+    pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string)) if catalog else 0
+    review = prepared.status if catalog is not None else "broken"
+    total = report.total if report else 0
+    translated = report.translated if report else 0
+    percent = round(100.0 * translated / total, 1) if total else 0.0
+    return LocaleStats(locale, language, total, translated, report.fuzzy if report else 0,
+                       report.untranslated if report else 0, pending, percent, review, prepared.reviewed_by,
+                       len(report.errors) if report else len(prepared.problems), prepared.safety_open)
 
 
 def collect(project: Project) -> Stats:
     """Every published locale, then every catalog under locales/ not yet published."""
+    content = load_content(project.handouts_dir, project.root)
     published = project.settings.locales
-    unpublished = [loc for loc in project.catalog_locales() if loc not in published]
-    locales = [locale_stats(project, loc) for loc in published]
-    locales += [replace(locale_stats(project, loc), published=False) for loc in unpublished]
-    translations = {}
-    for loc in project.settings.locales:
-        try:
-            translations[loc] = load_translations(project, loc)
-        except HandoutError:
-            pass  # a broken catalog has no reading level; its row says "broken"
+    unpublished = tuple(loc for loc in project.catalog_locales() if loc not in published)
+    prepared = prepare_all(project, content, locales=published + unpublished)
+    locales = [locale_stats(project, prepared[loc]) for loc in published]
+    locales += [replace(locale_stats(project, prepared[loc]), published=False) for loc in unpublished]
+    # Reading levels of the languages that can print (a broken one has none; its row says so).
+    translations = {loc: prepared[loc].translations for loc in published if prepared[loc].ok}
     report = lint(project, translations)
     handouts = []
     for handout_id in sorted({h for h, _ in report.reading} | {h for h, _ in report.pages}):
