@@ -151,7 +151,7 @@ def descendants(box):
 def contact_words(html: Path) -> set[str]:
     """The words of the closing contact box (<footer class="contact">)."""
     footer = re.search(r'<footer class="contact">(.*?)</footer>', html.read_text("utf-8"), re.S)
-    return set(normalise(html_lib.unescape(re.sub(r"<[^>]+>", " ", footer[1]))).split()) if footer else set()
+    return set(normalise(html_lib.unescape(re.sub(r"<[^>]+>", "", footer[1]))).split()) if footer else set()
 
 
 def lonely_contact_boxes(project: Project) -> list[str]:
