@@ -251,3 +251,17 @@ def test_one_list_element_per_list_and_callouts_are_notes(built_library: Project
     assert notes and all(tree.standard_type(n) == "Note" for n in notes)
     assert all(tree.standard_type(n.K[0]).startswith("H") for n in notes)
     assert "L" in kinds
+
+
+def test_an_element_that_crosses_a_page_is_one_element(built_library: Project) -> None:
+    """WeasyPrint builds the tree page by page: <main> and a <section> that cross a page would
+    be two elements each. Every handout has one Part and one Sect per H2, in every PDF."""
+    split = []
+    for path in all_pdfs(built_library):
+        with pikepdf.open(path) as pdf:
+            tree = Tree(pdf)
+            kinds = Counter(tree.standard_type(e) for e, _ in tree.elements)
+            if path.name != "language-assistance.pdf" and (kinds["Part"] != 1 or kinds["Sect"] != kinds["H2"]):
+                split.append(f"{path.relative_to(built_library.build_dir)}: {kinds['Part']} Part, "
+                             f"{kinds['Sect']} Sect for {kinds['H2']} H2")
+    assert not split, "\n".join(split[:20])
