@@ -65,6 +65,18 @@ def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
+@pytest.fixture(scope="session")
+def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """Every handout in every locale, both editions, and the language-assistance sheet, built once
+    from a copy of the repository (about a minute on 2 cores; read-only for the tests)."""
+    from handoutkit.build import build
+
+    project = copy_repo(tmp_path_factory.mktemp("library-built"))
+    result = build(project, progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
+    return project
+
+
 # CI gets the same hypothesis examples on every run (no flaky landings); a developer's
 # run draws new ones, and any failure found is pinned with @example.
 if os.environ.get("CI"):

@@ -127,7 +127,9 @@ def recording() -> Iterator[TagRecord]:
     def recording_build_box_tree(box, *args):
         for element in build_box_tree(box, *args):
             source = box._box if isinstance(box, AbsolutePlaceholder) else box
-            record.nodes[element.number] = _node(source, element_keys)
+            # The page, <html> and <body> pass their children's elements up: the innermost call,
+            # the one that made the element, is the one that knows its HTML element.
+            record.nodes.setdefault(element.number, _node(source, element_keys))
             yield element
 
     weasy_pdf.add_tags, weasy_tags._build_box_tree = recording_add_tags, recording_build_box_tree
@@ -166,11 +168,11 @@ def actual_text(mark: Mark, rtl: bool) -> str:
 
 
 def needs_actual_text(mark: Mark, rtl: bool) -> bool:
-    """True when extraction from glyphs alone would not give the logical text.
-
-    Every run of a right-to-left document is included: extractors reorder
-    its lines, and a left-to-right number inside them comes out mirrored.
-    """
+    """True when the whole run gets /ActualText: a run in a reordering script (Devanagari), or
+    one holding characters the shaper drops; in a right-to-left page, a run with no
+    right-to-left letter (an isolated number or Latin word), which extractors mirror.
+    Right-to-left runs themselves are repaired glyph by glyph (`glyph_spans`): poppler
+    reverses a whole-run /ActualText that mixes letters with spaces or punctuation."""
     text = logical_text(mark)
     if rtl:
         return bool(text.strip()) and not RTL_LETTER.search(text)
