@@ -161,7 +161,9 @@ def lonely_contact_boxes(project: Project) -> list[str]:
         for handout in load_content(project.handouts_dir, project.root).handouts:
             found = words(pdf_path(project, locale, handout.id, "large"))
             last_page = max(w.page for w in found)
-            body = [w.text for w in found if w.page == last_page and 0.8 * 72 < w.y_min < 792 - 0.65 * 72]
+            # Body words: below the running header (which ends above the 0.8 in margin; a body
+            # line's box may start a fraction of a point above it) and above the footer.
+            body = [w.text for w in found if w.page == last_page and w.y_max > 0.8 * 72 and w.y_min < 792 - 0.65 * 72]
             contact = contact_words(html_path(project, locale, handout.id, "large"))
             if body and all(normalise(text) in contact for text in body):
                 lonely.append(f"{locale}/{handout.id}")

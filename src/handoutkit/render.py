@@ -61,6 +61,19 @@ HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0
 TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
 
 
+CSS_CONTENT_STRING = re.compile(r'(content:\s*")([^"]*)(")')
+
+
+def _join_hangul(text: str) -> str:
+    out, previous = [], " "
+    for char in text:
+        if not char.isspace() and not previous.isspace() and (HANGUL.match(char) or HANGUL.match(previous)):
+            out.append(WORD_JOINER)
+        out.append(char)
+        previous = char
+    return "".join(out)
+
+
 def keep_all(html: str) -> str:
     """Korean keep-all: a WORD JOINER (U+2060, invisible, no break on either side) between every
     two characters of a word that touch a Hangul syllable, across inline tags, in <body> only.
@@ -71,6 +84,8 @@ def keep_all(html: str) -> str:
     head, separator, body = html.partition("<body")
     if not separator:
         return html
+    # Running headers and footers (the draft mark, the title) are CSS strings in the <head>.
+    head = CSS_CONTENT_STRING.sub(lambda m: m[1] + _join_hangul(m[2]) + m[3], head)
     out: list[str] = []
     previous = " "  # the last visible character, across tags
     for part in TAG_OR_TEXT.split(body):

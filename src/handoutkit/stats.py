@@ -17,7 +17,7 @@ from .content import load_content
 from .files import atomic_write
 from .lint import lint
 from .locales import native_language_name
-from .prepared import PreparedLocale, prepare_all
+from .prepared import PreparedLocale, prepare_all, prepare_locale
 from .settings import Project
 
 WORD = re.compile(r"\w+")
@@ -63,8 +63,9 @@ def words(text: str) -> int:
     return len(WORD.findall(text))
 
 
-def locale_stats(project: Project, prepared: PreparedLocale) -> LocaleStats:
-    locale = prepared.locale
+def locale_stats(project: Project, locale: str, prepared: PreparedLocale | None = None) -> LocaleStats:
+    if prepared is None:
+        prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root))
     language = native_language_name(locale)
     if locale == project.settings.source_locale:
         total = sum(1 for m in read_template(project) if m.id)
@@ -86,8 +87,8 @@ def collect(project: Project) -> Stats:
     published = project.settings.locales
     unpublished = tuple(loc for loc in project.catalog_locales() if loc not in published)
     prepared = prepare_all(project, content, locales=published + unpublished)
-    locales = [locale_stats(project, prepared[loc]) for loc in published]
-    locales += [replace(locale_stats(project, prepared[loc]), published=False) for loc in unpublished]
+    locales = [locale_stats(project, loc, prepared[loc]) for loc in published]
+    locales += [replace(locale_stats(project, loc, prepared[loc]), published=False) for loc in unpublished]
     # Reading levels of the languages that can print (a broken one has none; its row says so).
     translations = {loc: prepared[loc].translations for loc in published if prepared[loc].ok}
     report = lint(project, translations)
