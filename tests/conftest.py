@@ -82,3 +82,15 @@ def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
 if os.environ.get("CI"):
     settings.register_profile("ci", derandomize=True)
     settings.load_profile("ci")
+
+
+@pytest.fixture(autouse=True)
+def _fontconfig_stays_with_its_test():
+    """A render in the test process points FONTCONFIG_FILE at its project's fonts; the next
+    test must not inherit that file (it may be deleted with its tmp_path)."""
+    before = os.environ.get("FONTCONFIG_FILE")
+    yield
+    if before is None:
+        os.environ.pop("FONTCONFIG_FILE", None)
+    else:
+        os.environ["FONTCONFIG_FILE"] = before

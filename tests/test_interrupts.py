@@ -9,7 +9,6 @@ as the update writes it, never in between.
 from __future__ import annotations
 
 import os
-import random
 import re
 import shutil
 import signal
@@ -154,19 +153,17 @@ def test_killed_update_leaves_each_po_file_old_or_new(tmp_path: Path) -> None:
         strip = lambda b: re.sub(rb'"POT-Creation-Date: [^"]*"', b"", b)
         return data == old_pot or strip(data) == strip(new_pot)
 
-    rng = random.Random(20261120)
+    # Kills spread over the window in which the PO files are written, from "before any"
+    # (0) to "after all" (1.5x the reference run's tail): each attempt asserts its own outcome.
     outcomes = {"old": 0, "new": 0}
-    deadline = time.monotonic() + 12
-    for attempt in range(10):
-        if time.monotonic() > deadline:
-            break
+    for attempt, fraction in enumerate([0.0, 0.25, 0.5, 0.75, 1.0, 1.5]):
         po.write_bytes(old_po)
         pot.write_bytes(old_pot)
         update = start(project, "update")
         # Once the POT is written, the PO files are next: kill somewhere in that window.
         while update.poll() is None and pot.read_bytes() == old_pot:
             time.sleep(0.001)
-        time.sleep(rng.uniform(0, 1.5) * tail)
+        time.sleep(fraction * tail)
         kill(update)
         data = po.read_bytes()
         assert data in (old_po, new_po), f"attempt {attempt}: the PO file is half-written ({len(data)} bytes)"
@@ -174,4 +171,5 @@ def test_killed_update_leaves_each_po_file_old_or_new(tmp_path: Path) -> None:
         outcomes["old" if data == old_po else "new"] += 1
         for leftover in po.parent.iterdir():
             assert leftover == po or TEMP_FILE.match(leftover.name), leftover
-    assert sum(outcomes.values()) >= 5, outcomes
+    # A kill after the whole run leaves the new file: the window really was covered.
+    assert outcomes["new"] >= 1, outcomes
