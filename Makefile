@@ -15,11 +15,12 @@ DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig 
 # Only the browser tests need these.
 TEST_DEB_PACKAGES := chromium
 
-.PHONY: help setup system-deps test-deps pdf check extract update stats serve bench test clean distclean
+.PHONY: help setup system-deps test-deps pdf check extract update stats serve bench test test-fast clean distclean
 
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
 	@echo "make test     set up, then run the test suite"
+	@echo "make test-fast  the tests not marked slow (about 20 s)"
 	@echo "make check    every locale complete and safe to print; plain-language lint"
 	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
 	@echo "make update   extract, then merge the POT into every locale's PO file"
@@ -81,6 +82,11 @@ stats: setup
 
 test: setup test-deps
 	$(BIN)/python -m pytest
+
+# The fast lane while working (about 20 s): everything but the tests marked slow
+# (whole-library builds, PDF renders, kills, Chromium, hypothesis). `make test` runs all.
+test-fast: setup
+	$(BIN)/python -m pytest -m "not slow"
 
 # Speed, memory and size against baselines measured in the same run (about 10 minutes).
 bench: setup

@@ -24,6 +24,8 @@ from handoutkit.settings import Project
 
 from .conftest import REPO
 
+pytestmark = pytest.mark.slow  # a build of one handout in every locale
+
 HANDOUT = "warning-signs"
 LOCALES = Project(REPO).settings.locales
 BCP47 = {"zh_Hans": "zh-Hans", "zh_Hant": "zh-Hant"}  # every other locale's tag is its name

@@ -27,6 +27,8 @@ from handoutkit.frontdesk import render_catalog
 from handoutkit.lint import lint
 from handoutkit.settings import Project
 
+pytestmark = pytest.mark.slow  # renders PDFs to read their marks
+
 MARK = {"en": "DRAFT — not yet approved by a clinician", "es": "BORRADOR — todavía no aprobado por un médico"}
 QUIET = dict(locales=("en", "es"), workers=1, progress=lambda line: None)
 

@@ -282,6 +282,7 @@ def load_handout_bytes(folder: Path, data: bytes) -> None:
         pass
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=3000))
 @example(data=b"id: x\ntitle: " + b"[" * 800 + b"]" * 800 + b"\n")
@@ -295,12 +296,14 @@ def test_yaml_reader_survives_random_bytes(scratch: Path, data: bytes) -> None:
     load_handout_bytes(scratch, data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(edits=mutations)
 def test_yaml_reader_survives_mutations_of_a_real_handout(scratch: Path, edits) -> None:
     load_handout_bytes(scratch, mutate(SAMPLE_YAML, edits))
 
 
+@pytest.mark.slow
 @FUZZ
 @given(tokens=st.lists(st.sampled_from(YAML_TOKENS), max_size=60))
 def test_yaml_reader_survives_yaml_shaped_noise(scratch: Path, tokens: list[str]) -> None:
@@ -317,6 +320,7 @@ def read_po_bytes(folder: Path, data: bytes) -> None:
             pass
 
 
+@pytest.mark.slow
 @FUZZ
 @given(data=st.binary(max_size=2000))
 @example(data=b'msgid "a"\nmsgstr[x] "b"\n')
@@ -326,6 +330,7 @@ def test_po_reader_survives_random_bytes(scratch: Path, data: bytes) -> None:
     read_po_bytes(scratch, data)
 
 
+@pytest.mark.slow
 @FUZZ
 @given(edits=mutations)
 @example(edits=[(521, 2, b"\xb7)\x89,C\xeb\xbe4"), (521, 2, b"\xb7)\x89,C\xeb\xbe4")])  # an unknown charset

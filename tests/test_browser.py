@@ -13,6 +13,8 @@ from werkzeug.serving import make_server
 from handoutkit.serve import create_app
 from handoutkit.settings import Project
 
+pytestmark = pytest.mark.slow  # Chromium
+
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]

@@ -25,6 +25,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return copy_repo(tmp_path_factory.mktemp("exchange"))
 
 
+@pytest.mark.slow
 def test_export_then_import_changes_no_byte_in_any_locale(project: Project) -> None:
     for locale in project.settings.translated_locales:
         before = project.po_path(locale).read_bytes()

@@ -8,6 +8,8 @@ as the update writes it, never in between.
 
 from __future__ import annotations
 
+import pytest
+
 import os
 import re
 import shutil
@@ -20,6 +22,8 @@ from pathlib import Path
 from handoutkit.settings import Project
 
 from .conftest import DATA, REPO
+
+pytestmark = pytest.mark.slow  # real builds killed with SIGKILL
 
 HANDOUTS = Path(sys.executable).with_name("handouts")
 TEMP_FILE = re.compile(r"^\.(?P<name>.+)\.[^.]+\.tmp$")  # files.atomic_write's temporary files

@@ -16,6 +16,8 @@ from handoutkit.settings import Project
 from .conftest import copy_repo
 from .test_pdf import embedded_fonts
 
+pytestmark = pytest.mark.slow  # a build of the repository in every locale
+
 # The face each locale must embed for its own script (as pdffonts names it).
 EXPECTED_FACE = {
     "zh_Hans": "Noto-Sans-CJK-SC", "zh_Hant": "Noto-Sans-CJK-TC", "ko": "Noto-Sans-CJK-KR",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 import re
 import subprocess
 from pathlib import Path
@@ -10,6 +12,8 @@ from handoutkit.build import build, pdf_path
 from handoutkit.catalogs import load_catalog
 from handoutkit.review import record_review
 from handoutkit.settings import Project
+
+pytestmark = pytest.mark.slow  # renders PDFs
 
 
 def pdf_text(path: Path) -> str:
@@ -112,6 +116,7 @@ def test_large_print_edition_has_18pt_body(built_sample: Project) -> None:
     assert pdf_path(built_sample, "es", "walking", "large").exists()
 
 
+@pytest.mark.slow
 def test_copyfit_tightens_spacing_before_overflowing(sample: Project) -> None:
     from handoutkit.build import html_path
     from handoutkit.catalogs import load_translations

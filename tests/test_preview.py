@@ -15,6 +15,8 @@ from handoutkit.settings import Project
 
 from .conftest import copy_repo
 
+pytestmark = pytest.mark.slow  # renders preview PDFs
+
 
 def page_texts(pdf: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,

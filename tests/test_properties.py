@@ -10,6 +10,8 @@ fuzzy ones.
 
 from __future__ import annotations
 
+import pytest
+
 import io
 import shutil
 import tempfile
@@ -28,6 +30,8 @@ from handoutkit.extract import extract
 from handoutkit.settings import Project
 
 from .conftest import make_project
+
+pytestmark = pytest.mark.slow  # hypothesis runs of the whole update pipeline
 
 POOL = [
     "Walk soon after surgery.",

@@ -24,6 +24,8 @@ from handoutkit.settings import Project
 
 from .conftest import make_project
 
+pytestmark = pytest.mark.slow  # several full builds compared byte for byte
+
 HANDOUTS = Path(sys.executable).with_name("handouts")
 OUTPUTS = [("es", "standard"), ("es", "large")]
 

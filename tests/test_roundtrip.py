@@ -82,6 +82,7 @@ def test_update_of_an_unchanged_tree_writes_nothing(repo_copy: Project) -> None:
     assert {p: p.read_bytes() for p in before} == before
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("tool", TOOLS)
 def test_a_file_saved_by_any_tool_comes_back_byte_identical(repo_copy: Project, tool: str) -> None:
     for locale in LOCALES:
@@ -209,6 +210,7 @@ edit_cycles = st.lists(st.tuples(st.lists(english, min_size=1, max_size=4, uniqu
                        min_size=1, max_size=3)
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None, database=None, phases=(Phase.explicit, Phase.generate),
           suppress_health_check=(HealthCheck.too_slow, HealthCheck.data_too_large))
 @given(first=st.lists(english, min_size=1, max_size=4, unique=True), cycles=edit_cycles)

@@ -26,6 +26,8 @@ from handoutkit.review import (
 )
 from handoutkit.settings import Project
 
+pytestmark = pytest.mark.slow  # renders PDFs to read the notice
+
 EMERGENCY = "Call {emergency_number} right away if you have trouble breathing."
 OTHER = "For other questions, call {clinic_phone}."
 NOTICE = "Traducción preliminar"

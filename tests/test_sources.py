@@ -15,6 +15,8 @@ from handoutkit.reviewsheet import review_sheet_html, write_review_sheet
 from handoutkit.settings import Project
 from handoutkit.sources import handout_statements, read_sources, review_items
 
+pytestmark = pytest.mark.slow  # renders the review sheet PDF
+
 SOURCES = """sources:
   - id: article
     title: A patient article
