@@ -9,7 +9,6 @@ result says the build failed.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
 import re
 import sys
@@ -34,7 +33,6 @@ from .fonts import (
     require_font_files,
     subset_plan,
 )
-from .frontdesk import write_catalog
 from .lint import check_page_budget
 from .manifest import (
     MANIFEST_FILE,
@@ -47,17 +45,10 @@ from .manifest import (
     write_manifest,
 )
 from .manifest import key as manifest_key
-from .render import (
-    NOTICE_TEMPLATE,
-    PdfWriter,
-    format_long_date,
-    language_assistance_html,
-    make_renderer,
-    native_language_name,
-    notice_line,
-)
+from .render import PdfWriter, format_long_date, make_renderer, native_language_name
 from .approval import approval_state, read_approvals
 from .prepared import PreparedLocale, prepare_locale
+from .targets import EDITIONS, LIBRARY_TARGETS, Library, stale, write_target
 from .settings import Project
 
 Progress = Callable[[str], None]
@@ -98,16 +89,15 @@ class BuildResult:
         return not self.problems
 
 
-# Output folders under build/ per edition.
-EDITIONS = {"standard": ("pdf", "html"), "large": ("pdf-large", "html-large")}
+LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"  # where targets.LANGUAGE_ASSISTANCE writes
 
 
 def pdf_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path:
-    return project.build_dir / EDITIONS[edition][0] / locale / f"{handout_id}.pdf"
+    return EDITIONS[edition].pdf(project, locale, handout_id)
 
 
 def html_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path:
-    return project.build_dir / EDITIONS[edition][1] / locale / f"{handout_id}.html"
+    return EDITIONS[edition].html(project, locale, handout_id)
 
 
 def select(content: Content, published: tuple[str, ...], locales: tuple[str, ...] | None,
@@ -167,29 +157,13 @@ def render_job(job: Job) -> Output:
         _worker["fontconfig"] = job.fontconfig
     handout = _worker["content"].get(job.handout_id)
     renderer = _renderer(job.locale, job.draft, job.font_stack, job.mo)
-    large = job.edition == "large"
-    writer: PdfWriter = _worker["writer"]
-    html = renderer.html(handout, large=large)
-    document = writer.layout(html)
-    # Copyfit: tighter spacing, same type size, before calling it an overflow; in large
-    # print, before printing a last page that holds little more than the closing box.
-    over_budget = not large and len(document.pages) > project.settings.limits.page_budget
-    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
-    if over_budget or short_last_page:
-        tight_html = renderer.html(handout, tight=True, large=large)
-        tight = writer.layout(tight_html)
-        if len(tight.pages) < len(document.pages):
-            html, document = tight_html, tight
-    pdf, pages = writer.write(document), len(document.pages)
-    html_file = html_path(project, job.locale, job.handout_id, job.edition)
-    pdf_file = pdf_path(project, job.locale, job.handout_id, job.edition)
-    atomic_write(html_file, html.encode("utf-8"), durable=False)
-    atomic_write(pdf_file, pdf, durable=False)
-    return Output(job.locale, job.handout_id, pdf_file, html_file, pages, job.edition)
-
-
-# A large-print last page filled less than this is laid out again with tighter spacing.
-LARGE_COPYFIT_FILL = 0.35
+    edition = EDITIONS[job.edition]
+    made = edition.make(renderer, _worker["writer"], handout, project)
+    html_file = edition.html(project, job.locale, job.handout_id)
+    pdf_file = edition.pdf(project, job.locale, job.handout_id)
+    atomic_write(html_file, made.html.encode("utf-8"), durable=False)
+    atomic_write(pdf_file, made.pdf, durable=False)
+    return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition)
 
 
 def default_jobs() -> int:
@@ -205,7 +179,7 @@ def run_jobs(project: Project, jobs: list[Job], pool: ProcessPoolExecutor | None
     if not jobs:
         return outputs, problems
     # The longest documents first (large print, CJK, then the rest), so no core idles at the end.
-    order = sorted(jobs, key=lambda j: (j.edition != "large", "handoutkit" not in " ".join(j.font_stack)))
+    order = sorted(jobs, key=lambda j: (not EDITIONS[j.edition].heavy, "handoutkit" not in " ".join(j.font_stack)))
 
     def record(index: int, job: Job, result: Output | Exception) -> None:
         name = f"{job.locale}/{job.handout_id}"
@@ -268,35 +242,29 @@ def make_subsets(tasks: list[SubsetTask], progress: Progress) -> None:
         task.run()
 
 
-# ---------------------------------------------------------------- extra outputs
-
-LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"
-
-
-def build_language_assistance(project: Project, content: Content, ready: dict[str, PreparedLocale],
-                              stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
-                              progress: Progress) -> None:
-    """build/pdf/language-assistance.pdf: the no-cost interpreter notice in every ready locale."""
-    # Its inputs: the translations of the strings the notice template prints, and the fonts.
-    def notice_strings(prepared: PreparedLocale) -> list[str]:
-        return [str(m.string) for m in prepared.catalog or ()
-                if any(f == f"templates/{NOTICE_TEMPLATE}" for f, _ in m.locations)]
-
-    inputs = hashlib.sha256("\0".join([common, *(f"{loc}:{notice_strings(prepared)}:{stacks[loc]}"
-                                                          for loc, prepared in ready.items())]).encode()).hexdigest()
-    path = project.root / LANGUAGE_ASSISTANCE_PDF
-    entry = manifest.get("language-assistance")
-    if entry and entry.inputs == inputs and path.exists():
-        return
-    lines = [notice_line(project, loc, prepared.translations, stacks[loc]) for loc, prepared in ready.items()]
-    html = language_assistance_html(project, lines)
-    pdf, pages = PdfWriter(project).pdf(html)
-    atomic_write(path, pdf)
-    manifest["language-assistance"] = Entry(inputs, pages)
-    progress(f"{LANGUAGE_ASSISTANCE_PDF} ({len(lines)} languages, {pages} page{'s' if pages != 1 else ''})")
-
-
 # ---------------------------------------------------------------- the pipeline
+
+
+def write_library_targets(project: Project, content: Content, ready: dict[str, PreparedLocale],
+                          stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
+                          result: BuildResult, whole_library: bool, progress: Progress) -> None:
+    """Write each library target (language sheet, catalog page) whose inputs changed."""
+    own = {target.key for target in LIBRARY_TARGETS}
+    pdfs = tuple(sorted(key for key, entry in manifest.items() if entry.pages and key not in own))
+    lib = Library(project, content, ready, stacks, common, pdfs, tuple(approval_summary(project, content)))
+    for target in LIBRARY_TARGETS:
+        if target.whole_library and not whole_library:
+            continue
+        recorded = manifest.get(target.key)
+        if (inputs := stale(target, lib, recorded.inputs if recorded else None)) is None:
+            continue
+        try:
+            pages, line = write_target(target, lib)
+        except HandoutError as exc:
+            result.problems.append(Problem(project.rel(target.path(project)), 0, str(exc).split(": ", 1)[-1]))
+            continue
+        manifest[target.key] = Entry(inputs, pages)
+        progress(line)
 
 
 def approval_summary(project: Project, content: Content) -> list[str]:
@@ -394,10 +362,10 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
             inputs = handout_inputs(project, common, handout, locale, strings, prepared.draft, stack)
             for edition in editions:
                 key = manifest_key(locale, handout.id, edition)
-                wanted[key] = inputs
+                wanted[key] = EDITIONS[edition].inputs(inputs)
                 entry = manifest.get(key)
                 pdf = pdf_path(project, locale, handout.id, edition)
-                if entry and entry.inputs == inputs and pdf.exists():
+                if entry and entry.inputs == wanted[key] and pdf.exists():
                     result.unchanged.append(Output(locale, handout.id, pdf, html_path(project, locale, handout.id, edition),
                                                    entry.pages, edition))
                 else:
@@ -418,21 +386,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
-    if whole_library and shard[0] == 1:
-        try:
-            build_language_assistance(project, content, ready, stacks, common, manifest, progress)
-        except HandoutError as exc:
-            result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
-    # The catalog page: written again only when a PDF or a locale's state changed.
-    catalog_inputs = hashlib.sha256("\0".join([common, *(f"{loc}:{p.inputs}:{p.status}" for loc, p in ready.items()),
-                                                *(f"{h.path}:{h.revision.number}" for h in content.handouts),
-                                                *approval_summary(project, content)]
-                                               ).encode()).hexdigest()
-    page = project.build_dir / "index.html"
-    if result.outputs or not page.exists() or manifest.get("catalog", Entry("", 0)).inputs != catalog_inputs:
-        languages = {loc: (prepared.translations, prepared.status) for loc, prepared in ready.items()}
-        progress(f"catalog: {write_catalog(project, content, languages)}")
-        manifest["catalog"] = Entry(catalog_inputs, 0)
+    write_library_targets(project, content, ready, stacks, common, manifest, result,
+                          whole_library=whole_library and shard[0] == 1, progress=progress)
     write_manifest(project, manifest)
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}

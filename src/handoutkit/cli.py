@@ -16,6 +16,7 @@ from typing import Callable, Sequence
 from . import __version__
 from .errors import HandoutError
 from .settings import Project, find_project
+from .targets import EDITIONS
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:
@@ -27,7 +28,7 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
 
     result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
                    workers=args.jobs, force=args.force, shard=parse_shard(args.shard),
-                   editions=tuple(args.edition or ("standard", "large")))
+                   editions=tuple(args.edition or EDITIONS))
     for problem in result.problems:
         print(problem, file=sys.stderr)
     every = result.outputs + result.unchanged
@@ -400,7 +401,7 @@ def make_parser() -> argparse.ArgumentParser:
     build.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                        help="worker processes (default: all cores)")
     build.add_argument("--force", action="store_true", help="render everything, even PDFs that are up to date")
-    build.add_argument("--edition", action="append", choices=("standard", "large"),
+    build.add_argument("--edition", action="append", choices=tuple(EDITIONS),
                        help="only this edition (repeatable; default: both)")
     build.add_argument("--shard", default="1/1", metavar="K/N",
                        help="build only the K-th of N deterministic parts of the outputs (for CI matrices)")

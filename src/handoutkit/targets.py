@@ -1,0 +1,173 @@
+"""Declared outputs: every file the build makes is a target with a path, its inputs and a writer.
+
+Two kinds:
+
+- an **edition** is made for each handout in each locale (the standard PDF,
+  large print). It names its folders and how a handout becomes its files;
+  the inputs are the handout's (manifest.handout_inputs) plus its own name.
+- a **library target** is made once from everything that is ready (the
+  language-assistance sheet, the front-desk catalog page). It names its
+  manifest key, its path, the hash of its inputs and its writer.
+
+`build` loops over these lists. A new output (a web edition, packets) is one
+new entry here and its template; nothing else in the build changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from .content import Content, Handout
+from .errors import HandoutError
+from .files import atomic_write
+from .prepared import PreparedLocale
+from .render import (
+    NOTICE_TEMPLATE,
+    PdfWriter,
+    Renderer,
+    language_assistance_html,
+    notice_line,
+)
+from .settings import Project
+
+# A large-print last page filled less than this is laid out again with tighter spacing.
+LARGE_COPYFIT_FILL = 0.35
+
+
+@dataclass(frozen=True)
+class Made:
+    html: str
+    pdf: bytes
+    pages: int
+
+
+def make_standard(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
+    """The standard edition; copyfitted (tighter spacing, same type size) before it overflows its budget."""
+    html = renderer.html(handout)
+    document = writer.layout(html)
+    if len(document.pages) > project.settings.limits.page_budget:
+        tight_html = renderer.html(handout, tight=True)
+        tight = writer.layout(tight_html)
+        if len(tight.pages) < len(document.pages):
+            html, document = tight_html, tight
+    return Made(html, writer.write(document), len(document.pages))
+
+
+def make_large(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
+    """Large print (18 pt); copyfitted before printing a last page that holds little more than the closing box."""
+    html = renderer.html(handout, large=True)
+    document = writer.layout(html)
+    if len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL:
+        tight_html = renderer.html(handout, tight=True, large=True)
+        tight = writer.layout(tight_html)
+        if len(tight.pages) < len(document.pages):
+            html, document = tight_html, tight
+    return Made(html, writer.write(document), len(document.pages))
+
+
+@dataclass(frozen=True)
+class Edition:
+    name: str
+    pdf_folder: str  # under build/
+    html_folder: str
+    make: Callable[[Renderer, PdfWriter, Handout, Project], Made]
+    heavy: bool = False  # rendered first, so no core idles at the end of a build
+
+    def pdf(self, project: Project, locale: str, handout_id: str) -> Path:
+        return project.build_dir / self.pdf_folder / locale / f"{handout_id}.pdf"
+
+    def html(self, project: Project, locale: str, handout_id: str) -> Path:
+        return project.build_dir / self.html_folder / locale / f"{handout_id}.html"
+
+    def inputs(self, handout_inputs: str) -> str:
+        return hashlib.sha256(f"{handout_inputs}\0{self.name}".encode()).hexdigest()
+
+
+EDITIONS: dict[str, Edition] = {
+    "standard": Edition("standard", "pdf", "html", make_standard),
+    "large": Edition("large", "pdf-large", "html-large", make_large, heavy=True),
+}
+
+
+# ---------------------------------------------------------------- library targets
+
+
+@dataclass(frozen=True)
+class Library:
+    """What the library targets are made from: the locales that are ready and what they render with."""
+
+    project: Project
+    content: Content
+    ready: dict[str, PreparedLocale]
+    stacks: dict[str, tuple[str, ...]]  # locale -> its font stack
+    common: str  # manifest.common_inputs
+    pdfs: tuple[str, ...]  # the manifest keys of every PDF that exists after this build
+    approvals: tuple[str, ...]  # each handout's approval state today
+
+
+@dataclass(frozen=True)
+class LibraryTarget:
+    key: str  # in the manifest
+    path: Callable[[Project], Path]
+    inputs: Callable[[Library], str]
+    write: Callable[[Library], tuple[int, str]]  # -> (pages, a progress line)
+    whole_library: bool = True  # only a build of every locale and handout writes it
+
+
+def _hash(*parts: object) -> str:
+    return hashlib.sha256("\0".join(map(str, parts)).encode()).hexdigest()
+
+
+def _notice_strings(prepared: PreparedLocale) -> list[str]:
+    return [str(m.string) for m in prepared.catalog or ()
+            if any(f == f"templates/{NOTICE_TEMPLATE}" for f, _ in m.locations)]
+
+
+def language_assistance_inputs(lib: Library) -> str:
+    """The translations of the strings the notice prints, and the fonts of each language."""
+    return _hash(lib.common, *(f"{loc}:{_notice_strings(p)}:{lib.stacks[loc]}" for loc, p in lib.ready.items()))
+
+
+def write_language_assistance(lib: Library) -> tuple[int, str]:
+    lines = [notice_line(lib.project, loc, p.translations, lib.stacks[loc]) for loc, p in lib.ready.items()]
+    pdf, pages = PdfWriter(lib.project).pdf(language_assistance_html(lib.project, lines))
+    path = LANGUAGE_ASSISTANCE.path(lib.project)
+    atomic_write(path, pdf)
+    return pages, f"{lib.project.rel(path)} ({len(lines)} languages, {pages} page{'s' if pages != 1 else ''})"
+
+
+def catalog_inputs(lib: Library) -> str:
+    """Each ready locale's state, each handout's revision and approval, and which PDFs exist."""
+    return _hash(lib.common, *(f"{loc}:{p.inputs}:{p.status}" for loc, p in lib.ready.items()),
+                 *(f"{h.path}:{h.revision.number}" for h in lib.content.handouts), *lib.approvals, *lib.pdfs)
+
+
+def write_catalog_page(lib: Library) -> tuple[int, str]:
+    from .frontdesk import write_catalog
+
+    languages = {loc: (p.translations, p.status) for loc, p in lib.ready.items()}
+    return 0, f"catalog: {write_catalog(lib.project, lib.content, languages)}"
+
+
+LANGUAGE_ASSISTANCE = LibraryTarget("language-assistance", lambda p: p.build_dir / "pdf" / "language-assistance.pdf",
+                                    language_assistance_inputs, write_language_assistance)
+CATALOG_PAGE = LibraryTarget("catalog", lambda p: p.build_dir / "index.html", catalog_inputs, write_catalog_page,
+                             whole_library=False)
+
+LIBRARY_TARGETS: tuple[LibraryTarget, ...] = (LANGUAGE_ASSISTANCE, CATALOG_PAGE)
+
+
+def stale(target: LibraryTarget, lib: Library, recorded: str | None) -> str | None:
+    """The target's new input hash when it must be written again, else None."""
+    inputs = target.inputs(lib)
+    return None if recorded == inputs and target.path(lib.project).exists() else inputs
+
+
+def write_target(target: LibraryTarget, lib: Library) -> tuple[int, str]:
+    try:
+        return target.write(lib)
+    except HandoutError as exc:
+        raise HandoutError(f"{lib.project.rel(target.path(lib.project))}: render failed: {exc}") from None

@@ -1,0 +1,48 @@
+"""Declared outputs: a new edition is one entry; library targets are written only when their inputs change."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from handoutkit.build import build
+from handoutkit.manifest import read_manifest
+from handoutkit.targets import EDITIONS, Edition, make_standard
+
+from .conftest import make_project
+
+pytestmark = pytest.mark.slow  # renders PDFs
+
+
+def test_a_new_edition_is_one_entry(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(EDITIONS, "copy", Edition("copy", "pdf-copy", "html-copy", make_standard))
+    project = make_project(tmp_path)
+    result = build(project, locales=("es",), workers=1, editions=("copy",), progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
+    assert [o.pdf for o in result.outputs] == [project.build_dir / "pdf-copy" / "es" / "walking.pdf"]
+    assert (project.build_dir / "html-copy" / "es" / "walking.html").exists()
+    assert "copy:es/walking" in read_manifest(project)
+    again = build(project, locales=("es",), workers=1, editions=("copy",), progress=lambda line: None)
+    assert not again.outputs and len(again.unchanged) == 1
+
+
+def test_library_targets_are_written_once_and_again_only_on_change(tmp_path: Path) -> None:
+    project = make_project(tmp_path)
+    lines: list[str] = []
+    build(project, locales=None, workers=1, progress=lines.append)
+    written = [line for line in lines if "language-assistance.pdf" in line or line.startswith("catalog:")]
+    assert len(written) == 2, lines
+    sheet = project.build_dir / "pdf" / "language-assistance.pdf"
+    before = sheet.stat().st_mtime_ns
+    lines.clear()
+    build(project, workers=1, progress=lines.append)
+    assert not [line for line in lines if "language-assistance" in line or line.startswith("catalog:")], lines
+    assert sheet.stat().st_mtime_ns == before
+    # The clinic's phone changes: the sheet prints it, so it is written again.
+    clinic = project.handouts_dir / "clinic.yaml"
+    phone = project.settings.clinic.phone
+    clinic.write_text(clinic.read_text("utf-8").replace(phone, "(555) 010-0177"), "utf-8")
+    lines.clear()
+    build(project, workers=1, progress=lines.append)
+    assert any("language-assistance.pdf" in line for line in lines), lines
