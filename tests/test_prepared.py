@@ -78,3 +78,24 @@ def test_a_broken_locale_says_why_in_one_line(tmp_path: Path) -> None:
     assert not prepared.ok and prepared.mo == b""
     assert "placeholder mismatch" in prepared.reason and prepared.reason.startswith("locales/fa/")
     assert prepared.report is not None and prepared.report.errors
+
+
+def test_a_registered_check_that_reads_a_file_puts_it_in_the_cache_key(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from handoutkit import checks
+    from handoutkit.manifest import check_inputs
+
+    project = copy_repo(tmp_path)
+    extra = project.locales_dir / "es" / "terms.yaml"
+    extra.write_text("terms: {}\n", "utf-8")
+    before = check_inputs(project, "es")
+    extra.write_text("terms: {walk: camine}\n", "utf-8")
+    assert check_inputs(project, "es") == before, "an undeclared file is not an input"
+    seen = []
+    monkeypatch.setattr(checks, "FILE_CHECKS", (*checks.FILE_CHECKS, checks.FileCheck(
+        "terms", "warning", lambda c: seen.append(c.locale) or [], reads=("locales/{locale}/terms.yaml",))))
+    declared = check_inputs(project, "es")
+    assert declared != before
+    extra.write_text("terms: {walk: ande}\n", "utf-8")
+    assert check_inputs(project, "es") != declared
+    assert checks.check_locale(project, "es").complete and seen == ["es"]

@@ -1,7 +1,10 @@
 """Stage 4, checks: is a locale complete and safe to print?
 
-Each check is a small function over one catalog entry that returns the
-problems it finds; `check_locale` runs them all and locates each finding at
+Two registries, each a list of small functions with a declared severity:
+ENTRY_CHECKS look at one translated entry, FILE_CHECKS at the whole catalog
+(and declare any file they read besides the PO file and the template, so a
+check's inputs are part of the cache key the moment it is registered).
+`check_locale` runs them all and locates each finding at
 `locales/<locale>/LC_MESSAGES/handouts.po:<line>`. Errors block printing;
 warnings are shown to translators.
 """
@@ -125,16 +128,31 @@ def check_markup_syntax(message: Message, rules: EntryRules = EntryRules()) -> l
     return problems
 
 
-ENTRY_CHECKS: tuple[EntryCheck, ...] = (check_placeholders, check_numbers, check_emphasis, check_invisible,
-                                        check_markup_syntax)
-
-
-def length_warning(message: Message) -> str | None:
+def check_length(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """A translation more than 3x the English is probably the translation of another entry."""
     source, target = _text(message)
     if len(source) >= 10 and len(target) > TOO_LONG * len(source):
-        return (f"translation is {len(target) / len(source):.1f}x as long as the English: "
-                "is it the translation of this entry?")
-    return None
+        return [f"translation is {len(target) / len(source):.1f}x as long as the English: "
+                "is it the translation of this entry?"]
+    return []
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A check and the severity of what it finds."""
+
+    check: EntryCheck
+    severity: str  # "error" blocks printing; "warning" is shown to translators
+
+
+ENTRY_CHECKS: tuple[Registered, ...] = (
+    Registered(check_placeholders, "error"),
+    Registered(check_numbers, "error"),
+    Registered(check_emphasis, "error"),
+    Registered(check_invisible, "error"),
+    Registered(check_markup_syntax, "error"),
+    Registered(check_length, "warning"),
+)
 
 
 @dataclass(frozen=True)
@@ -178,10 +196,9 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
             problems.append(Problem(label, message.lineno, f"untranslated: {source!r}"))
             continue
         translated += 1
-        for check in ENTRY_CHECKS:
-            problems += [Problem(label, message.lineno, f"{text}: {source!r}") for text in check(message, rules)]
-        if warning := length_warning(message):
-            problems.append(Problem(label, message.lineno, f"{warning}: {source!r}", "warning"))
+        for entry in ENTRY_CHECKS:
+            problems += [Problem(label, message.lineno, f"{text}: {source!r}", entry.severity)
+                         for text in entry.check(message, rules)]
     # Babel's own checkers (python-format placeholders, plural forms).
     for message, errors in catalog.check():
         for error in errors:
@@ -293,9 +310,48 @@ def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label
     return problems
 
 
+@dataclass(frozen=True)
+class Context:
+    """What a whole-catalog check looks at: the catalog as read, never the file again."""
+
+    project: Project
+    locale: str
+    label: str
+    path: Path
+    data: bytes | None
+    catalog: Catalog
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    name: str
+    severity: str  # of its findings, unless a finding names its own (Translate Toolkit's filters do)
+    run: Callable[[Context], list[Problem]]
+    reads: tuple[str, ...] = ()  # files it reads besides the PO and POT, "{locale}" filled in
+    needs_clean_syntax: bool = False  # skipped while msgfmt reports an error
+
+
+FILE_CHECKS: tuple[FileCheck, ...] = (
+    FileCheck("header", "error", lambda c: check_header(c.catalog, c.label, c.locale)),
+    FileCheck("obsolete", "warning", lambda c: check_obsolete(c.catalog, c.label)),
+    FileCheck("translate-toolkit", "warning",
+              lambda c: translate_toolkit_problems(c.path, c.label, c.locale, c.catalog, c.data),
+              needs_clean_syntax=True),
+    FileCheck("glossary", "error",
+              lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
+              reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
+)
+
+
+def declared_inputs(project: Project, locale: str) -> list[Path]:
+    """Every file the checks of a locale read besides its PO file: the template and what checks declare."""
+    return [project.pot_path, *(project.root / read.format(locale=locale)
+                                for check in FILE_CHECKS for read in check.reads)]
+
+
 def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
                  data: bytes | None = None) -> LocaleReport:
-    """Check one translated locale: GNU msgfmt's verdict, then every entry check.
+    """Check one translated locale: GNU msgfmt's verdict, then every registered check.
 
     `data` is the PO file as the caller read it: every check then looks at
     those bytes, never at a file that may have changed since. A file Babel
@@ -312,10 +368,11 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
         if catalog is None:
             catalog = load_catalog(project, locale, strict=False, data=data)
         report = check_catalog(catalog, read_template(project), label, locale, rules)
-        syntax += check_header(catalog, label, locale) + check_obsolete(catalog, label)
-        if not any(p.severity == "error" for p in syntax):  # the finer checks need a well-formed file
-            syntax += translate_toolkit_problems(path, label, locale, catalog, data)
-        syntax += check_glossary(catalog, load_glossary(project, locale), label)
+        context = Context(project, locale, label, path, data, catalog)
+        clean = not any(p.severity == "error" for p in syntax)  # the finer checks need a well-formed file
+        for check in FILE_CHECKS:
+            if clean or not check.needs_clean_syntax:
+                syntax += check.run(context)
     except ProblemsError as exc:
         return LocaleReport(locale, label, 0, 0, 0, 0, sorted(set(syntax + exc.problems)))
     except HandoutError as exc:

@@ -90,12 +90,14 @@ def check_inputs(project: Project, locale: str, po_data: bytes | None = None) ->
     digest = hashlib.sha256(locale.encode())
     if po_data is not None:
         digest.update(b"po\0" + po_data + b"\0")
-    folder = project.locales_dir / locale
+    from .checks import declared_inputs
+    from .review import review_inputs
+
     catalog = [project.po_path(locale)] if po_data is None else []
-    paths = [project.pot_path, project.templates_dir / "fonts.yaml", project.handouts_dir / "clinic.yaml",
-             *(p for p in (*catalog, folder / "glossary.yaml", folder / "review.yaml",
-                           folder / "back-translations.yaml") if p.exists()),
-             *PACKAGE_DIR.glob("*.py")]
+    # The checks declare what they read; the review state and the font coverage are checked too.
+    declared = [*catalog, *declared_inputs(project, locale), *review_inputs(project, locale),
+                project.templates_dir / "fonts.yaml", project.handouts_dir / "clinic.yaml"]
+    paths = [*(p for p in dict.fromkeys(declared) if p.exists()), *PACKAGE_DIR.glob("*.py")]
     if locale == project.settings.source_locale:
         paths += sorted(project.handouts_dir.glob("*.yaml"))  # the source language prints the YAML itself
     _hash_files(digest, paths)

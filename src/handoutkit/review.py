@@ -63,6 +63,11 @@ def review_path(project: Project, locale: str) -> Path:
     return project.locales_dir / locale / REVIEW_FILE
 
 
+def review_inputs(project: Project, locale: str) -> list[Path]:
+    """What review_state reads: the review record, the back-translation records, the template."""
+    return [review_path(project, locale), back_translations_path(project, locale), project.pot_path]
+
+
 def review_state(project: Project, locale: str, catalog: Catalog | None) -> ReviewState:
     if locale == project.settings.source_locale or catalog is None:
         return ReviewState("source")
