@@ -4,7 +4,7 @@ Everything runs on a throw-away copy of the project under a temporary folder:
 
   (a) limit    bare WeasyPrint rendering of the same HTML documents in one warm
                process, summed, divided by the cores
-  (b) clean    `handouts build` from nothing; ratio to (a), target <= 1.25
+  (b) clean    `handouts build` from nothing; ratio to (a), target <= 1.20
   (c) naive    one `weasyprint` command per file on the same HTML; our clean build
                must be >= 5x faster per PDF
   (d) no-op    a second `handouts build`; target <= 1 s
@@ -34,7 +34,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from handoutkit.catalogs import read_catalog, serialize_po
+from handoutkit.catalogs import read_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -170,9 +170,10 @@ def main() -> None:
 
         # (e) one msgstr in one locale: the es title of acdf, which only acdf prints.
         po = root / "locales" / "es" / "LC_MESSAGES" / "handouts.po"
-        catalog = read_catalog(po, "es.po", "es")
-        catalog.get("Anterior cervical discectomy and fusion (ACDF)").string += "."
-        po.write_bytes(serialize_po(catalog))
+        title = read_catalog(po, "es.po", "es").get("Anterior cervical discectomy and fusion (ACDF)").string
+        text = po.read_text("utf-8")
+        assert f'msgstr "{title}"' in text, "the es acdf title is expected on one line"
+        po.write_text(text.replace(f'msgstr "{title}"', f'msgstr "{title}."', 1), "utf-8")  # as an editor saves it
         one, log = run_build(root)
         one_rendered = re.findall(r"build/(pdf[^ ]*/[^ ]+\.pdf)", log)
 
@@ -199,7 +200,7 @@ def main() -> None:
         "h_scale": scale,
     })
     checks = [
-        ("(b) clean build / limit", f"{report['b_ratio']}", "<= 1.25", report["b_ratio"] <= 1.25),
+        ("(b) clean build / limit", f"{report['b_ratio']}", "<= 1.20", report["b_ratio"] <= 1.20),
         ("(c) naive / ours per PDF", f"{report['c_speedup']}x", ">= 5x", report["c_speedup"] >= 5),
         ("(d) no-op rebuild", f"{noop:.2f} s, {noop_rendered} rendered", "<= 1 s, 0", noop <= 1 and noop_rendered == 0),
         ("(e) one es msgstr", f"{len(one_rendered)} rendered: {', '.join(one_rendered)}", "only es/acdf",
