@@ -102,3 +102,25 @@ def test_repository_content_passes_lint(repo: Project) -> None:
     report = lint(repo, {"en": Translations()})
     errors = [str(p) for p in report.errors if not p.path.startswith("build/")]
     assert errors == []
+
+
+def test_smog_is_a_second_limit_for_english() -> None:
+    """Short sentences full of long words pass Flesch-Kincaid more easily than SMOG."""
+    from dataclasses import replace
+
+    jargon = ["Anticoagulation requires monitoring.", "Immobilization prevents displacement.",
+              "Inflammation indicates infection.", "Radiculopathy accompanies degeneration.",
+              "Physiotherapy improves mobility."] * 3
+    level = reading_level(jargon, "en", replace(LIMITS, max_grade=99.0))
+    assert level.smog is not None and level.smog > 8
+    assert not level.ok, "SMOG above its limit fails even when the grade limit allows it"
+    assert reading_level(jargon, "en", replace(LIMITS, max_grade=99.0, max_smog=99.0)).ok
+
+
+def test_every_english_handout_reads_at_grade_6_and_smog_8(repo: Project) -> None:
+    from babel.support import Translations
+
+    report = lint(repo, {"en": Translations()})
+    english = {h: level for (h, locale), level in report.reading.items() if locale == "en"}
+    assert len(english) == 10
+    assert all(level.score <= 6 and level.smog <= 8 for level in english.values()), english

@@ -336,11 +336,11 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
     for problem in report.problems:
         print(problem)
     if report.reading:
-        print(f"\n{'handout':<34} {'locale':<8} {'reading level':<30} pages")
+        print(f"\n{'handout':<34} {'locale':<8} {'reading level':<34} pages")
         for (handout_id, locale), level in sorted(report.reading.items()):
             pages = report.pages.get((handout_id, locale), "-")
             mark = "" if level.ok else "  <- past the limit"
-            print(f"{handout_id:<34} {locale:<8} {level.formula + f' {level.score:.1f}':<30} {pages}{mark}")
+            print(f"{handout_id:<34} {locale:<8} {level.summary:<34} {pages}{mark}")
     errors, warnings = len(report.errors), len(report.problems) - len(report.errors)
     print(f"lint: {errors} error(s), {warnings} warning(s)", file=sys.stderr)
     return 1 if errors else 0

@@ -4,8 +4,10 @@ Patients read these handouts, many of them in pain, worried, or reading in a
 second language. Each check is a small function over one handout that
 returns problems located at `handouts/<file>.yaml:<line>`:
 
-- reading level per handout and locale, with a formula made for the language
-  (Flesch-Kincaid grade for English, Fernandez-Huerta ease for Spanish);
+- reading level per handout and locale, on the text in the order a reader meets
+  it (headings and list items as sentences), with formulas made for the
+  language (Flesch-Kincaid grade and SMOG for English, Fernandez-Huerta ease
+  for Spanish);
 - sentences and lists that are too long, acronyms not spelled out;
 - every statement cites a source in handouts/sources.yaml that exists, or is
   flagged `confirm:` for the approving clinician;
@@ -40,7 +42,12 @@ ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 class ReadingLevel:
     formula: str  # "Flesch-Kincaid grade" or "Fernandez-Huerta ease"
     score: float
-    ok: bool
+    ok: bool  # every formula of the language within its limit
+    smog: float | None = None  # SMOG grade, for English (one formula can be gamed by short sentences)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.formula} {self.score:.1f}" + (f", SMOG {self.smog:.1f}" if self.smog is not None else "")
 
 
 @dataclass
@@ -76,8 +83,9 @@ def reading_level(texts: list[str], locale: str, limits: Limits) -> ReadingLevel
     text = as_prose([t.replace("**", "") for t in texts])
     if language == "en":
         stats.set_lang("en_US")
-        grade = stats.flesch_kincaid_grade(text)
-        return ReadingLevel("Flesch-Kincaid grade", grade, grade <= limits.max_grade)
+        grade, smog = stats.flesch_kincaid_grade(text), stats.smog_index(text)
+        return ReadingLevel("Flesch-Kincaid grade", grade, grade <= limits.max_grade and smog <= limits.max_smog,
+                            smog)
     if language == "es":
         stats.set_lang("es")
         ease = stats.fernandez_huerta(text)

@@ -25,7 +25,8 @@ class Clinic:
 class Limits:
     """Health-literacy and layout limits (`lint:` in clinic.yaml)."""
 
-    max_grade: float = 8.0  # reading grade of the English source (Flesch-Kincaid)
+    max_grade: float = 6.0  # reading grade of the English source (Flesch-Kincaid)
+    max_smog: float = 8.0  # SMOG grade of the English source: a second formula, counting long words
     min_reading_ease_es: float = 60.0  # Fernandez-Huerta ease for Spanish ("normal" or easier)
     max_sentence_words: int = 20
     max_list_items: int = 7
@@ -33,7 +34,7 @@ class Limits:
     known_abbreviations: tuple[str, ...] = ()  # acronyms patients know, never spelled out
 
 
-LIMIT_KEYS = ("max_grade", "min_reading_ease_es", "max_sentence_words", "max_list_items",
+LIMIT_KEYS = ("max_grade", "max_smog", "min_reading_ease_es", "max_sentence_words", "max_list_items",
               "page_budget", "known_abbreviations")
 
 
@@ -177,7 +178,7 @@ def read_limits(reader: NodeReader, node) -> Limits:
         if key == "known_abbreviations":
             values[key] = tuple(v for v in (reader.string(item, "an abbreviation")
                                             for item in reader.sequence(value, key, 0)) if v)
-        elif key in ("max_grade", "min_reading_ease_es"):
+        elif key in ("max_grade", "max_smog", "min_reading_ease_es"):
             text = reader.string(value, key)
             try:
                 values[key] = float(text) if text else None

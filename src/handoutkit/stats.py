@@ -48,6 +48,7 @@ class HandoutStats:
     score: float | None
     ok: bool | None
     pages: int | None
+    smog: float | None = None  # SMOG grade (English)
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,8 @@ def collect(project: Project) -> Stats:
             level = report.reading.get((handout_id, loc))
             handouts.append(HandoutStats(handout_id, loc, level.formula if level else None,
                                          round(level.score, 1) if level else None,
-                                         level.ok if level else None, report.pages.get((handout_id, loc))))
+                                         level.ok if level else None, report.pages.get((handout_id, loc)),
+                                         round(level.smog, 1) if level and level.smog is not None else None))
     return Stats(locales, handouts)
 
 
@@ -120,10 +122,10 @@ def format_table(stats: Stats) -> str:
         review += "" if s.published else " (not published yet)"
         lines.append(f"{s.locale:<9}{pad(s.language, 18)}{s.percent:>6.1f}%{s.translated:>9}{s.fuzzy:>7}"
                      f"{s.untranslated:>11}{s.errors:>8}{s.words:>12}{s.safety_unreviewed:>13}  {review}")
-    lines += ["", f"{'handout':<34}{'locale':<9}{'reading level':<30}pages"]
+    lines += ["", f"{'handout':<34}{'locale':<9}{'reading level':<44}pages"]
     for h in stats.handouts:
-        level = f"{h.formula} {h.score}" if h.formula else "n/a"
-        lines.append(f"{h.handout_id:<34}{h.locale:<9}{level:<30}{h.pages if h.pages is not None else '-'}")
+        level = (f"{h.formula} {h.score}" + (f", SMOG {h.smog}" if h.smog is not None else "")) if h.formula else "n/a"
+        lines.append(f"{h.handout_id:<34}{h.locale:<9}{level:<44}{h.pages if h.pages is not None else '-'}")
     return "\n".join(lines)
 
 
