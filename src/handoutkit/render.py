@@ -37,6 +37,7 @@ from .approval import Approval, fingerprint
 from .content import Block, Handout, Text
 from .errors import HandoutError
 from .pdftags import recording, repair
+from .qr import handout_qr
 from .locales import format_long_date, html_lang, is_rtl, native_language_name  # noqa: F401 (re-exported)
 from .settings import Clinic, Project
 from .syntax import RENDER_TOKEN
@@ -297,6 +298,8 @@ class Renderer:
             approval=approval,
             reviewed=format_long_date(approval.approved_on, self.context.locale) if approval else None,
             document_date=None,
+            # The PDF links to its web page (web.base_url); the web page needs no code to itself.
+            qr=None if template_name == WEB_TEMPLATE else handout_qr(settings, self.context.locale, handout.id),
             **{"patient": None, **(extra or {})},
         )
 

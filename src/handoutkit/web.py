@@ -20,7 +20,6 @@ from .approval import approval_state, read_approvals
 from .content import Content, Handout
 from .files import atomic_write
 from .locales import html_lang, is_rtl, native_language_name
-from .render import translate
 from .settings import Project
 
 if TYPE_CHECKING:  # targets imports this module
@@ -78,6 +77,8 @@ def built_pages(project: Project) -> list[str]:
 
 def web_languages(lib: "Library") -> list[WebLanguage]:
     """Every ready locale with the handouts whose pages are built, titles in that language."""
+    from .render import translate  # render imports this module (through qr)
+
     project, content = lib.project, lib.content
     settings = project.settings
     approvals = read_approvals(project, content)
