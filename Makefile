@@ -12,8 +12,8 @@ HANDOUTS := $(BIN)/handouts
 DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
                 fonts-noto-core fonts-noto-cjk gettext poppler-utils
 
-# Only the browser tests need these.
-TEST_DEB_PACKAGES := chromium
+# Only the tests need these: the browser tests (chromium) and the QR decoding (zbarimg).
+TEST_DEB_PACKAGES := chromium zbar-tools
 
 .PHONY: help setup system-deps test-deps pdf check extract update stats serve bench test test-fast clean distclean
 

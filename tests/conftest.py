@@ -72,6 +72,11 @@ def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
     from handoutkit.build import build
 
     project = copy_repo(tmp_path_factory.mktemp("library-built"))
+    # With the web edition's address set, so every PDF carries its QR code and the checks on the
+    # whole library (page budget, Matterhorn, text layer) cover it.
+    clinic = project.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text("utf-8") + "\nweb:\n  base_url: https://handouts.example.org/spine/\n", "utf-8")
+    project = Project(project.root)
     result = build(project, progress=lambda line: None)
     assert result.ok, [str(p) for p in result.problems]
     return project

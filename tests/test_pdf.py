@@ -86,9 +86,9 @@ def test_draft_notice_until_review_and_again_after_a_change(sample: Project) -> 
 def test_second_build_renders_nothing(sample: Project) -> None:
     quiet = dict(locales=("en", "es"), workers=1, progress=lambda line: None)
     first = build(sample, **quiet)
-    assert len(first.outputs) == 4  # 2 locales x (standard + large print)
+    assert len(first.outputs) == 6  # 2 locales x (standard + large print + web edition)
     again = build(sample, **quiet)
-    assert again.outputs == [] and len(again.unchanged) == 4
+    assert again.outputs == [] and len(again.unchanged) == 6
 
 
 def test_changing_one_msgstr_renders_only_that_locale(sample: Project) -> None:
@@ -97,7 +97,7 @@ def test_changing_one_msgstr_renders_only_that_locale(sample: Project) -> None:
     po = sample.po_path("es")
     po.write_text(po.read_text().replace("Levántese despacio.", "Levántese con calma."))
     result = build(sample, locales=("en", "es"), **quiet)
-    assert {(o.locale, o.edition) for o in result.outputs} == {("es", "standard"), ("es", "large")}
+    assert {(o.locale, o.edition) for o in result.outputs} == {("es", "standard"), ("es", "large"), ("es", "web")}
 
 
 def test_deleted_pdf_is_rebuilt(sample: Project) -> None:

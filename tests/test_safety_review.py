@@ -43,7 +43,8 @@ LABELS = {"Your details": "Sus datos", "Patient": "Paciente", "Procedure date": 
           "Arrival time": "Hora de llegada", "Surgeon": "Cirujano",
           "Instructions from your care team": "Instrucciones de su equipo médico",
           "Language assistance is available at no cost. Call %(phone)s.":
-              "Hay ayuda con el idioma sin costo para usted. Llame al %(phone)s."}
+              "Hay ayuda con el idioma sin costo para usted. Llame al %(phone)s.",
+          "Read it online:": "Léalo en internet:"}
 
 
 def translate_missing(project: Project) -> None:

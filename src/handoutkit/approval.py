@@ -68,7 +68,8 @@ def _text_data(text: Text | None) -> list | None:
 
 
 def fingerprint(handout: Handout, clinic: Clinic) -> str:
-    """A hash of everything the English PDF prints: its texts, revision and clinic settings."""
+    """A hash of everything the English PDF prints (its texts, revision and clinic settings) and of
+    the codes that identify it."""
     data = {
         "id": handout.id,
         "revision": handout.revision.number,
@@ -77,6 +78,10 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
         "sections": [_section_data(s) for s in handout.sections],
         "clinic": [clinic.name, clinic.phone, clinic.emergency_number],
     }
+    if handout.codes:
+        # The codes the EHR finds the handout by are approved with its text. Only present when
+        # there are codes, so the approvals of handouts without codes stay valid.
+        data["codes"] = [[c.system, c.code] for c in handout.codes]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 

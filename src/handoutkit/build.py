@@ -71,10 +71,15 @@ class Job:
 class Output:
     locale: str
     handout_id: str
-    pdf: Path
+    pdf: Path | None  # None for an HTML-only edition (the web edition)
     html: Path
     pages: int
     edition: str = "standard"
+
+    @property
+    def product(self) -> Path:
+        """What readers get: the PDF, or the page of an HTML-only edition."""
+        return self.pdf or self.html
 
 
 @dataclass
@@ -92,7 +97,7 @@ class BuildResult:
 LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"  # where targets.LANGUAGE_ASSISTANCE writes
 
 
-def pdf_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path:
+def pdf_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path | None:
     return EDITIONS[edition].pdf(project, locale, handout_id)
 
 
@@ -149,7 +154,7 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
 
 
 def render_job(job: Job) -> Output:
-    """Render one handout in one locale and write its HTML and PDF atomically."""
+    """Render one handout in one locale and write its HTML and PDF (if the edition makes one) atomically."""
     project: Project = _worker["project"]
     if _worker["writer"] is None or _worker["fontconfig"] != job.fontconfig:
         os.environ["FONTCONFIG_FILE"] = job.fontconfig
@@ -162,7 +167,8 @@ def render_job(job: Job) -> Output:
     html_file = edition.html(project, job.locale, job.handout_id)
     pdf_file = edition.pdf(project, job.locale, job.handout_id)
     atomic_write(html_file, made.html.encode("utf-8"), durable=False)
-    atomic_write(pdf_file, made.pdf, durable=False)
+    if made.pdf is not None and pdf_file is not None:
+        atomic_write(pdf_file, made.pdf, durable=False)
     return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition)
 
 
@@ -188,7 +194,8 @@ def run_jobs(project: Project, jobs: list[Job], pool: ProcessPoolExecutor | None
             progress(f"[{index}/{total}] {name}: FAILED: {result}")
         else:
             outputs.append(result)
-            progress(f"[{index}/{total}] {project.rel(result.pdf)} ({result.pages} page{'s' if result.pages != 1 else ''})")
+            size = f"{result.pages} page{'s' if result.pages != 1 else ''}" if result.pdf else "web page"
+            progress(f"[{index}/{total}] {project.rel(result.product)} ({size})")
 
     if pool is None:
         _init_worker(str(project.root))
@@ -365,7 +372,7 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
                 wanted[key] = EDITIONS[edition].inputs(inputs)
                 entry = manifest.get(key)
                 pdf = pdf_path(project, locale, handout.id, edition)
-                if entry and entry.inputs == wanted[key] and pdf.exists():
+                if entry and entry.inputs == wanted[key] and EDITIONS[edition].product(project, locale, handout.id).exists():
                     result.unchanged.append(Output(locale, handout.id, pdf, html_path(project, locale, handout.id, edition),
                                                    entry.pages, edition))
                 else:

@@ -33,8 +33,12 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
     every = result.outputs + result.unchanged
     locales = len({o.locale for o in every})
-    summary = (f"{len(every)} PDFs in {locales} locales under build/pdf/: "
-               f"{len(result.outputs)} rendered, {len(result.unchanged)} unchanged")
+    pdfs = [o for o in every if o.pdf]
+    rendered = sum(1 for o in result.outputs if o.pdf)
+    pages = len(every) - len(pdfs)  # the web edition's pages
+    summary = (f"{len(pdfs)} PDFs in {locales} locales under build/pdf/: "
+               f"{rendered} rendered, {len(pdfs) - rendered} unchanged"
+               + (f"; {pages} web pages under build/web/" if pages else ""))
     if result.ok:
         print(summary)
         return 0

@@ -27,6 +27,7 @@ from typing import Iterator
 
 from yaml.nodes import MappingNode, Node, ScalarNode
 
+from .codes import check_code, system_uri
 from .errors import Problem, ProblemsError, relative
 from .yamlsource import NodeReader, line_of, read_yaml
 
@@ -101,6 +102,15 @@ class Revision:
 
 
 @dataclass(frozen=True)
+class Code:
+    """A code that identifies the handout (`codes:`), checked for its system's format (codes.py)."""
+
+    system: str  # a URI, such as http://snomed.info/sct
+    code: str
+    line: int
+
+
+@dataclass(frozen=True)
 class Handout:
     id: str
     path: str
@@ -109,6 +119,7 @@ class Handout:
     revision: Revision
     sections: tuple[Section, ...]
     id_line: int = 1
+    codes: tuple[Code, ...] = ()  # unverified until a clinician's approval covers them
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -278,7 +289,7 @@ def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
 
 def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) -> Handout | None:
     keys = reader.mapping(root, "a handout",
-                          ("id", "title", "summary", "revision", "sections"))
+                          ("id", "title", "summary", "revision", "sections"), ("codes",))
     if keys is None:
         return None
     handout_id = reader.string(keys["id"], "the handout id") if "id" in keys else None
@@ -302,10 +313,33 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
     sections = tuple(s for s in (_section(reader, n, shared)
                                  for n in reader.sequence(keys.get("sections"), "sections"))
                      if s is not None) if "sections" in keys else ()
+    codes = _codes(reader, keys["codes"]) if "codes" in keys else ()
     if reader.problems or not (handout_id and title and summary and revision):
         return None
     return Handout(handout_id, reader.path, title, summary, revision, sections,
-                   id_line=line_of(keys["id"]))
+                   id_line=line_of(keys["id"]), codes=codes)
+
+
+def _codes(reader: NodeReader, node: Node) -> tuple[Code, ...]:
+    """`codes:` a list of {system: URI, code: ...}, each well formed for its system."""
+    codes: list[Code] = []
+    for item in reader.sequence(node, "codes", 0):
+        keys = reader.mapping(item, "a code", ("system", "code"))
+        if not keys or "system" not in keys or "code" not in keys:
+            continue
+        system = reader.string(keys["system"], "the code system")
+        code = reader.string(keys["code"], "the code")
+        if not system or not code:
+            continue
+        if (problem := check_code(system, code)) is not None:
+            reader.fail(keys["system"] if system_uri(system) is None else keys["code"], problem)
+            continue
+        uri = system_uri(system) or system
+        if any(c.system == uri and c.code == code for c in codes):
+            reader.fail(keys["code"], f"code {code!r} of {uri} is listed twice")
+            continue
+        codes.append(Code(uri, code, line_of(keys["code"])))
+    return tuple(codes)
 
 
 # ---------------------------------------------------------------- loading

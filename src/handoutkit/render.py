@@ -37,6 +37,7 @@ from .approval import Approval, fingerprint
 from .content import Block, Handout, Text
 from .errors import HandoutError
 from .pdftags import recording, repair
+from .qr import handout_qr
 from .locales import format_long_date, html_lang, is_rtl, native_language_name  # noqa: F401 (re-exported)
 from .settings import Clinic, Project
 from .syntax import RENDER_TOKEN
@@ -49,6 +50,9 @@ PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
     PLACEHOLDER_OR_NUMBER.pattern
     + r"|(?P<latin>\([A-Za-z][A-Za-z0-9 .\-/]*\)|[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
 )
+
+HANDOUT_TEMPLATE = "handout.html"  # the PDF editions
+WEB_TEMPLATE = "web-handout.html"  # the web edition: the same body, a screen stylesheet
 
 COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
 
@@ -264,19 +268,22 @@ class Renderer:
         return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
 
     def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False,
-             large: bool = False) -> str:
-        """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition."""
+             large: bool = False, web: bool = False) -> str:
+        """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition,
+        `web` the page of the web edition (templates/web-handout.html)."""
         try:
-            html = self._render(handout, extra, tight, large)
-            return keep_all(html) if self.context.keep_all else html
+            html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+            # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
+            return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
             raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
         except TemplateError as exc:
             raise HandoutError(f"templates: error in a template while rendering {handout.id}: {exc}") from None
 
-    def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool) -> str:
+    def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool,
+                template_name: str) -> str:
         settings = self.project.settings
-        template = self.env.get_template("handout.html")
+        template = self.env.get_template(template_name)
         approval = self.approval(handout)
         return template.render(
             running_title=translate(self.translations, handout.title),
@@ -291,6 +298,8 @@ class Renderer:
             approval=approval,
             reviewed=format_long_date(approval.approved_on, self.context.locale) if approval else None,
             document_date=None,
+            # The PDF links to its web page (web.base_url); the web page needs no code to itself.
+            qr=None if template_name == WEB_TEMPLATE else handout_qr(settings, self.context.locale, handout.id),
             **{"patient": None, **(extra or {})},
         )
 

@@ -10,6 +10,7 @@ time, so the practice can show which version a patient received.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import sqlite3
 import threading
@@ -30,6 +31,7 @@ from .fonts import (
     uncovered,
 )
 from .frontdesk import render_catalog
+from .infobutton import Language, infobutton
 from .approval import read_approvals
 from .render import PdfWriter, Renderer, format_long_date, make_renderer
 from .settings import Project
@@ -216,6 +218,20 @@ def create_app(project: Project, log_path: Path | None = None) -> Flask:
         if locale not in project.settings.locales or not HANDOUT_ID.match(name):
             abort(404)
         return send_from_directory(project.build_dir / folder / locale, f"{name}.pdf")
+
+    @app.get("/web/")
+    @app.get("/web/<path:name>")
+    def web_page(name: str = "index.html") -> Response:
+        """The web edition, so the Infobutton's links work from this server too."""
+        return send_from_directory(project.build_dir / "web", name)
+
+    @app.get("/infobutton")
+    def infobutton_request() -> Response:
+        """HL7 Infobutton (URL-based, JSON): the handouts of a code in the patient's language."""
+        languages = {loc: Language(p.translations, p.draft) for loc, p in desk.ready.items()}
+        status, body = infobutton(project, request.args.to_dict(flat=False), content=desk.content,
+                                  languages=languages, server_url=request.host_url)
+        return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/json")
 
     @app.post("/print")
     def print_pdf() -> Response:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from babel import Locale, UnknownLocaleError
 
@@ -47,6 +48,7 @@ class Settings:
     limits: Limits = Limits()
     review_interval_years: int = 3  # a clinician's approval expires after this many years
     native_digits: tuple[str, ...] = ()  # locales whose translations may write numbers in native digits
+    web_base_url: str | None = None  # where build/web/ is published (`web: base_url:`); PDFs get a QR code
 
     @property
     def translated_locales(self) -> tuple[str, ...]:
@@ -124,7 +126,8 @@ def load_settings(path: Path, root: Path) -> Settings:
         raise ProblemsError(problems)
     keys = reader.mapping(node, "clinic settings",
                           ("clinic", "locales"),
-                          ("page_size", "source_locale", "lint", "review_interval_years", "native_digits"))
+                          ("page_size", "source_locale", "lint", "review_interval_years", "native_digits",
+                           "web"))
     clinic = None
     if keys and "clinic" in keys:
         c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
@@ -166,9 +169,28 @@ def load_settings(path: Path, root: Path) -> Settings:
             reader.fail(item, error)
         elif name:
             native.append(name)
+    base_url = read_web(reader, keys["web"]) if keys and "web" in keys else None
     if reader.problems or clinic is None:
         raise ProblemsError(reader.problems)
-    return Settings(clinic, page_size, source, tuple(locales), limits, interval, tuple(native))
+    return Settings(clinic, page_size, source, tuple(locales), limits, interval, tuple(native), base_url)
+
+
+def read_web(reader: NodeReader, node) -> str | None:
+    """`web: {base_url: https://...}`: where build/web/ is published, so each PDF can link to its page."""
+    keys = reader.mapping(node, "the web settings", (), ("base_url",)) or {}
+    if "base_url" not in keys:
+        return None
+    url = reader.string(keys["base_url"], "web.base_url")
+    if not url:
+        return None
+    parsed = urlsplit(url)
+    if parsed.scheme not in ("https", "http") or not parsed.netloc or parsed.query or parsed.fragment \
+            or any(c.isspace() for c in url):
+        reader.fail(keys["base_url"], f"expected web.base_url as the http(s) address of the published "
+                                      f"build/web/ folder, such as https://example.org/handouts/; found {url!r}")
+        return None
+    # Page paths are appended to it: "<locale>/<id>.html".
+    return url if url.endswith("/") else url + "/"
 
 
 def read_limits(reader: NodeReader, node) -> Limits:

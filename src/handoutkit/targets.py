@@ -3,13 +3,15 @@
 Two kinds:
 
 - an **edition** is made for each handout in each locale (the standard PDF,
-  large print). It names its folders and how a handout becomes its files;
+  large print, the web edition). It names its folders and how a handout becomes
+  its files (an HTML-only edition has no PDF folder and makes no PDF);
   the inputs are the handout's (manifest.handout_inputs) plus its own name.
 - a **library target** is made once from everything that is ready (the
-  language-assistance sheet, the front-desk catalog page). It names its
+  language-assistance sheet, the front-desk catalog page, the web edition's
+  index). It names its
   manifest key, its path, the hash of its inputs and its writer.
 
-`build` loops over these lists. A new output (a web edition, packets) is one
+`build` loops over these lists. A new output (packets, say) is one
 new entry here and its template; nothing else in the build changes.
 """
 
@@ -32,6 +34,7 @@ from .render import (
     notice_line,
 )
 from .settings import Project
+from .web import WEB_FOLDER, index_path, make_web, web_index_inputs, write_web_index
 
 # A large-print last page filled less than this is laid out again with tighter spacing.
 LARGE_COPYFIT_FILL = 0.35
@@ -40,7 +43,7 @@ LARGE_COPYFIT_FILL = 0.35
 @dataclass(frozen=True)
 class Made:
     html: str
-    pdf: bytes
+    pdf: bytes | None  # None for an edition that writes HTML only (the web edition)
     pages: int
 
 
@@ -71,13 +74,19 @@ def make_large(renderer: Renderer, writer: PdfWriter, handout: Handout, project:
 @dataclass(frozen=True)
 class Edition:
     name: str
-    pdf_folder: str  # under build/
+    pdf_folder: str | None  # under build/; None: the edition writes HTML only (the web edition)
     html_folder: str
     make: Callable[[Renderer, PdfWriter, Handout, Project], Made]
     heavy: bool = False  # rendered first, so no core idles at the end of a build
 
-    def pdf(self, project: Project, locale: str, handout_id: str) -> Path:
+    def pdf(self, project: Project, locale: str, handout_id: str) -> Path | None:
+        if self.pdf_folder is None:
+            return None
         return project.build_dir / self.pdf_folder / locale / f"{handout_id}.pdf"
+
+    def product(self, project: Project, locale: str, handout_id: str) -> Path:
+        """The file readers get, whose presence the manifest trusts: the PDF, or the page of an HTML-only edition."""
+        return self.pdf(project, locale, handout_id) or self.html(project, locale, handout_id)
 
     def html(self, project: Project, locale: str, handout_id: str) -> Path:
         return project.build_dir / self.html_folder / locale / f"{handout_id}.html"
@@ -89,6 +98,7 @@ class Edition:
 EDITIONS: dict[str, Edition] = {
     "standard": Edition("standard", "pdf", "html", make_standard),
     "large": Edition("large", "pdf-large", "html-large", make_large, heavy=True),
+    "web": Edition("web", None, WEB_FOLDER, make_web),  # build/web/<locale>/<id>.html
 }
 
 
@@ -157,7 +167,10 @@ LANGUAGE_ASSISTANCE = LibraryTarget("language-assistance", lambda p: p.build_dir
 CATALOG_PAGE = LibraryTarget("catalog", lambda p: p.build_dir / "index.html", catalog_inputs, write_catalog_page,
                              whole_library=False)
 
-LIBRARY_TARGETS: tuple[LibraryTarget, ...] = (LANGUAGE_ASSISTANCE, CATALOG_PAGE)
+# After a partial build too: it links only to the pages that exist.
+WEB_INDEX = LibraryTarget("web-index", index_path, web_index_inputs, write_web_index, whole_library=False)
+
+LIBRARY_TARGETS: tuple[LibraryTarget, ...] = (LANGUAGE_ASSISTANCE, CATALOG_PAGE, WEB_INDEX)
 
 
 def stale(target: LibraryTarget, lib: Library, recorded: str | None) -> str | None:
