@@ -141,3 +141,18 @@ def test_review_sheet_command(repo: Project, tmp_path: Path) -> None:
     unknown = subprocess.run([str(handouts), "-C", str(repo.root), "review-sheet", "nope"],
                              capture_output=True, text=True)
     assert unknown.returncode == 1 and "no handout with id 'nope'" in unknown.stderr
+
+
+def test_review_sheet_shows_the_codes_the_approval_covers(tmp_path: Path) -> None:
+    """The approval fingerprint covers a handout's codes, so the clinician must see them to approve them."""
+    from .conftest import DATA, make_project
+
+    project = make_project(tmp_path)
+    walking = project.handouts_dir / "walking.yaml"
+    walking.write_text(walking.read_text("utf-8") + (DATA / "codes" / "codes.yaml").read_text("utf-8"), "utf-8")
+    content = load_content(project.handouts_dir, project.root)
+    handout = content.get("walking")
+    html = review_sheet_html(project, handout, review_items(handout, read_sources(project.handouts_dir, project.root)),
+                             ("Noto Sans",))
+    for code in handout.codes:
+        assert f"<td>{code.system}</td><td>{code.code}</td>" in html
