@@ -1,0 +1,48 @@
+"""The FHIR record of education given: valid R4(B), no patient data unless the caller gives it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from fhir.resources.R4B.communication import Communication
+
+from handoutkit.errors import HandoutError
+from handoutkit.fhir import Given, communication
+from handoutkit.settings import Project
+
+GIVEN = Given(entry="3f2a9c0d1e", printed_at="2026-12-01T10:15:00+00:00", handout="acdf",
+              title="Anterior cervical discectomy and fusion (ACDF)", revision=2, edition="standard",
+              locale="zh_Hans", english_sha256="a" * 64, translation_sha256="b" * 64, version_sha256="c" * 64)
+
+
+def test_the_record_validates_against_fhir_r4b(sample: Project) -> None:
+    resource = communication(sample, GIVEN, "Patient/123")
+    parsed = Communication.model_validate(resource)
+    assert parsed.status == "completed" and parsed.category[0].text == "Patient education"
+    attachment = parsed.payload[0].contentAttachment
+    assert attachment.language == "zh-Hans" and attachment.url == "urn:handoutkit:handout:acdf"
+    assert "revision 2" in attachment.title and "c" * 64 in parsed.note[0].text
+    assert parsed.subject.reference == "Patient/123"
+    assert parsed.identifier[0].value == "3f2a9c0d1e"
+
+
+def test_no_patient_data_unless_given(sample: Project) -> None:
+    resource = communication(sample, GIVEN)
+    Communication.model_validate(resource)
+    text = json.dumps(resource)
+    assert "subject" not in resource and "recipient" not in resource and "Patient/" not in text
+
+
+def test_the_canonical_url_is_the_web_edition_when_published(sample: Project) -> None:
+    clinic = sample.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text("utf-8") + "\nweb:\n  base_url: https://handouts.example.org/\n", "utf-8")
+    project = Project(sample.root)
+    url = communication(project, GIVEN)["payload"][0]["contentAttachment"]["url"]
+    assert url == "https://handouts.example.org/zh_Hans/acdf.html"
+
+
+@pytest.mark.parametrize("bad", ["Jane Doe", "Patient/", "Patient/1 2", "<script>"])
+def test_a_malformed_patient_reference_is_refused(sample: Project, bad: str) -> None:
+    with pytest.raises(HandoutError, match="expected a FHIR reference"):
+        communication(sample, GIVEN, bad)
