@@ -70,7 +70,10 @@ def test_catalog_is_usable_by_keyboard(page, built_sample: Project) -> None:
 
 @pytest.fixture
 def server(built_sample: Project, tmp_path: Path):
-    app = create_app(built_sample, tmp_path / "log.sqlite3")
+    yield from run_server(create_app(built_sample, state_dir=tmp_path / "var"))
+
+
+def run_server(app):
     httpd = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
@@ -78,8 +81,7 @@ def server(built_sample: Project, tmp_path: Path):
     httpd.shutdown()
 
 
-def test_form_prints_a_personalised_pdf(page, server: str, built_sample: Project) -> None:
-    page.goto(server)
+def fill_form(page, built_sample: Project) -> None:
     page.select_option("#language", "es")
     assert page.eval_on_selector("#f-locale", "e => e.value") == "es"  # the picker fills the form
     page.select_option("#f-handout", "walking")
@@ -87,7 +89,35 @@ def test_form_prints_a_personalised_pdf(page, server: str, built_sample: Project
     page.fill("#f-date", "2027-03-14")
     page.fill("#f-time", "07:30")
     page.fill("#f-surgeon", "Dra. Chen")
+
+
+def printed_pdf(page) -> bytes:
+    """The PDF the Print button put in the print frame (read back from its blob: URL)."""
+    page.wait_for_function("document.body.dataset.printed !== undefined", timeout=30000)
+    data = page.evaluate("""async () => {
+        const response = await fetch(document.body.dataset.printed);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        let text = ""; for (const b of bytes) text += String.fromCharCode(b);
+        return btoa(text);
+    }""")
+    import base64
+    return base64.b64decode(data)
+
+
+def test_print_button_opens_the_print_dialog_on_the_personalised_pdf(page, server: str, built_sample: Project) -> None:
+    page.goto(server)
+    fill_form(page, built_sample)
     page.screenshot(path=str(built_sample.build_dir / "form.png"), full_page=True)
+    page.click("#print-button")
+    assert page.get_attribute("#print-frame", "src").startswith("blob:")
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(printed_pdf(page))).pages)
+    assert "María José Pérez" in text and "14 de marzo de 2027" in text
+    assert page.locator("#print-warning").is_hidden()
+
+
+def test_open_pdf_button_posts_the_form_into_a_new_tab(page, server: str, built_sample: Project) -> None:
+    page.goto(server)
+    fill_form(page, built_sample)
     # Chromium hands a PDF navigation to its viewer, which hides the bytes from
     # Playwright; so the test passes the browser's own POST through and keeps a copy.
     received: list[bytes] = []
@@ -100,20 +130,19 @@ def test_form_prints_a_personalised_pdf(page, server: str, built_sample: Project
 
     page.context.route("**/print", keep_copy)
     with page.context.expect_event("page"):
-        page.click("#print-form button[type=submit]")
+        page.click("#open-button")
     page.wait_for_timeout(500)
     assert received, "the form did not reach /print"
-    data = received[0]
-    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(data)).pages)
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(received[0])).pages)
     assert "María José Pérez" in text and "14 de marzo de 2027" in text
 
 
 def test_form_error_is_shown_on_the_page(page, server: str) -> None:
     page.goto(server)
-    page.evaluate("document.getElementById('print-form').removeAttribute('target')")
     page.fill("#f-name", "<b>bold</b>")
-    page.click("#print-form button[type=submit]")
-    assert "not allowed" in page.locator(".error").inner_text()
+    page.click("#print-button")
+    page.wait_for_selector("#print-warning:not([hidden])")
+    assert "not allowed" in page.locator("#print-warning").inner_text()
 
 
 def test_stats_dashboard_renders(page, built_sample: Project) -> None:

@@ -230,17 +230,7 @@ def render_job(job: Job) -> Output:
     renderer = _renderer(job.locale, job.draft, job.font_stack)
     large = job.edition == "large"
     writer: PdfWriter = _worker["writer"]
-    html = renderer.html(handout, large=large)
-    document = writer.layout(html)
-    # Copyfit: tighter spacing, same type size, before calling it an overflow; in large
-    # print, before printing a last page that holds little more than the closing box.
-    over_budget = not large and len(document.pages) > project.settings.limits.page_budget
-    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
-    if over_budget or short_last_page:
-        tight_html = renderer.html(handout, tight=True, large=large)
-        tight = writer.layout(tight_html)
-        if len(tight.pages) < len(document.pages):
-            html, document = tight_html, tight
+    html, document = copyfit(renderer, writer, handout, large, project.settings.limits.page_budget)
     pdf, pages = writer.write(document), len(document.pages)
     html_file = html_path(project, job.locale, job.handout_id, job.edition)
     pdf_file = pdf_path(project, job.locale, job.handout_id, job.edition)
@@ -251,6 +241,25 @@ def render_job(job: Job) -> Output:
 
 # A large-print last page filled less than this is laid out again with tighter spacing.
 LARGE_COPYFIT_FILL = 0.35
+
+
+def copyfit(renderer, writer: PdfWriter, handout: Handout, large: bool, page_budget: int,
+            extra: dict | None = None) -> tuple[str, object]:
+    """The handout's HTML and laid-out document, copyfitted; shared by the build and the front desk.
+
+    Tighter spacing, same type size, before calling it an overflow; in large print,
+    before printing a last page that holds little more than the closing box.
+    """
+    html = renderer.html(handout, extra=extra, large=large)
+    document = writer.layout(html)
+    over_budget = not large and len(document.pages) > page_budget
+    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
+    if over_budget or short_last_page:
+        tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
+        tight = writer.layout(tight_html)
+        if len(tight.pages) < len(document.pages):
+            html, document = tight_html, tight
+    return html, document
 
 
 def default_jobs() -> int:

@@ -34,6 +34,7 @@ CLINIC_FILE = "clinic.yaml"
 SHARED_FILE = "shared.yaml"
 SOURCES_FILE = "sources.yaml"  # the clinical sources statements cite (see sources.py)
 APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
+PACKETS_FILE = "packets.yaml"  # named sets of handouts printed together (see packets.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
 # The `#.` comment every safety-critical entry carries in the POT and every PO file,
@@ -324,7 +325,7 @@ class Content:
 
 
 def handout_files(handouts_dir: Path) -> list[Path]:
-    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE, SOURCES_FILE))
+    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE))
 
 
 def read_shared(handouts_dir: Path, root: Path) -> tuple[dict[str, Section], list[Problem]]:

@@ -130,10 +130,18 @@ def page_environment(project: Project) -> Environment:
 def render_catalog(project: Project, content: Content, form: bool = False, loaded: dict | None = None,
                    **extra: object) -> str:
     languages, entries = catalog_entries(project, content, loaded)
+    return render_catalog_page(project, languages, entries, form=form, **extra)
+
+
+def render_catalog_page(project: Project, languages: list[LanguageEntry], entries: list[CatalogEntry],
+                        form: bool = False, **extra: object) -> str:
+    """The catalog from entries already collected (the server collects them once, at start)."""
     titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
+    assistance = project.build_dir / "pdf" / "language-assistance.pdf"
     return page_environment(project).get_template("catalog.html").render(
         clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
-        source_locale=project.settings.source_locale, form=form, **extra)
+        source_locale=project.settings.source_locale, form=form,
+        language_assistance="pdf/language-assistance.pdf" if assistance.exists() else None, **extra)
 
 
 def write_catalog(project: Project, content: Content, loaded: dict | None = None) -> str:
