@@ -494,19 +494,24 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     threading.Thread(target=retry_loop, name="print-log-retry", daemon=True).start()
     for locale, reason in desk.setup.unavailable.items():
         print(f"front desk: {locale} is not printable: {reason}", file=sys.stderr)
+    server = waitress.create_server(
+        app, host=host, port=port,
+        threads=max(8, workers + queue + 2),  # one per waiting desk, so the queue is the pool's
+        channel_timeout=30,  # a desk that stops sending mid-request is dropped
+        connection_limit=200, backlog=256,
+        max_request_body_size=64 * 1024, max_request_header_size=32 * 1024,
+        ident="handouts", expose_tracebacks=False,
+        **({"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
+            "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto"} if trusted_proxy else {}))
     shown = f"[{host}]" if ":" in host else host
     seconds = (dt.datetime.now() - started).total_seconds()
-    print(f"front desk: ready on http://{shown}:{port}/ ({workers} render workers, warmed up in {seconds:.1f} s; "
-          f"print log {desk.log.path}; Ctrl+C to stop)", file=sys.stderr, flush=True)
+    # Said once the socket listens and every worker is warm: a desk can print at once.
+    print(f"front desk: ready on http://{shown}:{server.effective_port}/ ({workers} render workers, warmed up in "
+          f"{seconds:.1f} s; print log {desk.log.path}; Ctrl+C to stop)", file=sys.stderr, flush=True)
     try:
-        waitress.serve(app, host=host, port=port,
-                       threads=max(8, workers + queue + 2),  # one per waiting desk, so the queue is the pool's
-                       channel_timeout=30,  # a desk that stops sending mid-request is dropped
-                       connection_limit=200, backlog=256,
-                       max_request_body_size=64 * 1024, max_request_header_size=32 * 1024,
-                       ident="handouts", expose_tracebacks=False,
-                       **({"trusted_proxy": trusted_proxy, "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto",
-                           "trusted_proxy_count": 1} if trusted_proxy else {}))
+        server.run()
+    except KeyboardInterrupt:
+        pass
     finally:
         stop.set()
         desk.log.flush()
