@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import shutil
 import threading
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from handoutkit.serve import create_app
 from handoutkit.settings import Project
 
 CHROMIUM = Path("/usr/bin/chromium")
+REPO = Path(__file__).resolve().parent.parent
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
          "--disable-component-update", "--disable-sync", "--no-first-run"]
 
@@ -93,7 +95,11 @@ def fill_form(page, built_sample: Project) -> None:
 
 def printed_pdf(page) -> bytes:
     """The PDF the Print button put in the print frame (read back from its blob: URL)."""
-    page.wait_for_function("document.body.dataset.printed !== undefined", timeout=30000)
+    # Polled from here: wait_for_function would evaluate a string, which the page's CSP forbids.
+    for _ in range(300):
+        if page.evaluate("() => document.body.dataset.printed") is not None:
+            break
+        page.wait_for_timeout(100)
     data = page.evaluate("""async () => {
         const response = await fetch(document.body.dataset.printed);
         const bytes = new Uint8Array(await response.arrayBuffer());
@@ -156,3 +162,52 @@ def test_stats_dashboard_renders(page, built_sample: Project) -> None:
     assert rows.nth(2).inner_text().split("\t")[:3] == ["de", "Deutsch", "33.3%"]  # 6 of 18 entries
     assert page.locator("svg").bounding_box()["width"] > 500  # laid out, not collapsed
     page.screenshot(path=str(built_sample.build_dir / "stats.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def repo_server(tmp_path_factory):
+    """The repository's own handouts, packets and 13 locales, served (nothing needs building)."""
+    from tests.conftest import copy_repo
+
+    project = copy_repo(tmp_path_factory.mktemp("repo-desk"))
+    shutil.copy(REPO / "handouts" / "packets.yaml", project.handouts_dir / "packets.yaml")
+    app = create_app(project, state_dir=project.root / "var")
+    for url in run_server(app):
+        yield url, project
+
+
+def test_spanish_symptom_search_and_a_personalised_packet(page, repo_server) -> None:
+    url, project = repo_server
+    page.goto(url)
+    page.select_option("#language", "es")
+    page.fill("#search", "ciática")  # a symptom, in the patient's language
+    visible = page.locator("#handouts .card:visible")
+    titles = sorted(visible.locator('.variant[data-locale="es"] h2').all_inner_texts())
+    assert titles and all("lumbar" in t.lower() for t in titles), titles
+    assert any("Discectomía lumbar" in t for t in titles)
+    page.fill("#search", "cuello")
+    assert page.locator("#handouts .card:visible").count() == 3  # ACDF, disc replacement, foraminotomy
+    assert "data-id" not in page.locator("#handouts .card:visible").first.inner_text()
+    page.select_option("#f-handout", "packet:lumbar-discectomy")
+    page.fill("#f-name", "María José Pérez")
+    page.fill("#f-surgeon", "Dra. Chen")
+    page.screenshot(path=str(project.root / "packet-form.png"), full_page=False)
+    page.click("#print-button")
+    data = printed_pdf(page)
+    reader = PdfReader(io.BytesIO(data))
+    pages = [p.extract_text() or "" for p in reader.pages]
+    assert len(pages) % 2 == 0
+    starts = [i for i, text in enumerate(pages) if "María José Pérez" in text]
+    assert len(starts) == 4, starts  # four handouts, the details on the first page of each
+    assert all(i % 2 == 0 for i in starts), starts  # each begins on the front of a sheet
+    for index, start in enumerate(starts):  # the sheets between are the handout's own, or blank
+        end = starts[index + 1] if index + 1 < len(starts) else len(pages)
+        assert end - start in (2, 4)
+    rows = [r["handout"] for r in app_log(project)]
+    assert rows[-4:] == ["preparing-for-surgery", "lumbar-discectomy", "recovery-at-home", "warning-signs"]
+
+
+def app_log(project: Project) -> list[dict]:
+    from handoutkit.printlog import PrintLog
+
+    return PrintLog.reader(project.root / "var").rows()

@@ -44,6 +44,7 @@ from .fonts import (
 )
 from .frontdesk import write_catalog
 from .lint import check_page_budget
+from .packets import build_packets
 from .manifest import (
     MANIFEST_FILE,
     Entry,
@@ -493,6 +494,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
             build_language_assistance(project, content, ready, stacks, common, manifest, progress)
         except HandoutError as exc:
             result.problems.append(Problem(LANGUAGE_ASSISTANCE_PDF, 0, f"render failed: {exc}"))
+        for line in build_packets(project, content, tuple(ready), manifest):
+            progress(line)
     # The catalog page: written again only when a PDF or a locale's state changed.
     catalog_inputs = hashlib.sha256("\0".join([common, *(f"{loc}:{p.inputs}:{p.status}" for loc, p in ready.items()),
                                                 *(f"{h.path}:{h.revision.number}" for h in content.handouts),

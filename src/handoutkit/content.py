@@ -110,6 +110,8 @@ class Handout:
     revision: Revision
     sections: tuple[Section, ...]
     id_line: int = 1
+    # Search words for the catalog (symptoms, synonyms), translated like the rest, never printed.
+    keywords: tuple[Text, ...] = ()
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -279,7 +281,7 @@ def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
 
 def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) -> Handout | None:
     keys = reader.mapping(root, "a handout",
-                          ("id", "title", "summary", "revision", "sections"))
+                          ("id", "title", "summary", "revision", "sections"), ("keywords",))
     if keys is None:
         return None
     handout_id = reader.string(keys["id"], "the handout id") if "id" in keys else None
@@ -303,10 +305,11 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
     sections = tuple(s for s in (_section(reader, n, shared)
                                  for n in reader.sequence(keys.get("sections"), "sections"))
                      if s is not None) if "sections" in keys else ()
+    keywords = _items(reader, keys["keywords"], "keywords") if "keywords" in keys else ()
     if reader.problems or not (handout_id and title and summary and revision):
         return None
     return Handout(handout_id, reader.path, title, summary, revision, sections,
-                   id_line=line_of(keys["id"]))
+                   id_line=line_of(keys["id"]), keywords=keywords)
 
 
 # ---------------------------------------------------------------- loading

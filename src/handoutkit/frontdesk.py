@@ -53,10 +53,12 @@ class CatalogEntry:
     approval: str = "draft"  # the English's clinical approval: draft, changed, approved or overdue
     approved_by: str | None = None  # only from a recorded, current approval
     approved_on: str | None = None
+    keywords: tuple[str, ...] = ()  # symptoms and synonyms, in English and every language
 
     @property
     def search_text(self) -> str:
-        return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links)]).lower()
+        return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links),
+                         *self.keywords]).lower()
 
 
 def language_entry(project: Project, locale: str, known: tuple | None = None
@@ -103,8 +105,17 @@ def catalog_entries(project: Project, content: Content, loaded: dict | None = No
                                           for loc in settings.locales),
                                     state.status,
                                     state.approval.approved_by if state.approval else None,
-                                    state.approval.approved_on.isoformat() if state.approval else None))
+                                    state.approval.approved_on.isoformat() if state.approval else None,
+                                    _keywords(handout, translations.values())))
     return languages, entries
+
+
+def _keywords(handout: Handout, translations) -> tuple[str, ...]:
+    words = {k.value for k in handout.keywords}
+    for catalog in translations:
+        if catalog is not None:
+            words |= {translate(catalog, k) for k in handout.keywords}
+    return tuple(sorted(words))
 
 
 def _link(project: Project, handout: Handout, locale: str, translations) -> HandoutLink:

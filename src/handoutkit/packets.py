@@ -14,6 +14,7 @@ from the built PDFs; the front desk assembles personalised packets the same way.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +22,14 @@ from pathlib import Path
 from .content import HANDOUT_ID, PACKETS_FILE, Content
 from .errors import ProblemsError
 from .files import atomic_write
+from .manifest import Entry
+from .manifest import key as manifest_key
 from .settings import Project
 from .yamlsource import NodeReader, read_yaml
+
+
+# Changes whenever assemble() changes what it writes: every packet is assembled again.
+ASSEMBLY = "assemble-1: odd page count padded with one blank page"
 
 
 @dataclass(frozen=True)
@@ -92,17 +99,26 @@ def packet_path(project: Project, locale: str, packet_id: str) -> Path:
     return project.build_dir / "packets" / locale / f"{packet_id}.pdf"
 
 
-def build_packets(project: Project, content: Content, locales: tuple[str, ...]) -> list[str]:
-    """build/packets/<locale>/<packet>.pdf from the standard PDFs; returns the paths written."""
+def build_packets(project: Project, content: Content, locales: tuple[str, ...],
+                  manifest: dict[str, Entry]) -> list[str]:
+    """build/packets/<locale>/<packet>.pdf from the standard PDFs; returns the paths written.
+
+    A packet is assembled again only when one of its handouts' manifest entries changed.
+    """
     written = []
     for packet in load_packets(project, content):
         for locale in locales:
+            keys = [manifest_key(locale, h, "standard") for h in packet.handouts]
             parts = [project.build_dir / "pdf" / locale / f"{h}.pdf" for h in packet.handouts]
-            if not all(p.exists() for p in parts):
-                continue  # a sharded or partial build: the final job makes the packets
-            data, _ = assemble([p.read_bytes() for p in parts])
+            if not all(key in manifest for key in keys) or not all(p.exists() for p in parts):
+                continue  # a sharded or partial build: a later whole build makes the packet
+            inputs = hashlib.sha256("\0".join([ASSEMBLY, *(manifest[k].inputs for k in keys)]).encode()).hexdigest()
             target = packet_path(project, locale, packet.id)
-            if not target.exists() or target.read_bytes() != data:
-                atomic_write(target, data, durable=False)
-                written.append(project.rel(target))
+            key = f"packet:{locale}/{packet.id}"
+            if key in manifest and manifest[key].inputs == inputs and target.exists():
+                continue
+            data, pages = assemble([p.read_bytes() for p in parts])
+            atomic_write(target, data, durable=False)
+            manifest[key] = Entry(inputs, pages)
+            written.append(f"{project.rel(target)} ({len(parts)} handouts, {pages} pages)")
     return written
