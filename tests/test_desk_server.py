@@ -231,3 +231,18 @@ def test_busy_desk_gets_503_with_retry_after(tmp_path: Path) -> None:
     assert response.status_code == 503 and response.headers["Retry-After"] == "3"
     assert response.headers["Cache-Control"] == "no-store"
     assert desk.post(FORM).status_code == 200
+
+
+def test_workers_end_when_the_server_is_killed(tmp_path: Path) -> None:
+    from tests.conftest import make_project
+
+    running = Server(make_project(tmp_path), tmp_path)
+    workers = running.worker_pids()
+    assert workers
+    os.kill(running.process.pid, signal.SIGKILL)
+    running.process.wait()
+    deadline = time.monotonic() + 20
+    while any(Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+              for pid in workers):
+        assert time.monotonic() < deadline, "render workers outlived the server"
+        time.sleep(0.2)

@@ -245,12 +245,17 @@ LARGE_COPYFIT_FILL = 0.35
 
 
 def copyfit(renderer, writer: PdfWriter, handout: Handout, large: bool, page_budget: int,
-            extra: dict | None = None) -> tuple[str, object]:
+            extra: dict | None = None, start_tight: bool = False) -> tuple[str, object]:
     """The handout's HTML and laid-out document, copyfitted; shared by the build and the front desk.
 
     Tighter spacing, same type size, before calling it an overflow; in large print,
     before printing a last page that holds little more than the closing box.
+    `start_tight` skips the first layout when it is known to overflow (the front desk
+    knows once the same handout without the patient's details needed the tight one).
     """
+    if start_tight and not large:
+        html = renderer.html(handout, extra=extra, tight=True)
+        return html, writer.layout(html)
     html = renderer.html(handout, extra=extra, large=large)
     document = writer.layout(html)
     over_budget = not large and len(document.pages) > page_budget

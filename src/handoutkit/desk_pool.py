@@ -19,6 +19,7 @@ import hashlib
 import multiprocessing
 import os
 import threading
+import time
 import traceback
 from concurrent.futures import Future, ProcessPoolExecutor, TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
@@ -110,6 +111,9 @@ class PrintJob:
     details: dict[str, str] | None
     clinic_phone: str = ""  # the desk's override, or "" for the clinic's own number
     edition: str = "standard"
+    # The same handout without details needed the tight layout: the details only add
+    # length, so the first layout is skipped (same result as copyfit, one layout less).
+    start_tight: bool = False
 
 
 @dataclass(frozen=True)
@@ -138,6 +142,7 @@ class Rendered:
     pdf: bytes = b""
     pages: int = 0
     over_budget: bool = False  # more pages than the budget even after copyfitting (pdf is empty)
+    tight: bool = False  # printed with the tight (copyfitted) layout
     error: str = ""  # a sanitised description of an unexpected failure (no patient data)
 
 
@@ -153,10 +158,28 @@ def sanitised(exc: BaseException) -> str:
 _state: dict[str, Any] = {}
 
 
+def watch_server(server_pid: int, every: float = 2.0) -> None:
+    """A worker ends when the server is gone (killed, crashed): its queue never tells it, since
+    every worker holds the queue's write end too."""
+    def watch() -> None:
+        while True:
+            time.sleep(every)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                pass
+
+    threading.Thread(target=watch, name="server-watch", daemon=True).start()
+
+
 def init_worker(root: str, fontconfig: str, passed: dict[str, str], stacks: dict[str, tuple[str, ...]],
-                tool: str, barrier: Any = None) -> dict[str, Any]:
+                tool: str, barrier: Any = None, server_pid: int | None = None) -> dict[str, Any]:
     """Per process: content, the prepared locales (checks not run again: their inputs passed in
     the server process), one renderer per locale, one PdfWriter, and one render per locale."""
+    if server_pid is not None:
+        watch_server(server_pid)
     os.environ["FONTCONFIG_FILE"] = fontconfig
     project = Project(Path(root))
     content = load_content(project.handouts_dir, project.root)
@@ -187,11 +210,19 @@ def wait_ready(timeout: float) -> int:
     return os.getpid()
 
 
-def version_of(renderer: Renderer, handout: Handout, job: PrintJob, tool: str) -> Version:
+def version_of(renderer: Renderer, handout: Handout, job: PrintJob, tool: str,
+               cache: dict | None = None) -> Version:
+    """The version printed; computed once per handout, locale, edition and phone in a worker."""
+    key = (handout.id, job.locale, job.edition, job.clinic_phone)
+    if cache is not None and key in cache:
+        return cache[key]
     translations = hashlib.sha256("\x1e".join(translate(renderer.translations, t)
                                               for t in handout_texts(handout)).encode()).hexdigest()
-    return Version(handout.id, handout.revision.number, job.locale, job.edition,
-                   english_fingerprint(handout, renderer.clinic), translations, tool, job.clinic_phone)
+    version = Version(handout.id, handout.revision.number, job.locale, job.edition,
+                      english_fingerprint(handout, renderer.clinic), translations, tool, job.clinic_phone)
+    if cache is not None:
+        cache[key] = version
+    return version
 
 
 def render_print(job: PrintJob, state: dict[str, Any] | None = None) -> Rendered:
@@ -203,14 +234,15 @@ def render_print(job: PrintJob, state: dict[str, Any] | None = None) -> Rendered
         renderer: Renderer = state["renderers"][job.locale]
         if job.clinic_phone:
             renderer = replace(renderer, clinic=replace(renderer.clinic, phone=job.clinic_phone))
-        version = version_of(renderer, handout, job, state["tool"])
+        version = version_of(renderer, handout, job, state["tool"], state.setdefault("versions", {}))
         writer: PdfWriter = state["writer"]
         budget = project.settings.limits.page_budget
         extra = {"patient": job.details} if job.details else None
-        _, document = copyfit(renderer, writer, handout, job.edition == "large", budget, extra)
+        html, document = copyfit(renderer, writer, handout, job.edition == "large", budget, extra, job.start_tight)
+        tight = 'class="tight' in html[:2000]  # the <html> element's class, set by the tight layout
         if job.edition == "standard" and len(document.pages) > budget:
-            return Rendered(version, pages=len(document.pages), over_budget=True)
-        return Rendered(version, writer.write(document), len(document.pages))
+            return Rendered(version, pages=len(document.pages), over_budget=True, tight=tight)
+        return Rendered(version, writer.write(document), len(document.pages), tight=tight)
     except Exception as exc:  # noqa: BLE001 - reported without its message: it may quote a field
         return Rendered(None, error=sanitised(exc))
 
@@ -246,7 +278,7 @@ class DeskPool:
     def _initargs(self, barrier: Any) -> tuple:
         s = self.setup
         return (str(s.project.root), s.fontconfig, {loc: p.inputs for loc, p in s.ready.items()},
-                s.stacks, s.tool, barrier)
+                s.stacks, s.tool, barrier, os.getpid() if barrier is not None else None)
 
     def start(self) -> None:
         """Start and warm every worker; returns when all of them are ready."""
@@ -264,8 +296,12 @@ class DeskPool:
             raise HandoutError(f"front desk: expected {self.workers} render workers, {len(pids)} started")
 
     def stop(self) -> None:
+        """End the workers now: a render in progress is abandoned (its desk gets no PDF)."""
         if self._executor is not None:
+            processes = list((self._executor._processes or {}).values())  # noqa: SLF001
             self._executor.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
             self._executor = None
 
     def _restart(self, broken: ProcessPoolExecutor) -> None:

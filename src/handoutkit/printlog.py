@@ -94,6 +94,11 @@ class PrintLog:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.pending = self._read_spool()
             self._insert([])
+            # Write-ahead logging: one sync per print instead of three, and readers
+            # (`handouts print-log`) never block a desk.
+            db = sqlite3.connect(self.path, timeout=0.25)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.close()
         except (sqlite3.Error, OSError) as exc:
             self._failed(exc, 0)
         self.flush()

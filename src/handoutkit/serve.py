@@ -22,6 +22,7 @@ import ipaddress
 import logging
 import re
 import secrets
+import signal
 import sys
 import threading
 import unicodedata
@@ -234,14 +235,19 @@ class FrontDesk:
         self.log = PrintLog(state_dir, log_path)
         self.to_archive: dict[str, PrintJob] = {}  # version key -> the job that renders it unpersonalised
         self.archiving: set[str] = set()
+        # (handout, locale, phone) -> whether the handout without details needed the tight layout
+        self.tight: dict[tuple[str, str, str], bool] = {}
         self._archive_lock = threading.Lock()
         self.handout_ids = {h.id for h in self.setup.content.handouts}
+        self.covered: dict[str, frozenset[int]] = {}  # locale -> the characters its fonts can print
 
     def start(self) -> None:
         self.pool.start()
 
     def check_fonts(self, req: PrintRequest) -> None:
-        covered = stack_codepoints(self.setup.plan, req.locale)
+        if req.locale not in self.covered:
+            self.covered[req.locale] = stack_codepoints(self.setup.plan, req.locale)
+        covered = self.covered[req.locale]
         for label, value in (("Patient name", req.patient_name), ("Surgeon", req.surgeon),
                              ("Instructions", req.instructions)):
             missing = uncovered(value, covered)
@@ -253,7 +259,9 @@ class FrontDesk:
         """The PDF and any warnings for the desk. Raises FormError or Busy."""
         self.check_fonts(req)
         details = patient_details(req)
-        jobs = [PrintJob(h, req.locale, details, req.clinic_phone) for h in req.handout_ids]
+        jobs = [PrintJob(h, req.locale, details, req.clinic_phone,
+                         start_tight=self.tight.get((h, req.locale, req.clinic_phone), False))
+                for h in req.handout_ids]
         results = self.pool.render(jobs)
         for result in results:
             if result.error:
@@ -279,11 +287,16 @@ class FrontDesk:
         return self.log.record(rows)
 
     def archive_later(self, req: PrintRequest, results: list[Rendered]) -> None:
-        """Each version not archived yet is rendered unpersonalised, in the background, once."""
+        """Each version not archived yet is rendered unpersonalised, in the background, once.
+
+        That render also tells whether the handout needs the tight layout without details
+        (so with them too): later prints of it then lay it out once instead of twice.
+        """
         with self._archive_lock:
             for result in results:
                 key = result.version.key
-                if key not in self.archiving and not self.log.archived(key):
+                learned = (result.version.handout, req.locale, req.clinic_phone) in self.tight
+                if key not in self.archiving and (not learned or not self.log.archived(key)):
                     self.to_archive[key] = PrintJob(result.version.handout, req.locale, None, req.clinic_phone)
         self.archive_pending()
 
@@ -301,8 +314,11 @@ class FrontDesk:
     def _archived(self, key: str, future: Any) -> None:
         try:
             result: Rendered = future.result()
-            ok = not result.error and result.version is not None and result.version.key == key \
-                and self.log.archive(key, result.pdf)
+            ok = not result.error and result.version is not None and result.version.key == key
+            if ok:
+                version = result.version
+                self.tight[(version.handout, version.locale, version.clinic_phone)] = result.tight
+                ok = self.log.archived(key) or self.log.archive(key, result.pdf)
         except Exception as exc:  # noqa: BLE001 - a broken pool: retried later
             logger.error("archive render failed: %s", sanitised(exc))
             ok = False
@@ -508,6 +524,8 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     # Said once the socket listens and every worker is warm: a desk can print at once.
     print(f"front desk: ready on http://{shown}:{server.effective_port}/ ({workers} render workers, warmed up in "
           f"{seconds:.1f} s; print log {desk.log.path}; Ctrl+C to stop)", file=sys.stderr, flush=True)
+    # systemd stops a service with SIGTERM: the same clean stop as Ctrl+C (log flushed, workers ended).
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     try:
         server.run()
     except KeyboardInterrupt:
