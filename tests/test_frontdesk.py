@@ -383,3 +383,16 @@ def test_broken_po_file_disables_the_locale(tmp_path: Path) -> None:
     assert "es cannot be printed" in desk.get("/").get_data(as_text=True)
     response = desk.post(FORM)
     assert response.status_code == 404 and "not available" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("locale", ["en", "es"])
+def test_maximum_length_fields_fit_the_budget_or_get_a_4xx(client, desk_project: Project, locale: str) -> None:
+    from handoutkit.serve import LIMITS
+
+    fields = {"patient_name": "N" * LIMITS["name"], "surgeon": "S" * LIMITS["name"],
+              "instructions": ("Bring your medicines. " * 60)[:LIMITS["instructions"]]}
+    response = client.post({**FORM, "locale": locale, **fields})
+    if response.status_code == 200:
+        assert len(PdfReader(io.BytesIO(response.data)).pages) <= desk_project.settings.limits.page_budget
+    else:
+        assert response.status_code == 422 and "Shorten the instructions" in response.get_data(as_text=True)

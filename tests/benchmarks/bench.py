@@ -126,7 +126,9 @@ def sizes_by_script(root: Path) -> dict[str, float]:
 def synthetic_library(root: Path, count: int) -> Path:
     """A library of `count` handouts made from the real ones under new ids (translations still apply)."""
     handouts = root / "handouts"
-    originals = sorted(p for p in handouts.glob("*.yaml") if p.name not in ("clinic.yaml", "shared.yaml"))
+    originals = sorted(p for p in handouts.glob("*.yaml")
+                       if p.name not in ("clinic.yaml", "shared.yaml", "sources.yaml", "packets.yaml"))
+    (handouts / "packets.yaml").unlink(missing_ok=True)  # it names the real handouts, which are replaced
     texts = {p: p.read_text("utf-8") for p in originals}
     for p in originals:
         p.unlink()
