@@ -59,6 +59,8 @@ def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
     padded = single + single % 2
     assert len(PdfReader(packet).pages) == 2 * padded
     assert any("build/packets/es/walk.pdf" in line for line in lines)
+    page = (sample.build_dir / "index.html").read_text("utf-8")  # the offline catalog lists it
+    assert 'href="packets/es/walk.pdf"' in page and 'data-href="packets/es/walk.pdf"' in page
     lines.clear()
     build(sample, locales=None, workers=1, progress=lines.append)
     assert not any("packets" in line for line in lines)  # nothing changed: not assembled again

@@ -140,7 +140,10 @@ def page_environment(project: Project) -> Environment:
 
 def render_catalog(project: Project, content: Content, form: bool = False, loaded: dict | None = None,
                    **extra: object) -> str:
+    from .packets import packet_cards
+
     languages, entries = catalog_entries(project, content, loaded)
+    extra.setdefault("packet_cards", packet_cards(project, content))
     return render_catalog_page(project, languages, entries, form=form, **extra)
 
 

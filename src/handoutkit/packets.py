@@ -122,3 +122,21 @@ def build_packets(project: Project, content: Content, locales: tuple[str, ...],
             manifest[key] = Entry(inputs, pages)
             written.append(f"{project.rel(target)} ({len(parts)} handouts, {pages} pages)")
     return written
+
+
+@dataclass(frozen=True)
+class PacketCard:
+    """A packet as the catalog shows it: its handouts' titles and the built PDF per locale."""
+
+    title: str
+    handout_titles: tuple[str, ...]
+    links: dict[str, str]  # locale -> path relative to build/, only where built
+
+
+def packet_cards(project: Project, content: Content) -> list[PacketCard]:
+    cards = []
+    for packet in load_packets(project, content):
+        links = {locale: f"packets/{locale}/{packet.id}.pdf" for locale in project.settings.locales
+                 if packet_path(project, locale, packet.id).exists()}
+        cards.append(PacketCard(packet.title, tuple(content.get(h).title.value for h in packet.handouts), links))
+    return cards

@@ -41,7 +41,7 @@ from .desk_pool import Busy, DeskPool, DeskSetup, PrintJob, Rendered, prepare_de
 from .errors import HandoutError
 from .fonts import stack_codepoints, uncovered
 from .frontdesk import catalog_entries, render_catalog_page
-from .packets import Packet, assemble, load_packets
+from .packets import Packet, assemble, load_packets, packet_cards
 from .printlog import LogRow, PrintLog, now
 from .render import format_long_date
 from .settings import Project
@@ -229,6 +229,7 @@ class FrontDesk:
         self.project = project
         self.setup: DeskSetup = prepare_desk(project)
         self.packets = {p.id: p for p in load_packets(project, self.setup.content)}
+        self.packet_cards = packet_cards(project, self.setup.content)
         loaded = {loc: (p.translations, p.status) for loc, p in self.setup.ready.items()}
         self.languages, self.entries = catalog_entries(project, self.setup.content, loaded)
         self.pool = DeskPool(self.setup, workers=workers, queue=queue)
@@ -380,6 +381,7 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
             html = render_catalog_page(project, desk.languages, desk.entries, form=True, error=error,
                                        values=fields, limits=LIMITS, csrf_token=token,
                                        unavailable=desk.setup.unavailable, packets=list(desk.packets.values()),
+                                       packet_cards=desk.packet_cards,
                                        status=desk.status())
         except Exception as exc:  # noqa: BLE001 - the error page itself failed: a fixed page, no data
             logger.error("page failed: %s", sanitised(exc))
