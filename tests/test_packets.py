@@ -61,6 +61,7 @@ def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
     assert any("build/packets/es/walk.pdf" in line for line in lines)
     page = (sample.build_dir / "index.html").read_text("utf-8")  # the offline catalog lists it
     assert 'href="packets/es/walk.pdf"' in page and 'data-href="packets/es/walk.pdf"' in page
+    assert 'href="pdf/language-assistance.pdf"' in page  # the interpreter notice, linked
     lines.clear()
     build(sample, locales=None, workers=1, progress=lines.append)
     assert not any("packets" in line for line in lines)  # nothing changed: not assembled again
