@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pikepdf
 import pytest
@@ -82,3 +83,22 @@ def test_personalised_packet_from_the_form(sample: Project, tmp_path) -> None:
     assert len(starts) == 2 and all(i % 2 == 0 for i in starts)  # each copy starts on a front side
     rows = desk.app.config["desk"].log.rows()
     assert [(r["packet"], r["handout"]) for r in rows] == [("walk", "walking"), ("walk", "walking")]
+
+
+def test_catalog_command_assembles_packets_from_sharded_artifacts(sample: Project) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from handoutkit.build import build
+
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n")
+    build(sample, locales=("es",), workers=1, progress=lambda line: None)  # not the whole library: no packets
+    assert not (sample.build_dir / "packets").exists()
+    (sample.build_dir / "manifest.json").unlink()  # artifacts bring PDFs, not one manifest
+    shutil.rmtree(sample.build_dir / "html")
+    handouts = Path(sys.executable).with_name("handouts")
+    done = subprocess.run([str(handouts), "catalog"], cwd=sample.root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (sample.build_dir / "packets" / "es" / "walk.pdf").exists()
+    assert 'href="packets/es/walk.pdf"' in (sample.build_dir / "index.html").read_text("utf-8")

@@ -44,14 +44,19 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(project: Project, args: argparse.Namespace) -> int:
-    """Write build/index.html, the front-desk catalog, from the PDFs that are built (after sharded builds).
+    """Write build/index.html, the front-desk catalog, and the packets, from the PDFs that are built
+    (after sharded builds).
 
     Example: handouts catalog
     """
     from .content import load_content
     from .frontdesk import write_catalog
+    from .packets import build_packets, entries_from_pdfs
 
-    print(write_catalog(project, load_content(project.handouts_dir, project.root)))
+    content = load_content(project.handouts_dir, project.root)
+    for line in build_packets(project, content, project.settings.locales, entries_from_pdfs(project, content)):
+        print(line)
+    print(write_catalog(project, content))
     return 0
 
 

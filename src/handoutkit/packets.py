@@ -140,3 +140,16 @@ def packet_cards(project: Project, content: Content) -> list[PacketCard]:
                  if packet_path(project, locale, packet.id).exists()}
         cards.append(PacketCard(packet.title, tuple(content.get(h).title.value for h in packet.handouts), links))
     return cards
+
+
+def entries_from_pdfs(project: Project, content: Content) -> dict[str, Entry]:
+    """Stand-in manifest entries for the standard PDFs present (a sharded build's artifacts
+    bring PDFs without one manifest): each handout's identity is its PDF's bytes."""
+    entries = {}
+    for locale in project.settings.locales:
+        for handout in content.handouts:
+            path = project.build_dir / "pdf" / locale / f"{handout.id}.pdf"
+            if path.exists():
+                entries[manifest_key(locale, handout.id, "standard")] = Entry(
+                    hashlib.sha256(path.read_bytes()).hexdigest(), 0)
+    return entries
