@@ -34,6 +34,7 @@ from .fonts import (
     subset_plan,
 )
 from .lint import check_page_budget
+from .packets import build_packets
 from .manifest import (
     MANIFEST_FILE,
     Entry,
@@ -395,6 +396,9 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         manifest[key] = Entry(wanted[key], output.pages)
     write_library_targets(project, content, ready, stacks, common, manifest, result,
                           whole_library=whole_library and shard[0] == 1, progress=progress)
+    if whole_library and shard[0] == 1:
+        for line in build_packets(project, content, tuple(ready), manifest):
+            progress(line)
     write_manifest(project, manifest)
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import os
 import sys
 from pathlib import Path
 from typing import Callable, Sequence
@@ -48,14 +49,19 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_catalog(project: Project, args: argparse.Namespace) -> int:
-    """Write build/index.html, the front-desk catalog, from the PDFs that are built (after sharded builds).
+    """Write build/index.html, the front-desk catalog, and the packets, from the PDFs that are built
+    (after sharded builds).
 
     Example: handouts catalog
     """
     from .content import load_content
     from .frontdesk import write_catalog
+    from .packets import build_packets, entries_from_pdfs
 
-    print(write_catalog(project, load_content(project.handouts_dir, project.root)))
+    content = load_content(project.handouts_dir, project.root)
+    for line in build_packets(project, content, project.settings.locales, entries_from_pdfs(project, content)):
+        print(line)
+    print(write_catalog(project, content))
     return 0
 
 
@@ -369,13 +375,60 @@ def cmd_stats(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_serve(project: Project, args: argparse.Namespace) -> int:
-    """Serve the catalog and personalised printing on http://127.0.0.1:PORT/ for the front desk.
+    """Serve the catalog and personalised printing to the front desks (waitress, warm render workers).
 
-    Example: handouts serve --port 8000
+    Binds 127.0.0.1 unless --host says otherwise; another address needs --allowed-host,
+    the host name the desks type (or the reverse proxy forwards).
+
+    Example: handouts serve --host 0.0.0.0 --port 8000 --workers 2 --allowed-host handouts.clinic.lan
     """
     from .serve import serve
 
-    serve(project, port=args.port, log_path=args.print_log)
+    serve(project, host=args.host, port=args.port, workers=args.workers, queue=args.queue,
+          allowed_hosts=tuple(args.allowed_host or ()), state_dir=args.state_dir, log_path=args.print_log,
+          trusted_proxy=args.trusted_proxy)
+    return 0
+
+
+def _state_dir(project: Project, args: argparse.Namespace) -> Path:
+    return args.state_dir or project.root / "var"
+
+
+def cmd_print_log(project: Project, args: argparse.Namespace) -> int:
+    """List the print log: which handout version was printed, in which language, at which desk, when.
+
+    Example: handouts print-log --format json
+    """
+    import json
+
+    from .printlog import COLUMNS, PrintLog
+
+    log = PrintLog.reader(_state_dir(project, args), args.print_log)
+    rows = log.rows()
+    if args.format == "json":
+        print(json.dumps(rows, indent=1, ensure_ascii=False))
+        return 0
+    shown = ("id", "printed_at", "desk", "packet", "handout", "revision", "edition", "locale", "clinic_phone")
+    print("\t".join(shown))
+    for row in rows:
+        print("\t".join("" if row[c] is None else str(row[c]) for c in shown if c in COLUMNS))
+    print(f"{len(rows)} print(s) in {project.rel(log.path)}", file=sys.stderr)
+    return 0
+
+
+def cmd_reprint(project: Project, args: argparse.Namespace) -> int:
+    """Write the archived handout a logged print was made from (without the patient's details).
+
+    Example: handouts reprint 42 -o reprint.pdf
+    """
+    from .files import atomic_write
+    from .printlog import PrintLog
+
+    log = PrintLog.reader(_state_dir(project, args), args.print_log)
+    row = log.row(args.log_id)
+    atomic_write(args.output, log.archived_pdf(row["version_sha256"]))
+    print(f"wrote {args.output}: {row['handout']} revision {row['revision']}, {row['locale']}, "
+          f"{row['edition']}, as printed {row['printed_at']}", file=sys.stderr)
     return 0
 
 
@@ -388,6 +441,12 @@ def _add(sub: argparse._SubParsersAction, name: str, func: Command) -> argparse.
                             formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.set_defaults(func=func)
     return parser
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, found {text!r}")
+    return int(text)
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -435,10 +494,28 @@ def make_parser() -> argparse.ArgumentParser:
     _add(sub, "extract", cmd_extract)
     _add(sub, "lint", cmd_lint)
 
+    print_log = _add(sub, "print-log", cmd_print_log)
+    print_log.add_argument("--format", choices=("table", "json"), default="table")
+    reprint = _add(sub, "reprint", cmd_reprint)
+    reprint.add_argument("log_id", type=int, metavar="LOG_ID", help="the print's id in `handouts print-log`")
+    reprint.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="where to write the PDF")
+
     serve = _add(sub, "serve", cmd_serve)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--print-log", type=Path, default=None, metavar="PATH",
-                       help="SQLite print log (default: build/print-log.sqlite3)")
+    serve.add_argument("--workers", type=_positive, default=len(os.sched_getaffinity(0)), metavar="N",
+                       help="render worker processes (default: all cores)")
+    serve.add_argument("--queue", type=_positive, default=16, metavar="N",
+                       help="prints that may wait for a worker; beyond that a desk gets 'busy, try again'")
+    serve.add_argument("--allowed-host", action="append", metavar="NAME",
+                       help="a host name the desks use (repeatable); needed for any --host but loopback")
+    serve.add_argument("--trusted-proxy", default=None, metavar="ADDR",
+                       help="the reverse proxy's address, whose X-Forwarded-* headers are believed")
+    for command in (serve, print_log, reprint):
+        command.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                             help="print log and archive folder (default: var/)")
+        command.add_argument("--print-log", type=Path, default=None, metavar="PATH",
+                             help="SQLite print log (default: STATE_DIR/print-log.sqlite3)")
 
     stats = _add(sub, "stats", cmd_stats)
     stats.add_argument("--format", choices=("table", "json"), default="table")

@@ -35,6 +35,7 @@ CLINIC_FILE = "clinic.yaml"
 SHARED_FILE = "shared.yaml"
 SOURCES_FILE = "sources.yaml"  # the clinical sources statements cite (see sources.py)
 APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
+PACKETS_FILE = "packets.yaml"  # named sets of handouts printed together (see packets.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
 # The `#.` comment every safety-critical entry carries in the POT and every PO file,
@@ -120,6 +121,8 @@ class Handout:
     sections: tuple[Section, ...]
     id_line: int = 1
     codes: tuple[Code, ...] = ()  # unverified until a clinician's approval covers them
+    # Search words for the catalog (symptoms, synonyms), translated like the rest, never printed.
+    keywords: tuple[Text, ...] = ()
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -289,7 +292,7 @@ def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
 
 def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) -> Handout | None:
     keys = reader.mapping(root, "a handout",
-                          ("id", "title", "summary", "revision", "sections"), ("codes",))
+                          ("id", "title", "summary", "revision", "sections"), ("codes", "keywords"))
     if keys is None:
         return None
     handout_id = reader.string(keys["id"], "the handout id") if "id" in keys else None
@@ -314,10 +317,11 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
                                  for n in reader.sequence(keys.get("sections"), "sections"))
                      if s is not None) if "sections" in keys else ()
     codes = _codes(reader, keys["codes"]) if "codes" in keys else ()
+    keywords = _items(reader, keys["keywords"], "keywords") if "keywords" in keys else ()
     if reader.problems or not (handout_id and title and summary and revision):
         return None
     return Handout(handout_id, reader.path, title, summary, revision, sections,
-                   id_line=line_of(keys["id"]), codes=codes)
+                   id_line=line_of(keys["id"]), codes=codes, keywords=keywords)
 
 
 def _codes(reader: NodeReader, node: Node) -> tuple[Code, ...]:
@@ -358,7 +362,7 @@ class Content:
 
 
 def handout_files(handouts_dir: Path) -> list[Path]:
-    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE, SOURCES_FILE))
+    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE))
 
 
 def read_shared(handouts_dir: Path, root: Path) -> tuple[dict[str, Section], list[Problem]]:

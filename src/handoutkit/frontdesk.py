@@ -51,10 +51,12 @@ class CatalogEntry:
     approval: str = "draft"  # the English's clinical approval: draft, changed, approved or overdue
     approved_by: str | None = None  # only from a recorded, current approval
     approved_on: str | None = None
+    keywords: tuple[str, ...] = ()  # symptoms and synonyms, in English and every language
 
     @property
     def search_text(self) -> str:
-        return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links)]).lower()
+        return " ".join([self.handout_id, self.english_title, *(link.title for link in self.links),
+                         *self.keywords]).lower()
 
 
 def language_entry(project: Project, locale: str, known: tuple | None = None
@@ -99,8 +101,17 @@ def catalog_entries(project: Project, content: Content, loaded: dict | None = No
                                           for loc in settings.locales),
                                     state.status,
                                     state.approval.approved_by if state.approval else None,
-                                    state.approval.approved_on.isoformat() if state.approval else None))
+                                    state.approval.approved_on.isoformat() if state.approval else None,
+                                    _keywords(handout, translations.values())))
     return languages, entries
+
+
+def _keywords(handout: Handout, translations) -> tuple[str, ...]:
+    words = {k.value for k in handout.keywords}
+    for catalog in translations:
+        if catalog is not None:
+            words |= {translate(catalog, k) for k in handout.keywords}
+    return tuple(sorted(words))
 
 
 def _link(project: Project, handout: Handout, locale: str, translations) -> HandoutLink:
@@ -125,11 +136,22 @@ def page_environment(project: Project) -> Environment:
 
 def render_catalog(project: Project, content: Content, form: bool = False, loaded: dict | None = None,
                    **extra: object) -> str:
+    from .packets import packet_cards
+
     languages, entries = catalog_entries(project, content, loaded)
+    extra.setdefault("packet_cards", packet_cards(project, content))
+    return render_catalog_page(project, languages, entries, form=form, **extra)
+
+
+def render_catalog_page(project: Project, languages: list[LanguageEntry], entries: list[CatalogEntry],
+                        form: bool = False, **extra: object) -> str:
+    """The catalog from entries already collected (the server collects them once, at start)."""
     titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
+    assistance = project.build_dir / "pdf" / "language-assistance.pdf"
     return page_environment(project).get_template("catalog.html").render(
         clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
-        source_locale=project.settings.source_locale, form=form, **extra)
+        source_locale=project.settings.source_locale, form=form,
+        language_assistance="pdf/language-assistance.pdf" if assistance.exists() else None, **extra)
 
 
 def write_catalog(project: Project, content: Content, loaded: dict | None = None) -> str:

@@ -79,6 +79,9 @@ def review_state(project: Project, locale: str, catalog: Catalog | None) -> Revi
         record = yaml.safe_load(path.read_text("utf-8")) or {}
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise HandoutError(f"{project.rel(path)}: unreadable review record ({exc})") from None
+    if not isinstance(record, dict):
+        raise HandoutError(f"{project.rel(path)}:1: expected the review record as a mapping "
+                           "(reviewed_by, reviewed_on, strings_sha256); run `handouts review` again")
     status = "reviewed" if record.get("strings_sha256") == fingerprint(catalog) else "stale"
     if status == "reviewed" and open_count:
         status = "pending"

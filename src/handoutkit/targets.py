@@ -47,27 +47,39 @@ class Made:
     pages: int
 
 
-def make_standard(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
-    """The standard edition; copyfitted (tighter spacing, same type size) before it overflows its budget."""
-    html = renderer.html(handout)
+def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool, page_budget: int,
+            extra: dict | None = None, start_tight: bool = False) -> tuple[str, object]:
+    """The handout's HTML and laid-out document, copyfitted; shared by the build and the front desk.
+
+    Tighter spacing, same type size, before calling it an overflow; in large print,
+    before printing a last page that holds little more than the closing box.
+    `start_tight` skips the first layout when it is known to overflow (the front desk
+    knows once the same handout without the patient's details needed the tight one).
+    """
+    if start_tight and not large:
+        html = renderer.html(handout, extra=extra, tight=True)
+        return html, writer.layout(html)
+    html = renderer.html(handout, extra=extra, large=large)
     document = writer.layout(html)
-    if len(document.pages) > project.settings.limits.page_budget:
-        tight_html = renderer.html(handout, tight=True)
+    over_budget = not large and len(document.pages) > page_budget
+    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
+    if over_budget or short_last_page:
+        tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
         tight = writer.layout(tight_html)
         if len(tight.pages) < len(document.pages):
             html, document = tight_html, tight
+    return html, document
+
+
+def make_standard(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
+    """The standard edition; copyfitted (tighter spacing, same type size) before it overflows its budget."""
+    html, document = copyfit(renderer, writer, handout, False, project.settings.limits.page_budget)
     return Made(html, writer.write(document), len(document.pages))
 
 
 def make_large(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
     """Large print (18 pt); copyfitted before printing a last page that holds little more than the closing box."""
-    html = renderer.html(handout, large=True)
-    document = writer.layout(html)
-    if len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL:
-        tight_html = renderer.html(handout, tight=True, large=True)
-        tight = writer.layout(tight_html)
-        if len(tight.pages) < len(document.pages):
-            html, document = tight_html, tight
+    html, document = copyfit(renderer, writer, handout, True, project.settings.limits.page_budget)
     return Made(html, writer.write(document), len(document.pages))
 
 

@@ -14,9 +14,12 @@ Everything runs on a throw-away copy of the project under a temporary folder:
                <= 40 KiB, CJK <= 150 KiB
   (h) scale    synthetic libraries of 10, 50 and 200 handouts x 13 locales
                (standard edition): time per PDF must stay flat
+  (i)-(l)      the front-desk server (bench_server.py): cold start to first print,
+               p50/p95 and throughput at 1, 4 and 8 desks against a bare render,
+               every handout x locale with maximum-length fields
 
 Prints a table and writes build/bench.json in the real project.
-Usage: python tests/benchmarks/bench.py [--quick | --no-scale]
+Usage: python tests/benchmarks/bench.py [--quick | --no-scale] [--no-server]
 """
 
 from __future__ import annotations
@@ -123,7 +126,9 @@ def sizes_by_script(root: Path) -> dict[str, float]:
 def synthetic_library(root: Path, count: int) -> Path:
     """A library of `count` handouts made from the real ones under new ids (translations still apply)."""
     handouts = root / "handouts"
-    originals = sorted(p for p in handouts.glob("*.yaml") if p.name not in ("clinic.yaml", "shared.yaml"))
+    originals = sorted(p for p in handouts.glob("*.yaml")
+                       if p.name not in ("clinic.yaml", "shared.yaml", "sources.yaml", "packets.yaml"))
+    (handouts / "packets.yaml").unlink(missing_ok=True)  # it names the real handouts, which are replaced
     texts = {p: p.read_text("utf-8") for p in originals}
     for p in originals:
         p.unlink()
@@ -141,6 +146,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="scale to 10 and 50 handouts only")
     parser.add_argument("--no-scale", action="store_true", help="skip (h)")
+    parser.add_argument("--no-server", action="store_true", help="skip (i)-(l), the front-desk server")
     args = parser.parse_args()
     cores = len(os.sched_getaffinity(0))
     report: dict = {"machine": {"cores": cores, "python": platform.python_version(),
@@ -214,6 +220,12 @@ def main() -> None:
     report["h_growth"] = round(growth, 2)
     checks.append(("(h) per-PDF time growth", " / ".join(f"{n}: {s['per_pdf']} s" for n, s in scale.items()),
                    "<= 1.25x", growth <= 1.25))
+    if not args.no_server:
+        from bench_server import server_bench
+
+        server_report, server_checks = server_bench(args.quick)
+        report["server"] = server_report
+        checks += server_checks
     report["targets"] = [{"measure": m, "value": v, "target": t, "met": ok} for m, v, t, ok in checks]
 
     print(f"machine: {cores} cores, Python {report['machine']['python']}, {report['machine']['platform']}")

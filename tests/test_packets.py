@@ -1,0 +1,104 @@
+"""Packets: handouts printed together, each starting on a new sheet."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pypdf import PdfReader
+
+from handoutkit.content import load_content
+from handoutkit.errors import ProblemsError
+from handoutkit.packets import assemble, load_packets
+from handoutkit.settings import Project
+
+
+def pdf_of(pages: int) -> bytes:
+    pdf = pikepdf.Pdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(612, 792))
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("parts, total", [([1], 2), ([2], 2), ([1, 3], 6), ([2, 2, 1], 6), ([3, 3, 2], 10)])
+def test_each_handout_starts_on_a_front_side(parts: list[int], total: int) -> None:
+    data, pages = assemble([pdf_of(n) for n in parts])
+    assert pages == total and len(PdfReader(io.BytesIO(data)).pages) == total
+    assert assemble([pdf_of(n) for n in parts])[0] == data  # same handouts, same bytes
+
+
+def write_packets(project: Project, text: str) -> None:
+    (project.handouts_dir / "packets.yaml").write_text(text, "utf-8")
+
+
+def test_unknown_handout_in_a_packet_is_reported_at_its_line(sample: Project) -> None:
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, nope]\n")
+    with pytest.raises(ProblemsError) as caught:
+        load_packets(sample, load_content(sample.handouts_dir, sample.root))
+    assert "handouts/packets.yaml:4: no handout with id 'nope'" in str(caught.value)
+
+
+def test_packets_yaml_is_not_read_as_a_handout(sample: Project) -> None:
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n")
+    content = load_content(sample.handouts_dir, sample.root)
+    assert [h.id for h in content.handouts] == ["walking"]
+    assert load_packets(sample, content)[0].handouts == ("walking", "walking")
+
+
+def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
+    from handoutkit.build import build
+
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n")
+    lines: list[str] = []
+    build(sample, locales=None, workers=1, progress=lines.append)
+    packet = sample.build_dir / "packets" / "es" / "walk.pdf"
+    single = len(PdfReader(sample.build_dir / "pdf" / "es" / "walking.pdf").pages)
+    padded = single + single % 2
+    assert len(PdfReader(packet).pages) == 2 * padded
+    assert any("build/packets/es/walk.pdf" in line for line in lines)
+    page = (sample.build_dir / "index.html").read_text("utf-8")  # the offline catalog lists it
+    assert 'href="packets/es/walk.pdf"' in page and 'data-href="packets/es/walk.pdf"' in page
+    assert 'href="pdf/language-assistance.pdf"' in page  # the interpreter notice, linked
+    lines.clear()
+    build(sample, locales=None, workers=1, progress=lines.append)
+    assert not any("packets" in line for line in lines)  # nothing changed: not assembled again
+
+
+def test_personalised_packet_from_the_form(sample: Project, tmp_path) -> None:
+    from handoutkit.serve import create_app
+    from tests.test_frontdesk import FORM, Desk
+
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking twice\n    handouts: [walking, walking]\n")
+    desk = Desk(create_app(sample, state_dir=tmp_path / "var"))
+    assert 'value="packet:walk"' in desk.get("/").get_data(as_text=True)
+    response = desk.post({**FORM, "handout": "packet:walk"})
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.data))
+    assert len(reader.pages) % 2 == 0
+    starts = [i for i, page in enumerate(reader.pages) if "María José Pérez" in (page.extract_text() or "")]
+    assert len(starts) == 2 and all(i % 2 == 0 for i in starts)  # each copy starts on a front side
+    rows = desk.app.config["desk"].log.rows()
+    assert [(r["packet"], r["handout"]) for r in rows] == [("walk", "walking"), ("walk", "walking")]
+
+
+def test_catalog_command_assembles_packets_from_sharded_artifacts(sample: Project) -> None:
+    import shutil
+    import subprocess
+    import sys
+
+    from handoutkit.build import build
+
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n")
+    build(sample, locales=("es",), workers=1, progress=lambda line: None)  # not the whole library: no packets
+    assert not (sample.build_dir / "packets").exists()
+    (sample.build_dir / "manifest.json").unlink()  # artifacts bring PDFs, not one manifest
+    shutil.rmtree(sample.build_dir / "html")
+    handouts = Path(sys.executable).with_name("handouts")
+    done = subprocess.run([str(handouts), "catalog"], cwd=sample.root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (sample.build_dir / "packets" / "es" / "walk.pdf").exists()
+    assert 'href="packets/es/walk.pdf"' in (sample.build_dir / "index.html").read_text("utf-8")
