@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .build import make_subsets, printable_chars
+from .catalogs import translations_from
 from .prepared import PreparedLocale, prepare_locale
 from .targets import copyfit
 from .approval import fingerprint as english_fingerprint
@@ -175,23 +176,21 @@ def watch_server(server_pid: int, every: float = 2.0) -> None:
     threading.Thread(target=watch, name="server-watch", daemon=True).start()
 
 
-def init_worker(root: str, fontconfig: str, passed: dict[str, str], stacks: dict[str, tuple[str, ...]],
-                tool: str, barrier: Any = None, server_pid: int | None = None) -> dict[str, Any]:
-    """Per process: content, the prepared locales (checks not run again: their inputs passed in
-    the server process), one renderer per locale, one PdfWriter, and one render per locale."""
+def init_worker(root: str, fontconfig: str, checked: dict[str, tuple[bytes, bool]],
+                stacks: dict[str, tuple[str, ...]], tool: str, barrier: Any = None,
+                server_pid: int | None = None) -> dict[str, Any]:
+    """Per process: content, one renderer per locale made from the translations the server
+    checked (compiled MO bytes and the draft flag: a worker never reads a PO file), one
+    PdfWriter, and one render per locale."""
     if server_pid is not None:
         watch_server(server_pid)
     os.environ["FONTCONFIG_FILE"] = fontconfig
     project = Project(Path(root))
     content = load_content(project.handouts_dir, project.root)
-    plan = load_font_plan(project)
     approvals = read_approvals(project, content)
     renderers: dict[str, Renderer] = {}
-    for locale, inputs in passed.items():
-        prepared = prepare_locale(project, locale, content, plan, passed=inputs)
-        if not prepared.problems:
-            renderers[locale] = make_renderer(project, locale, prepared.translations, stacks[locale],
-                                              prepared.draft, approvals)
+    for locale, (mo, draft) in checked.items():
+        renderers[locale] = make_renderer(project, locale, translations_from(mo), stacks[locale], draft, approvals)
     state = dict(project=project, content=content, renderers=renderers, writer=PdfWriter(project),
                  tool=tool, barrier=barrier)
     _state.clear()
@@ -278,7 +277,7 @@ class DeskPool:
 
     def _initargs(self, barrier: Any) -> tuple:
         s = self.setup
-        return (str(s.project.root), s.fontconfig, {loc: p.inputs for loc, p in s.ready.items()},
+        return (str(s.project.root), s.fontconfig, {loc: (p.mo, p.draft) for loc, p in s.ready.items()},
                 s.stacks, s.tool, barrier, os.getpid() if barrier is not None else None)
 
     def start(self) -> None:
