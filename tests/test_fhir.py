@@ -46,3 +46,33 @@ def test_the_canonical_url_is_the_web_edition_when_published(sample: Project) ->
 def test_a_malformed_patient_reference_is_refused(sample: Project, bad: str) -> None:
     with pytest.raises(HandoutError, match="expected a FHIR reference"):
         communication(sample, GIVEN, bad)
+
+
+def test_the_command_reads_the_print_log(sample: Project, tmp_path) -> None:
+    """`handouts fhir-record LOG_ID`: from a real print-log row; the patient only when given."""
+    import subprocess
+    from pathlib import Path
+
+    from handoutkit.printlog import LogRow, PrintLog
+
+    state = tmp_path / "var"
+    log = PrintLog(state)
+    assert log.record([LogRow("2026-12-01T10:15:00+00:00", "127.0.0.1", None, "walking", 2, "standard", "es",
+                              "a" * 64, "b" * 64, None, "c" * 64)])
+    [row] = log.rows()
+    handouts = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "handouts"
+    run = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", str(row["id"]),
+                          "--state-dir", str(state)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    resource = json.loads(run.stdout)
+    Communication.model_validate(resource)
+    assert "subject" not in resource and resource["language"] == "es"
+    assert "Walking after surgery" in resource["payload"][0]["contentAttachment"]["title"]
+    out = tmp_path / "given.json"
+    run = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", str(row["id"]), "--state-dir",
+                          str(state), "--patient", "Patient/123", "-o", str(out)], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(out.read_text("utf-8"))["subject"] == {"reference": "Patient/123"}
+    missing = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", "999", "--state-dir",
+                              str(state)], capture_output=True, text=True)
+    assert missing.returncode == 1 and "no print with id 999" in missing.stderr and "Traceback" not in missing.stderr

@@ -432,6 +432,37 @@ def cmd_reprint(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
+    """Write a FHIR R4 Communication recording that a logged print was given to a patient.
+
+    The patient reference comes from the EHR (--patient); the print log never stores one.
+    Example: handouts fhir-record 42 --patient Patient/123 -o given.json
+    """
+    import json
+
+    from .content import load_content
+    from .fhir import Given, communication
+    from .printlog import PrintLog
+
+    row = PrintLog.reader(_state_dir(project, args), args.print_log).row(args.log_id)
+    content = load_content(project.handouts_dir, project.root)
+    try:
+        title = content.get(row["handout"]).title.value
+    except KeyError:
+        title = row["handout"]  # a handout since removed: the record still says what was given
+    given = Given(str(row["id"]), row["printed_at"], row["handout"], title, row["revision"], row["edition"],
+                  row["locale"], row["english_sha256"], row["translation_sha256"], row["version_sha256"])
+    text = json.dumps(communication(project, given, args.patient), indent=1, ensure_ascii=False) + "\n"
+    if args.output:
+        from .files import atomic_write
+
+        atomic_write(args.output, text.encode("utf-8"))
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 Command = Callable[[Project, argparse.Namespace], int]
 
 
@@ -500,6 +531,12 @@ def make_parser() -> argparse.ArgumentParser:
     reprint.add_argument("log_id", type=int, metavar="LOG_ID", help="the print's id in `handouts print-log`")
     reprint.add_argument("-o", "--output", type=Path, required=True, metavar="FILE", help="where to write the PDF")
 
+    fhir = _add(sub, "fhir-record", cmd_fhir_record)
+    fhir.add_argument("log_id", type=int, metavar="LOG_ID", help="the print's id in `handouts print-log`")
+    fhir.add_argument("--patient", default=None, metavar="REFERENCE",
+                      help="the EHR's patient reference, such as Patient/123 (never stored here)")
+    fhir.add_argument("-o", "--output", type=Path, default=None, metavar="FILE", help="write the JSON here")
+
     serve = _add(sub, "serve", cmd_serve)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000)
@@ -511,7 +548,7 @@ def make_parser() -> argparse.ArgumentParser:
                        help="a host name the desks use (repeatable); needed for any --host but loopback")
     serve.add_argument("--trusted-proxy", default=None, metavar="ADDR",
                        help="the reverse proxy's address, whose X-Forwarded-* headers are believed")
-    for command in (serve, print_log, reprint):
+    for command in (serve, print_log, reprint, fhir):
         command.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                              help="print log and archive folder (default: var/)")
         command.add_argument("--print-log", type=Path, default=None, metavar="PATH",
