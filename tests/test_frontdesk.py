@@ -396,3 +396,35 @@ def test_maximum_length_fields_fit_the_budget_or_get_a_4xx(client, desk_project:
         assert len(PdfReader(io.BytesIO(response.data)).pages) <= desk_project.settings.limits.page_budget
     else:
         assert response.status_code == 422 and "Shorten the instructions" in response.get_data(as_text=True)
+
+
+def test_an_edited_po_changes_the_form_and_the_print_together(tmp_path: Path) -> None:
+    """A translator saves a PO file while the server runs: both the form and the printed PDF
+    change, or, while the file fails its checks, neither prints that language."""
+    from tests.conftest import make_project
+
+    project = make_project(tmp_path)
+    desk = FrontDesk(project, project.root / "var")
+    desk.start()
+    client = Desk(create_app(project, desk=desk))
+    old, new = "Caminar después de la cirugía", "Caminar tras la operación"
+    assert old in client.get("/").get_data(as_text=True)
+    assert desk.reload_if_changed() is False, "nothing changed: nothing is prepared again"
+
+    po = project.po_path("es")
+    committed = po.read_text("utf-8")
+    po.write_text(committed.replace(f'msgstr "{old}"', f'msgstr "{new}"'), "utf-8")
+    assert desk.reload_if_changed() is True
+    client = Desk(create_app(project, desk=desk))
+    page = client.get("/").get_data(as_text=True)
+    assert new in page and old not in page
+    text = pdf_text(client.post(FORM).data)
+    assert new in text and old not in text
+
+    # A broken save: es is unavailable on the form and refused at /print, until it is fixed.
+    po.write_text(committed.replace(f'msgstr "{old}"', 'msgstr "Caminar {roto}"'), "utf-8")
+    assert desk.reload_if_changed() is True
+    client = Desk(create_app(project, desk=desk))
+    assert "es" in desk.setup.unavailable
+    assert client.post(FORM).status_code == 404
+    desk.pool.stop()

@@ -46,6 +46,7 @@ from .infobutton import Language, infobutton
 from .packets import Packet, assemble, load_packets, packet_cards
 from .printlog import LogRow, PrintLog, now
 from .render import format_long_date
+from .manifest import check_inputs
 from .settings import Project
 
 logger = logging.getLogger("handoutkit.desk")
@@ -229,20 +230,51 @@ class FrontDesk:
     def __init__(self, project: Project, state_dir: Path, log_path: Path | None = None, workers: int = 0,
                  queue: int = 16):
         self.project = project
-        self.setup: DeskSetup = prepare_desk(project)
-        self.packets = {p.id: p for p in load_packets(project, self.setup.content)}
-        self.packet_cards = packet_cards(project, self.setup.content)
-        loaded = {loc: (p.translations, p.status) for loc, p in self.setup.ready.items()}
-        self.languages, self.entries = catalog_entries(project, self.setup.content, loaded)
+        self.inputs = self.current_inputs()  # taken before the checks: an edit during them reloads
+        self._use(prepare_desk(project))
         self.pool = DeskPool(self.setup, workers=workers, queue=queue)
         self.log = PrintLog(state_dir, log_path)
         self.to_archive: dict[str, PrintJob] = {}  # version key -> the job that renders it unpersonalised
         self.archiving: set[str] = set()
+        self._archive_lock = threading.Lock()
+
+    def _use(self, setup: DeskSetup) -> None:
+        """What the form shows and what prints, both from one prepared setup."""
+        self.setup = setup
+        self.packets = {p.id: p for p in load_packets(self.project, setup.content)}
+        self.packet_cards = packet_cards(self.project, setup.content)
+        loaded = {loc: (p.translations, p.status) for loc, p in setup.ready.items()}
+        self.languages, self.entries = catalog_entries(self.project, setup.content, loaded)
+        self.handout_ids = {h.id for h in setup.content.handouts}
+        self.covered: dict[str, frozenset[int]] = {}  # locale -> the characters its fonts can print
         # (handout, locale, phone) -> whether the handout without details needed the tight layout
         self.tight: dict[tuple[str, str, str], bool] = {}
-        self._archive_lock = threading.Lock()
-        self.handout_ids = {h.id for h in self.setup.content.handouts}
-        self.covered: dict[str, frozenset[int]] = {}  # locale -> the characters its fonts can print
+
+    def current_inputs(self) -> dict[str, str]:
+        """Each published locale's check inputs (its PO bytes, the template, records, settings, code)."""
+        return {loc: check_inputs(self.project, loc) for loc in self.project.settings.locales}
+
+    def reload_if_changed(self) -> bool:
+        """Prepare again when a locale's inputs changed (a translator saved a PO file).
+
+        New workers are warmed with the new setup before the switch, so the form and the
+        printed PDF change together; a file that fails its checks makes its language
+        unavailable in both. The old workers finish what they were rendering.
+        """
+        inputs = self.current_inputs()
+        if inputs == self.inputs:
+            return False
+        setup = prepare_desk(self.project)
+        pool = DeskPool(setup, workers=self.pool.workers, queue=self.pool.queue)
+        pool.start()
+        with self._archive_lock:
+            old, self.pool = self.pool, pool
+            self._use(setup)
+            self.inputs = inputs
+        threading.Timer(60.0, old.stop).start()
+        logger.info("locales prepared again after a change; unavailable now: %s",
+                    ", ".join(sorted(setup.unavailable)) or "none")
+        return True
 
     def start(self) -> None:
         self.pool.start()
@@ -524,6 +556,10 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     def retry_loop() -> None:
         while not stop.wait(retry_seconds):
             desk.retry()
+            try:
+                desk.reload_if_changed()
+            except Exception as exc:  # noqa: BLE001 - a bad edit must not stop the server
+                logger.error("locales not prepared again: %s", sanitised(exc))
 
     threading.Thread(target=retry_loop, name="print-log-retry", daemon=True).start()
     for locale, reason in desk.setup.unavailable.items():
