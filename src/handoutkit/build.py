@@ -394,11 +394,11 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
-    write_library_targets(project, content, ready, stacks, common, manifest, result,
-                          whole_library=whole_library and shard[0] == 1, progress=progress)
-    if whole_library and shard[0] == 1:
+    if whole_library and shard[0] == 1:  # packets first: the catalog page links the ones that exist
         for line in build_packets(project, content, tuple(ready), manifest):
             progress(line)
+    write_library_targets(project, content, ready, stacks, common, manifest, result,
+                          whole_library=whole_library and shard[0] == 1, progress=progress)
     write_manifest(project, manifest)
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}
