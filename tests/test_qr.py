@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -54,9 +55,9 @@ def test_the_code_is_svg_made_here() -> None:
 def decode(pdf: Path, tmp_path: Path) -> list[str]:
     """Every QR code zbar finds on the PDF's pages rendered at 150 dpi."""
     found = []
-    prefix = tmp_path / pdf.stem
-    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(prefix)], check=True)
-    for png in sorted(tmp_path.glob(f"{pdf.stem}-*.png")):
+    pages = Path(tempfile.mkdtemp(dir=tmp_path))  # a folder per PDF: no page of an earlier one is read
+    subprocess.run(["pdftoppm", "-r", "150", "-png", str(pdf), str(pages / "page")], check=True)
+    for png in sorted(pages.glob("page-*.png")):
         result = subprocess.run(["zbarimg", "-q", "--raw", str(png)], capture_output=True, text=True)
         found += result.stdout.split()
     return found
@@ -82,3 +83,14 @@ def test_no_code_without_a_base_url(built_sample: Project, tmp_path: Path) -> No
     for locale in ("en", "es"):
         assert "qr-code" not in html_path(built_sample, locale, "walking").read_text("utf-8")
         assert decode(pdf_path(built_sample, locale, "walking"), tmp_path) == []
+
+
+@pytest.mark.slow  # reads the whole built library
+def test_every_locale_and_edition_decodes_to_its_own_page(built_library: Project, tmp_path: Path) -> None:
+    """The library is built with web.base_url set: in every locale, standard and large print, the code
+    on the PDF is exactly the address of that handout's web page in the same language."""
+    base = built_library.settings.web_base_url
+    for locale in built_library.settings.locales:
+        for edition in ("standard", "large"):
+            pdf = pdf_path(built_library, locale, "warning-signs", edition)
+            assert decode(pdf, tmp_path) == [f"{base}{locale}/warning-signs.html"], (locale, edition)
