@@ -249,6 +249,8 @@ class FrontDesk:
         self.covered: dict[str, frozenset[int]] = {}  # locale -> the characters its fonts can print
         # (handout, locale, phone) -> whether the handout without details needed the tight layout
         self.tight: dict[tuple[str, str, str], bool] = {}
+        # ... and whether a personalised print of it did (then later ones lay it out once, tight)
+        self.tight_personal: dict[tuple[str, str, str], bool] = {}
 
     def current_inputs(self) -> dict[str, str]:
         """Each published locale's check inputs (its PO bytes, the template, records, settings, code)."""
@@ -294,10 +296,16 @@ class FrontDesk:
         """The PDF and any warnings for the desk. Raises FormError or Busy."""
         self.check_fonts(req)
         details = patient_details(req)
+        personal = any(details.values())
         jobs = [PrintJob(h, req.locale, details, req.clinic_phone,
-                         start_tight=self.tight.get((h, req.locale, req.clinic_phone), False))
+                         start_tight=self.tight.get((h, req.locale, req.clinic_phone), False)
+                         or (personal and self.tight_personal.get((h, req.locale, req.clinic_phone), False)))
                 for h in req.handout_ids]
         results = self.pool.render(jobs)
+        if personal:  # a handout that fits bare may need the tight layout once a patient's box is added
+            for job, result in zip(jobs, results):
+                if result.tight:
+                    self.tight_personal[(job.handout_id, req.locale, req.clinic_phone)] = True
         for result in results:
             if result.error:
                 # The worker's description names the exception type and line only.
