@@ -428,3 +428,30 @@ def test_an_edited_po_changes_the_form_and_the_print_together(tmp_path: Path) ->
     assert "es" in desk.setup.unavailable
     assert client.post(FORM).status_code == 404
     desk.pool.stop()
+
+
+@pytest.mark.slow  # prepares every locale of the repository
+def test_a_personalised_print_teaches_the_desk_the_tight_layout(tmp_path: Path) -> None:
+    """es/acdf fits its pages bare but not with the patient's box: after the first personalised
+    print needed the tight layout, later ones start there (one layout instead of two)."""
+    from tests.conftest import copy_repo
+
+    from handoutkit.serve import parse_print_request
+
+    project = copy_repo(tmp_path)
+    desk = FrontDesk(project, project.root / "var")
+    desk.start()
+    started: list[bool] = []
+    render = desk.pool.render
+
+    def recording(jobs):
+        started.extend(job.start_tight for job in jobs)
+        return render(jobs)
+
+    desk.pool.render = recording
+    form = {**FORM, "handout": "acdf", "procedure_date": (dt.date.today() + dt.timedelta(days=10)).isoformat()}
+    request = parse_print_request(form, desk.handout_ids, set(desk.setup.ready), desk.packets)
+    for _ in range(2):
+        desk.print(request, "127.0.0.1")
+    assert started == [False, True]
+    desk.pool.stop()
