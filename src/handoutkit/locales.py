@@ -61,3 +61,19 @@ def native_digits(locale: str) -> str:
     name = parsed.other_numbering_systems.get("native") or parsed.default_numbering_system
     zero = NUMBERING_SYSTEM_ZERO.get(name)
     return "".join(chr(zero + i) for i in range(10)) if zero else ""
+
+
+# The CSS counter styles (predefined in WeasyPrint's user-agent sheet) for page numbers in native digits.
+COUNTER_STYLE = {"arab": "arabic-indic", "arabext": "persian", "deva": "devanagari"}
+
+
+def counter_style(locale: str) -> str:
+    """The CSS counter style that writes the locale's native digits, or "" (decimal)."""
+    parsed = Locale.parse(locale)
+    name = parsed.other_numbering_systems.get("native") or parsed.default_numbering_system
+    return COUNTER_STYLE.get(name, "") if native_digits(locale) else ""
+
+
+def with_native_digits(text: str, digits: str) -> str:
+    """0-9 written with the locale's own digits (digits is "0123456789" in that script)."""
+    return text.translate(str.maketrans("0123456789", digits)) if digits else text

@@ -38,7 +38,15 @@ from .content import Block, Handout, Text
 from .errors import HandoutError
 from .pdftags import recording, repair
 from .qr import handout_qr
-from .locales import format_long_date, html_lang, is_rtl, native_language_name  # noqa: F401 (re-exported)
+from .locales import (  # noqa: F401 (some re-exported)
+    counter_style,
+    format_long_date,
+    html_lang,
+    is_rtl,
+    native_digits,
+    native_language_name,
+    with_native_digits,
+)
 from .settings import Clinic, Project
 from .syntax import RENDER_TOKEN
 
@@ -104,6 +112,46 @@ def keep_all(html: str) -> str:
             previous = char
         out.append("".join(text))
     return head + separator + "".join(out)
+
+
+TAG_STYLE_OR_TEXT = re.compile(r"(<style\b.*?</style>|<[^>]*>)", re.DOTALL)
+CSS_COUNTER = re.compile(r"counter\((page|pages)\)")
+CSS_ESCAPE = re.compile(r"(\\[0-9A-Fa-f]{1,6} ?)")
+HTML_REFERENCE = re.compile(r"(&#?[0-9A-Za-z]+;)")  # &#x2066; is markup, not a number
+
+
+def _text_digits(text: str, digits: str) -> str:
+    return "".join(part if HTML_REFERENCE.fullmatch(part) else with_native_digits(part, digits)
+                   for part in HTML_REFERENCE.split(text))
+
+
+def _css_text_digits(text: str, digits: str) -> str:
+    """Digits of a CSS string's text, leaving its escapes (\\22 is a quote) as they are."""
+    return "".join(part if CSS_ESCAPE.fullmatch(part) else with_native_digits(part, digits)
+                   for part in CSS_ESCAPE.split(text))
+
+
+def native_numerals(html: str, digits: str, style: str) -> str:
+    """Numbers, dates and page numbers in the locale's own digits (a clinic's choice, `native_digits:`).
+
+    Text between tags and the strings of CSS `content` change; markup, attribute values and the
+    printed web address under the QR code (an address is typed in ASCII) do not.
+    """
+    out: list[str] = []
+    in_address = False
+    for part in TAG_STYLE_OR_TEXT.split(html):
+        if part.startswith("<style"):
+            part = CSS_CONTENT_STRING.sub(lambda m: m[1] + _css_text_digits(m[2], digits) + m[3], part)
+            out.append(CSS_COUNTER.sub(rf"counter(\1, {style})", part) if style else part)
+        elif part.startswith("<"):
+            if 'class="qr-caption"' in part:
+                in_address = True
+            elif in_address and part.startswith("</p"):
+                in_address = False
+            out.append(part)
+        else:
+            out.append(part if in_address else _text_digits(part, digits))
+    return "".join(out)
 
 
 def isolated(text: str) -> Markup:
@@ -189,6 +237,8 @@ class LocaleContext:
     language_name: str
     font_stack: tuple[str, ...]
     draft: bool
+    digits: str = ""  # the locale's native digits when the clinic opted in (`native_digits:`), else ""
+    counter_style: str = ""  # the CSS counter style of those digits, for "Page x of y"
 
     @property
     def keep_all(self) -> bool:
@@ -273,6 +323,8 @@ class Renderer:
         `web` the page of the web edition (templates/web-handout.html)."""
         try:
             html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+            if self.context.digits:
+                html = native_numerals(html, self.context.digits, self.context.counter_style)
             # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
             return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
@@ -392,7 +444,7 @@ def warnings_fail() -> Iterator[None]:
         raise HandoutError("WeasyPrint warned while rendering: " + "; ".join(handler.messages))
 
 
-def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool) -> LocaleContext:
+def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool, native: bool = False) -> LocaleContext:
     return LocaleContext(
         locale=locale,
         lang=html_lang(locale),
@@ -400,13 +452,16 @@ def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool) -> Loc
         language_name=native_language_name(locale),
         font_stack=font_stack,
         draft=draft,
+        digits=native_digits(locale) if native else "",
+        counter_style=counter_style(locale) if native else "",
     )
 
 
 def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
                   font_stack: tuple[str, ...], draft: bool,
                   approvals: dict[str, Approval] | None = None) -> Renderer:
-    return Renderer(project, locale_context(locale, font_stack, draft), translations,
+    native = locale in project.settings.native_digits
+    return Renderer(project, locale_context(locale, font_stack, draft, native), translations,
                     make_environment(project, translations), project.settings.clinic, approvals or {})
 
 

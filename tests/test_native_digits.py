@@ -1,0 +1,44 @@
+"""Native digits where a clinic opts in (`native_digits:` in clinic.yaml): numbers, dates and page numbers."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from handoutkit.build import build, html_path, pdf_path
+from handoutkit.locales import counter_style, native_digits, with_native_digits
+from handoutkit.settings import Project
+
+from .conftest import copy_repo
+
+PERSIAN = "۰۱۲۳۴۵۶۷۸۹"
+
+
+def test_locale_facts() -> None:
+    assert native_digits("fa") == PERSIAN and counter_style("fa") == "persian"
+    assert counter_style("ne") == "devanagari" and counter_style("es") == ""
+    assert with_native_digits("(555) 010-0142", PERSIAN) == "(۵۵۵) ۰۱۰-۰۱۴۲"
+
+
+@pytest.mark.slow  # renders PDFs
+def test_an_opted_in_locale_prints_its_own_digits_and_others_do_not(tmp_path: Path) -> None:
+    project = copy_repo(tmp_path)
+    clinic = project.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text("utf-8") + "\nnative_digits: [fa]\n", "utf-8")
+    project = Project(project.root)
+    result = build(project, locales=("fa", "ar"), handout_ids=("warning-signs",), editions=("standard",),
+                   workers=1, progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
+    html = html_path(project, "fa", "warning-signs").read_text("utf-8")
+    body = re.sub(r"<[^>]+>|&#?\w+;", " ", html.split("<body", 1)[1])
+    assert "۹۱۱" in body and not re.search(r"[0-9]", body), "every number in the Persian text in Persian digits"
+    assert "counter(page, persian)" in html
+    fa = subprocess.run(["pdftotext", str(pdf_path(project, "fa", "warning-signs")), "-"], capture_output=True,
+                        text=True, check=True).stdout
+    assert "۹۱۱" in fa and "۵۵۵" in fa
+    ar = subprocess.run(["pdftotext", str(pdf_path(project, "ar", "warning-signs")), "-"], capture_output=True,
+                        text=True, check=True).stdout
+    assert "911" in ar and "٩١١" not in ar, "ar did not opt in: it keeps 0-9"
