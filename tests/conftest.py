@@ -99,3 +99,21 @@ def _fontconfig_stays_with_its_test():
         os.environ.pop("FONTCONFIG_FILE", None)
     else:
         os.environ["FONTCONFIG_FILE"] = before
+
+
+# Debian's Chromium, driven by Playwright (its own browser download does not work here).
+CHROMIUM = Path("/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Chromium per test module."""
+    from playwright.sync_api import sync_playwright
+
+    assert CHROMIUM.exists(), "Debian's chromium is needed: `make test-deps` installs it"
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
+        yield browser
+        browser.close()

@@ -11,7 +11,6 @@ from handoutkit.build import build
 from handoutkit.settings import Project
 
 from .conftest import copy_repo, make_project
-from .test_browser import CHROMIUM, FLAGS
 
 pytestmark = pytest.mark.slow  # builds, and Chromium
 
@@ -90,15 +89,6 @@ def test_rtl_pages_have_lang_and_dir(web_rtl: Project) -> None:
 # ---------------------------------------------------------------- Chromium and axe-core
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    assert CHROMIUM.exists(), "Debian's chromium is needed: `make test-deps` installs it"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
-        yield browser
-        browser.close()
 
 
 def axe_violations(browser, url: str, width: int) -> list[tuple[str, str]]:
