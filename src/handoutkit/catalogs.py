@@ -14,6 +14,7 @@ a patient never gets a guessed translation.
 from __future__ import annotations
 
 import gettext
+import hashlib
 import io
 import os
 import re
@@ -188,10 +189,23 @@ def serialize_po(catalog: Catalog) -> bytes:
     return canonical(buffer.getvalue())
 
 
+_templates: dict[tuple[str, bytes], Catalog] = {}
+
+
 def read_template(project: Project) -> Catalog:
-    if not project.pot_path.exists():
-        raise HandoutError(f"{project.rel(project.pot_path)}: missing; run `handouts extract` first")
-    return read_catalog(project.pot_path, project.rel(project.pot_path))
+    """handouts.pot, checked by msgfmt and parsed once per content: every locale's checks and
+    review state read it, so a build or the server would otherwise parse it twice per locale.
+    Callers only read the template."""
+    path = project.pot_path
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise HandoutError(f"{project.rel(path)}: missing; run `handouts extract` first") from None
+    key = (str(path), hashlib.sha256(data).digest())
+    if key not in _templates:
+        _templates.clear()  # one template at a time: a changed POT replaces the old one
+        _templates[key] = read_catalog(path, project.rel(path), data=data)
+    return _templates[key]
 
 
 def load_catalog(project: Project, locale: str, strict: bool = True, data: bytes | None = None) -> Catalog:
@@ -309,7 +323,10 @@ def compile_translations(catalog: Catalog) -> Translations:
     return translations_from(compiled(catalog))
 
 
+
 def load_translations(project: Project, locale: str) -> gettext.NullTranslations:
+    """A locale's translations straight from its PO file (tests and one-off renders; the build
+    and the server use the prepared locale)."""
     if locale == project.settings.source_locale:
         return Translations()  # the source text is the English msgid itself
     return compile_translations(load_catalog(project, locale))

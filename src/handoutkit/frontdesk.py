@@ -15,11 +15,11 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
 from .approval import approval_state, read_approvals
-from .content import Content, Handout, load_content
+from .content import Content, Handout
 from .files import atomic_write
 from .locales import html_lang, is_rtl, native_language_name
 from .render import translate
-from .prepared import prepare_all, prepare_locale
+from .prepared import prepare_all
 from .settings import Project
 
 
@@ -59,18 +59,12 @@ class CatalogEntry:
                          *self.keywords]).lower()
 
 
-def language_entry(project: Project, locale: str, known: tuple | None = None
-                   ) -> tuple[LanguageEntry, object | None]:
-    """A language as the catalog shows it. `known` is (translations, review status) when the
-    caller has them already; otherwise they are read here."""
+def language_entry(project: Project, locale: str, known: tuple) -> tuple[LanguageEntry, object | None]:
+    """A language as the catalog shows it; `known` is its (translations, review status) from the prepared locale."""
     from babel import Locale
 
     english = Locale.parse(locale).get_display_name("en") or locale
-    if known is not None:
-        translations, status = known
-    else:
-        prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root))
-        translations, status = (prepared.translations, prepared.status) if prepared.ok else (None, "unavailable")
+    translations, status = known
     entry = LanguageEntry(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
                           native_language_name(locale), english, status)
     return entry, translations
@@ -85,10 +79,7 @@ def catalog_entries(project: Project, content: Content, loaded: dict | None = No
                   for loc, p in prepare_all(project, content).items()}
     languages, translations = [], {}
     for locale in project.settings.locales:
-        if loaded is not None and locale not in loaded:
-            entry, catalog = language_entry(project, locale, (None, "unavailable"))
-        else:
-            entry, catalog = language_entry(project, locale, None if loaded is None else loaded[locale])
+        entry, catalog = language_entry(project, locale, loaded.get(locale, (None, "unavailable")))
         languages.append(entry)
         translations[locale] = catalog
     entries = []
