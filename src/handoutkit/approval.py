@@ -78,6 +78,8 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
         "sections": [_section_data(s) for s in handout.sections],
         "clinic": [clinic.name, clinic.phone, clinic.emergency_number],
     }
+    if handout.key_points:
+        data["key_points"] = [_text_data(t) for t in handout.key_points]
     if handout.codes:
         # The codes the EHR finds the handout by are approved with its text. Only present when
         # there are codes, so the approvals of handouts without codes stay valid.

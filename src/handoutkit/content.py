@@ -8,6 +8,7 @@ File roles in handouts/:
   clinic.yaml   clinic settings (see settings.py)
   shared.yaml   sections written once and reused by many handouts (`- include: NAME`)
   sources.yaml  the clinical sources that statements cite (`source: article#recovery`)
+  glossary.yaml medical words a patient meets and the plain words that explain them
   approvals/    one approval record per handout, written by `handouts approve`
   *.yaml        one handout each
 
@@ -36,6 +37,7 @@ SHARED_FILE = "shared.yaml"
 SOURCES_FILE = "sources.yaml"  # the clinical sources statements cite (see sources.py)
 APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
 PACKETS_FILE = "packets.yaml"  # named sets of handouts printed together (see packets.py)
+GLOSSARY_FILE = "glossary.yaml"  # medical words and the plain words that explain them (see glossary.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
 # The `#.` comment every safety-critical entry carries in the POT and every PO file,
@@ -44,6 +46,10 @@ SAFETY_MARK = "SAFETY-CRITICAL"
 SAFETY_NOTE = (f"{SAFETY_MARK}: a warning sign, whom to call, a medicine or a safety instruction. "
                "Translate the exact meaning; a bilingual reviewer back-translates it.")
 CALLOUT_KINDS = ("warning", "info")
+# A procedure handout describes one surgery and opens with "Key points"; a general one
+# (getting ready, recovery, warning signs) does not need them.
+HANDOUT_KINDS = ("procedure", "general")
+KEY_POINTS = (3, 5)  # the fewest and most bullets in a "Key points" box
 
 
 @dataclass(frozen=True)
@@ -123,6 +129,10 @@ class Handout:
     codes: tuple[Code, ...] = ()  # unverified until a clinician's approval covers them
     # Search words for the catalog (symptoms, synonyms), translated like the rest, never printed.
     keywords: tuple[Text, ...] = ()
+    kind: str = "general"  # one of HANDOUT_KINDS
+    key_points_line: int = 0  # where `key_points:` starts, for problems about the whole box
+    # The "Key points" box under the masthead: what a patient must take away, in 3-5 bullets.
+    key_points: tuple[Text, ...] = ()
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -149,8 +159,10 @@ def statements(sections: tuple[Section, ...]) -> Iterator[Text]:
 
 
 def handout_texts(handout: Handout) -> Iterator[Text]:
+    """Every translatable text of a handout, in the order a reader meets it on the page."""
     yield handout.title
     yield handout.summary
+    yield from handout.key_points
     yield from iter_texts(handout.sections)
 
 
@@ -291,8 +303,8 @@ def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
 
 
 def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) -> Handout | None:
-    keys = reader.mapping(root, "a handout",
-                          ("id", "title", "summary", "revision", "sections"), ("codes", "keywords"))
+    keys = reader.mapping(root, "a handout", ("id", "title", "summary", "revision", "sections"),
+                          ("kind", "key_points", "codes", "keywords"))
     if keys is None:
         return None
     handout_id = reader.string(keys["id"], "the handout id") if "id" in keys else None
@@ -318,10 +330,14 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
                      if s is not None) if "sections" in keys else ()
     codes = _codes(reader, keys["codes"]) if "codes" in keys else ()
     keywords = _items(reader, keys["keywords"], "keywords") if "keywords" in keys else ()
+    kind = reader.choice(keys["kind"], "the handout kind", HANDOUT_KINDS) if "kind" in keys else "general"
+    key_points = _items(reader, keys["key_points"], "the key points") if "key_points" in keys else ()
     if reader.problems or not (handout_id and title and summary and revision):
         return None
     return Handout(handout_id, reader.path, title, summary, revision, sections,
-                   id_line=line_of(keys["id"]), codes=codes, keywords=keywords)
+                   id_line=line_of(keys["id"]), codes=codes, keywords=keywords, kind=kind or "general",
+                   key_points=key_points,
+                   key_points_line=line_of(keys["key_points"]) if "key_points" in keys else 0)
 
 
 def _codes(reader: NodeReader, node: Node) -> tuple[Code, ...]:
@@ -362,7 +378,8 @@ class Content:
 
 
 def handout_files(handouts_dir: Path) -> list[Path]:
-    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE))
+    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, GLOSSARY_FILE)
+    return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in not_handouts)
 
 
 def read_shared(handouts_dir: Path, root: Path) -> tuple[dict[str, Section], list[Problem]]:

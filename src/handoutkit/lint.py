@@ -9,6 +9,9 @@ returns problems located at `handouts/<file>.yaml:<line>`:
   language (Flesch-Kincaid grade and SMOG for English, Fernandez-Huerta ease
   for Spanish);
 - sentences and lists that are too long, acronyms not spelled out;
+- a "Key points" box of 3-5 bullets on every procedure handout, and every
+  medical word in handouts/glossary.yaml explained where a patient first
+  reads it (glossary.py);
 - every statement cites a source in handouts/sources.yaml that exists, or is
   flagged `confirm:` for the approving clinician;
 - a warning or call-to-action block, and a clinical approval that has not
@@ -26,7 +29,8 @@ import re
 from dataclasses import dataclass, field
 
 from .approval import CHANGED, DRAFT, OVERDUE, ApprovalState, approval_state, read_approvals
-from .content import Handout, handout_texts, load_content
+from .content import KEY_POINTS, Handout, handout_texts, load_content
+from .glossary import glossary_problems, read_glossary
 from .errors import Problem
 from .render import translate
 from .sources import citation_problems, read_sources
@@ -132,6 +136,18 @@ def check_acronyms(handout: Handout, limits: Limits) -> list[Problem]:
     return problems
 
 
+def check_key_points(handout: Handout, limits: Limits) -> list[Problem]:
+    """A procedure handout opens with a "Key points" box of 3-5 bullets; any other box keeps that size."""
+    fewest, most = KEY_POINTS
+    if not handout.key_points and handout.kind == "procedure":
+        return [Problem(handout.path, handout.id_line, f"a procedure handout opens with key points: add "
+                        f"`key_points:` with {fewest}-{most} bullets a patient must take away")]
+    if handout.key_points and not fewest <= len(handout.key_points) <= most:
+        return [Problem(handout.path, handout.key_points_line, f"{len(handout.key_points)} key points; "
+                        f"expected {fewest}-{most} (the rest of the handout says the rest)")]
+    return []
+
+
 def check_call_to_action(handout: Handout, limits: Limits) -> list[Problem]:
     has_warning = any(block.kind == "callout" and block.callout == "warning"
                       for section in handout.sections for block in section.blocks)
@@ -157,7 +173,7 @@ def check_approval(handout: Handout, state: ApprovalState, interval_years: int) 
 
 
 # Checks on the English source; check_approval also takes the approval state.
-SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_call_to_action)
+SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_key_points, check_call_to_action)
 
 
 def check_page_budget(pages: dict[tuple[str, str], int], limits: Limits, label: str) -> list[Problem]:
@@ -184,11 +200,13 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
     content = load_content(project.handouts_dir, project.root)
     approvals = read_approvals(project, content)
     sources = read_sources(project.handouts_dir, project.root)
+    glossary = read_glossary(project.handouts_dir, project.root)
     report = LintReport()
     for handout in content.handouts:
         for check in SOURCE_CHECKS:
             report.problems += check(handout, limits)
         report.problems += citation_problems(handout, sources)
+        report.problems += glossary_problems(handout, glossary)
         state = approval_state(handout, settings.clinic, approvals.get(handout.id),
                                settings.review_interval_years, today)
         report.problems += check_approval(handout, state, settings.review_interval_years)

@@ -55,8 +55,8 @@ def read_sources(handouts_dir: Path, root: Path) -> dict[str, Source]:
 
 
 def handout_statements(handout: Handout) -> list[Text]:
-    """What a clinician confirms: the summary and every text in the blocks."""
-    return [handout.summary, *statements(handout.sections)]
+    """What a clinician confirms: the summary, the key points and every text in the blocks."""
+    return [handout.summary, *handout.key_points, *statements(handout.sections)]
 
 
 def citation_problem(text: Text, sources: dict[str, Source]) -> Problem | None:
@@ -113,6 +113,7 @@ def review_item(section: str, text: Text, sources: dict[str, Source]) -> ReviewI
 def review_items(handout: Handout, sources: dict[str, Source]) -> list[ReviewItem]:
     """Every statement of a handout, in reading order, with its citation or why a clinician must confirm it."""
     items = [review_item("Summary", handout.summary, sources)]
+    items += [review_item("Key points", text, sources) for text in handout.key_points]
     for section in handout.sections:
         items += [review_item(section.heading.value, text, sources) for text in statements((section,))]
     return items
