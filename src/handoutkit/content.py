@@ -8,7 +8,7 @@ File roles in handouts/:
   clinic.yaml   clinic settings (see settings.py)
   shared.yaml   sections written once and reused by many handouts (`- include: NAME`)
   sources.yaml  the clinical sources that statements cite (`source: article#recovery`)
-  glossary.yaml medical words a patient meets and the plain words that explain them
+  medical-words.yaml  medical words a patient meets and the plain words that explain them
   approvals/    one approval record per handout, written by `handouts approve`
   *.yaml        one handout each
 
@@ -37,7 +37,7 @@ SHARED_FILE = "shared.yaml"
 SOURCES_FILE = "sources.yaml"  # the clinical sources statements cite (see sources.py)
 APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
 PACKETS_FILE = "packets.yaml"  # named sets of handouts printed together (see packets.py)
-GLOSSARY_FILE = "glossary.yaml"  # medical words and the plain words that explain them (see glossary.py)
+MEDICAL_WORDS_FILE = "medical-words.yaml"  # medical words and the plain words that explain them (medical_words.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
 # The `#.` comment every safety-critical entry carries in the POT and every PO file,
@@ -378,7 +378,7 @@ class Content:
 
 
 def handout_files(handouts_dir: Path) -> list[Path]:
-    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, GLOSSARY_FILE)
+    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, MEDICAL_WORDS_FILE)
     return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in not_handouts)
 
 

@@ -10,8 +10,8 @@ returns problems located at `handouts/<file>.yaml:<line>`:
   for Spanish);
 - sentences and lists that are too long, acronyms not spelled out;
 - a "Key points" box of 3-5 bullets on every procedure handout, and every
-  medical word in handouts/glossary.yaml explained where a patient first
-  reads it (glossary.py);
+  medical word in handouts/medical-words.yaml explained where a patient first
+  reads it (medical_words.py);
 - every statement cites a source in handouts/sources.yaml that exists, or is
   flagged `confirm:` for the approving clinician;
 - a warning or call-to-action block, and a clinical approval that has not
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 
 from .approval import CHANGED, DRAFT, OVERDUE, ApprovalState, approval_state, read_approvals
 from .content import KEY_POINTS, Handout, handout_texts, load_content
-from .glossary import glossary_problems, read_glossary
+from .medical_words import read_medical_words, unexplained_word_problems
 from .errors import Problem
 from .render import translate
 from .sources import citation_problems, read_sources
@@ -200,13 +200,13 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
     content = load_content(project.handouts_dir, project.root)
     approvals = read_approvals(project, content)
     sources = read_sources(project.handouts_dir, project.root)
-    glossary = read_glossary(project.handouts_dir, project.root)
+    medical_words = read_medical_words(project.handouts_dir, project.root)
     report = LintReport()
     for handout in content.handouts:
         for check in SOURCE_CHECKS:
             report.problems += check(handout, limits)
         report.problems += citation_problems(handout, sources)
-        report.problems += glossary_problems(handout, glossary)
+        report.problems += unexplained_word_problems(handout, medical_words)
         state = approval_state(handout, settings.clinic, approvals.get(handout.id),
                                settings.review_interval_years, today)
         report.problems += check_approval(handout, state, settings.review_interval_years)

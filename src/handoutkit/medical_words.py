@@ -1,6 +1,6 @@
 """Medical words explained where a patient first meets them (`handouts lint`).
 
-handouts/glossary.yaml lists the medical words the handouts use (incision,
+handouts/medical-words.yaml lists the medical words the handouts use (incision,
 anesthesia, spirometer ...) and the plain words that explain each one. A
 notes-for-translators explanation does not count: the patient must read it.
 So, in each handout, the first text that uses a term must explain it:
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from .content import GLOSSARY_FILE, Handout, Text
+from .content import MEDICAL_WORDS_FILE, Handout, Text
 from .errors import Problem, ProblemsError, relative
 from .yamlsource import NodeReader, read_yaml
 
@@ -39,16 +39,16 @@ def term_pattern(words: list[str], whole: bool) -> re.Pattern:
     return re.compile(rf"\b(?:{alternatives})" + (r"\b" if whole else ""), re.IGNORECASE)
 
 
-def read_glossary(handouts_dir: Path, root: Path) -> list[Term]:
-    """The glossary's terms; no file means no terms to check."""
-    path = handouts_dir / GLOSSARY_FILE
+def read_medical_words(handouts_dir: Path, root: Path) -> list[Term]:
+    """The listed medical words; no file means none to check."""
+    path = handouts_dir / MEDICAL_WORDS_FILE
     if not path.exists():
         return []
     reader = NodeReader(relative(path, root))
     node, problems = read_yaml(path, reader.path)
     if node is None:
         raise ProblemsError(problems)
-    keys = reader.mapping(node, GLOSSARY_FILE, ("terms",)) or {}
+    keys = reader.mapping(node, MEDICAL_WORDS_FILE, ("terms",)) or {}
     terms = []
     for item in reader.sequence(keys["terms"], "terms") if "terms" in keys else ():
         fields = reader.mapping(item, "a term", ("term", "explained_by"), ("forms",))
@@ -87,13 +87,13 @@ def unexplained(handout: Handout, term: Term) -> Text | None:
     return None
 
 
-def glossary_problems(handout: Handout, terms: list[Term]) -> list[Problem]:
+def unexplained_word_problems(handout: Handout, terms: list[Term]) -> list[Problem]:
     problems = []
     for term in terms:
         text = unexplained(handout, term)
         if text is not None:
             plain = " or ".join(repr(e) for e in term.explanations)
             problems.append(Problem(text.path, text.line, f"'{term.term}' is used here for the first time "
-                                    f"without an explanation a patient can read; explain it in the same "
-                                    f"sentence (the glossary accepts {plain})"))
+                                    f"without an explanation a patient can read; explain it right here "
+                                    f"(handouts/medical-words.yaml accepts {plain})"))
     return problems
