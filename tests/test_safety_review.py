@@ -44,7 +44,7 @@ LABELS = {"Your details": "Sus datos", "Patient": "Paciente", "Procedure date": 
           "Instructions from your care team": "Instrucciones de su equipo médico",
           "Language assistance is available at no cost. Call %(phone)s.":
               "Hay ayuda con el idioma sin costo para usted. Llame al %(phone)s.",
-          "Read it online:": "Léalo en internet:"}
+          "Read it online:": "Léalo en internet:", "Key points": "Puntos importantes"}
 
 
 def translate_missing(project: Project) -> None:
