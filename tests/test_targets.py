@@ -85,4 +85,7 @@ def test_the_language_sheet_is_rendered_in_the_pool_beside_the_editions(tmp_path
     sheet = LANGUAGE_ASSISTANCE.path(project).read_bytes()
     assert sheet == PdfWriter(project).pdf(LANGUAGE_ASSISTANCE.html(lib))[0]
     assert manifest[LANGUAGE_ASSISTANCE.key].pages == 1
+    with Pool(1) as pool:
+        start_library_pdfs(lib, manifest, True, pool, fontconfig)
+    assert submitted == ["render_pdf_job"]  # recorded and present: not rendered again
     assert start_library_pdfs(lib, manifest, True, None, fontconfig) is None  # no pool: rendered here

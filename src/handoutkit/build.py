@@ -430,7 +430,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
     whole_library = whole_library and shard[0] == 1
     executor = pool.for_jobs(len(jobs))
-    render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, manifest), manifest,
+    recorded = read_manifest(project)  # what the library targets are checked against (also after --force)
+    render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded), recorded,
                                     whole_library, executor, fontconfig)
     outputs, problems = run_jobs(project, jobs, executor, progress)
     result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
