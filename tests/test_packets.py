@@ -102,3 +102,29 @@ def test_catalog_command_assembles_packets_from_sharded_artifacts(sample: Projec
     assert done.returncode == 0, done.stderr
     assert (sample.build_dir / "packets" / "es" / "walk.pdf").exists()
     assert 'href="packets/es/walk.pdf"' in (sample.build_dir / "index.html").read_text("utf-8")
+
+
+def test_packets_assembled_in_a_pool_are_the_packets_assembled_here(sample: Project, tmp_path: Path) -> None:
+    """A locale's packets share their handouts: each PDF is read once, in a worker, with the same bytes."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handoutkit.build import build
+    from handoutkit.manifest import read_manifest
+    from handoutkit.packets import build_packets, packet_path
+
+    write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n"
+                          "  - id: once\n    title: Once\n    handouts: [walking]\n")
+    build(sample, locales=("en", "es"), workers=1, progress=lambda line: None)  # no packets: not the whole library
+    content = load_content(sample.handouts_dir, sample.root)
+    parts = {loc: (sample.build_dir / "pdf" / loc / "walking.pdf").read_bytes() for loc in ("en", "es")}
+    here = build_packets(sample, content, ("en", "es"), read_manifest(sample))
+    made_here = {p: p.read_bytes() for p in (sample.build_dir / "packets").rglob("*.pdf")}
+    assert made_here[packet_path(sample, "es", "walk")] == assemble([parts["es"], parts["es"]])[0]
+    assert made_here[packet_path(sample, "en", "once")] == assemble([parts["en"]])[0]
+
+    for path in made_here:
+        path.unlink()
+    with ThreadPoolExecutor(2) as pool:
+        pooled = build_packets(sample, content, ("en", "es"), read_manifest(sample), pool)
+    assert pooled == here and len(here) == 4  # the same lines, in the same order
+    assert {p: p.read_bytes() for p in (sample.build_dir / "packets").rglob("*.pdf")} == made_here

@@ -78,3 +78,33 @@ def test_front_desk_text_keeps_its_own_direction() -> None:
 
     # First-strong isolation: Latin typed into an Arabic handout stays left-to-right, escaped.
     assert isolated_auto("Bring <b>list</b>.") == "<bdi>&#x2068;Bring &lt;b&gt;list&lt;/b&gt;.&#x2069;</bdi>"
+
+
+def test_a_template_is_compiled_once_for_every_locale_and_again_when_it_changes(sample: Project, monkeypatch) -> None:
+    """The environments share compiled templates; each still prints its own translations."""
+    import gettext
+
+    from jinja2 import Environment
+
+    from handoutkit.render import make_environment
+
+    class Shouting(gettext.NullTranslations):
+        def gettext(self, message: str) -> str:
+            return message.upper()
+
+    compiled: list[str] = []
+    compile_template = Environment.compile
+    monkeypatch.setattr(Environment, "compile", lambda env, source, name=None, *args, **kwargs: (
+        compiled.append(name), compile_template(env, source, name, *args, **kwargs))[1])
+    probe = sample.templates_dir / "probe.html"
+    probe.write_text("{{ _('Call us') }}", "utf-8")
+
+    def render(translations: gettext.NullTranslations) -> str:
+        return make_environment(sample, translations).get_template("probe.html").render()
+
+    assert render(gettext.NullTranslations()) == "Call us"
+    assert render(Shouting()) == "CALL US"
+    assert compiled == ["probe.html"]
+    probe.write_text("{{ _('Call us today') }}", "utf-8")
+    assert render(Shouting()) == "CALL US TODAY"
+    assert compiled == ["probe.html", "probe.html"]

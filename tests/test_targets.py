@@ -46,3 +46,46 @@ def test_library_targets_are_written_once_and_again_only_on_change(tmp_path: Pat
     lines.clear()
     build(project, workers=1, progress=lines.append)
     assert any("language-assistance.pdf" in line for line in lines), lines
+
+
+def test_the_language_sheet_is_rendered_in_the_pool_beside_the_editions(tmp_path: Path) -> None:
+    """Its HTML needs only the locales: the build submits it before the handouts, and writes
+    the PDF the pool made (the same bytes as a render here) without rendering it again."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from handoutkit.build import BuildResult, _init_worker, library, start_library_pdfs, write_library_targets
+    from handoutkit.content import load_content
+    from handoutkit.fonts import activate_fontconfig, load_font_plan
+    from handoutkit.manifest import common_inputs
+    from handoutkit.prepared import prepare_locale
+    from handoutkit.render import PdfWriter
+    from handoutkit.targets import LANGUAGE_ASSISTANCE
+
+    project = make_project(tmp_path)
+    content, plan = load_content(project.handouts_dir, project.root), load_font_plan(project)
+    ready = {loc: prepare_locale(project, loc, content, plan) for loc in ("en", "es")}
+    stacks = {loc: plan.stack(loc) for loc in ready}
+    fontconfig = str(activate_fontconfig(project, plan).resolve())
+    _init_worker(str(project.root))  # this process stands in for a worker
+    submitted: list[str] = []
+
+    class Pool(ThreadPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(fn.__name__)
+            return super().submit(fn, *args, **kwargs)
+
+    lib = library(project, content, ready, stacks, common_inputs(project, plan), {})
+    with Pool(1) as pool:
+        render_pdf = start_library_pdfs(lib, {}, True, pool, fontconfig)
+        assert submitted == ["render_pdf_job"]  # started before any handout
+        manifest: dict = {}
+        write_library_targets(library(project, content, ready, stacks, lib.common, manifest, render_pdf),
+                              manifest, BuildResult(), True, lambda line: None)
+    assert submitted == ["render_pdf_job"]  # written from that render, not a second one
+    sheet = LANGUAGE_ASSISTANCE.path(project).read_bytes()
+    assert sheet == PdfWriter(project).pdf(LANGUAGE_ASSISTANCE.html(lib))[0]
+    assert manifest[LANGUAGE_ASSISTANCE.key].pages == 1
+    with Pool(1) as pool:
+        start_library_pdfs(lib, manifest, True, pool, fontconfig)
+    assert submitted == ["render_pdf_job"]  # recorded and present: not rendered again
+    assert start_library_pdfs(lib, manifest, True, None, fontconfig) is None  # no pool: rendered here

@@ -49,7 +49,7 @@ from .manifest import key as manifest_key
 from .render import PdfWriter, format_long_date, make_renderer, native_language_name
 from .approval import approval_state, read_approvals
 from .prepared import PreparedLocale, prepare_locale
-from .targets import EDITIONS, LIBRARY_TARGETS, Library, stale, write_target
+from .targets import EDITIONS, LIBRARY_TARGETS, Library, LibraryTarget, stale, write_target
 from .settings import Project
 
 Progress = Callable[[str], None]
@@ -154,23 +154,34 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
     return _worker["renderers"][key]
 
 
+def _writer(fontconfig: str) -> PdfWriter:
+    """The worker's PdfWriter (its FontConfiguration stays warm), for the fonts this fontconfig file shows."""
+    if _worker["writer"] is None or _worker["fontconfig"] != fontconfig:
+        os.environ["FONTCONFIG_FILE"] = fontconfig
+        _worker["writer"] = PdfWriter(_worker["project"])
+        _worker["fontconfig"] = fontconfig
+    return _worker["writer"]
+
+
 def render_job(job: Job) -> Output:
     """Render one handout in one locale and write its HTML and PDF (if the edition makes one) atomically."""
     project: Project = _worker["project"]
-    if _worker["writer"] is None or _worker["fontconfig"] != job.fontconfig:
-        os.environ["FONTCONFIG_FILE"] = job.fontconfig
-        _worker["writer"] = PdfWriter(project)
-        _worker["fontconfig"] = job.fontconfig
+    writer = _writer(job.fontconfig)
     handout = _worker["content"].get(job.handout_id)
     renderer = _renderer(job.locale, job.draft, job.font_stack, job.mo)
     edition = EDITIONS[job.edition]
-    made = edition.make(renderer, _worker["writer"], handout, project)
+    made = edition.make(renderer, writer, handout, project)
     html_file = edition.html(project, job.locale, job.handout_id)
     pdf_file = edition.pdf(project, job.locale, job.handout_id)
     atomic_write(html_file, made.html.encode("utf-8"), durable=False)
     if made.pdf is not None and pdf_file is not None:
         atomic_write(pdf_file, made.pdf, durable=False)
     return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition)
+
+
+def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
+    """A library target's PDF (the language-assistance sheet), rendered in a worker."""
+    return _writer(fontconfig).pdf(html)
 
 
 def default_jobs() -> int:
@@ -253,23 +264,56 @@ def make_subsets(tasks: list[SubsetTask], progress: Progress) -> None:
 # ---------------------------------------------------------------- the pipeline
 
 
-def write_library_targets(project: Project, content: Content, ready: dict[str, PreparedLocale],
-                          stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
-                          result: BuildResult, whole_library: bool, progress: Progress) -> None:
-    """Write each library target (language sheet, catalog page) whose inputs changed."""
+def library(project: Project, content: Content, ready: dict[str, PreparedLocale],
+            stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
+            render_pdf: Callable[[str], tuple[bytes, int]] | None = None) -> Library:
+    """What the library targets are made from, as the manifest stands."""
     own = {target.key for target in LIBRARY_TARGETS}
     pdfs = tuple(sorted(key for key, entry in manifest.items() if entry.pages and key not in own))
-    lib = Library(project, content, ready, stacks, common, pdfs, tuple(approval_summary(project, content)))
-    for target in LIBRARY_TARGETS:
+    return Library(project, content, ready, stacks, common, pdfs, tuple(approval_summary(project, content)),
+                   render_pdf)
+
+
+def due_targets(lib: Library, manifest: dict[str, Entry], whole_library: bool,
+                targets: tuple[LibraryTarget, ...] = LIBRARY_TARGETS) -> list[tuple[LibraryTarget, str]]:
+    """The library targets this build writes, with their new input hashes."""
+    due = []
+    for target in targets:
         if target.whole_library and not whole_library:
             continue
         recorded = manifest.get(target.key)
-        if (inputs := stale(target, lib, recorded.inputs if recorded else None)) is None:
-            continue
+        if (inputs := stale(target, lib, recorded.inputs if recorded else None)) is not None:
+            due.append((target, inputs))
+    return due
+
+
+def start_library_pdfs(lib: Library, manifest: dict[str, Entry], whole_library: bool,
+                       pool: ProcessPoolExecutor | None, fontconfig: str) -> Callable[[str], tuple[bytes, int]] | None:
+    """Start rendering the due PDF targets that need only the locales (the language-assistance
+    sheet) in the pool, ahead of the editions: a warm worker renders it while the other renders
+    the first handout, rather than this process importing WeasyPrint after the last one.
+    Returns what `Library.render_pdf` should be (None: render here)."""
+    if pool is None:
+        return None
+    from_html = tuple(target for target in LIBRARY_TARGETS if target.html)
+    started = {html: pool.submit(render_pdf_job, html, fontconfig)
+               for target, _ in due_targets(lib, manifest, whole_library, from_html)
+               for html in [target.html(lib)]}
+
+    def render_pdf(html: str) -> tuple[bytes, int]:
+        return (started.get(html) or pool.submit(render_pdf_job, html, fontconfig)).result()
+
+    return render_pdf
+
+
+def write_library_targets(lib: Library, manifest: dict[str, Entry], result: BuildResult, whole_library: bool,
+                          progress: Progress) -> None:
+    """Write each library target (language sheet, catalog page) whose inputs changed."""
+    for target, inputs in due_targets(lib, manifest, whole_library):
         try:
             pages, line = write_target(target, lib)
         except HandoutError as exc:
-            result.problems.append(Problem(project.rel(target.path(project)), 0, str(exc).split(": ", 1)[-1]))
+            result.problems.append(Problem(lib.project.rel(target.path(lib.project)), 0, str(exc).split(": ", 1)[-1]))
             continue
         manifest[target.key] = Entry(inputs, pages)
         progress(line)
@@ -384,7 +428,12 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     jobs = [replace(job, fontconfig=fontconfig) for job in jobs]
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
-    outputs, problems = run_jobs(project, jobs, pool.for_jobs(len(jobs)), progress)
+    whole_library = whole_library and shard[0] == 1
+    executor = pool.for_jobs(len(jobs))
+    recorded = read_manifest(project)  # what the library targets are checked against (also after --force)
+    render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded), recorded,
+                                    whole_library, executor, fontconfig)
+    outputs, problems = run_jobs(project, jobs, executor, progress)
     result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
     result.problems += problems
 
@@ -394,11 +443,11 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     for output in result.outputs:
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
-    if whole_library and shard[0] == 1:  # packets first: the catalog page links the ones that exist
-        for line in build_packets(project, content, tuple(ready), manifest):
+    if whole_library:  # packets first: the catalog page links the ones that exist
+        for line in build_packets(project, content, tuple(ready), manifest, executor):
             progress(line)
-    write_library_targets(project, content, ready, stacks, common, manifest, result,
-                          whole_library=whole_library and shard[0] == 1, progress=progress)
+    write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf), manifest, result,
+                          whole_library=whole_library, progress=progress)
     write_manifest(project, manifest)
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}

@@ -16,8 +16,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+from concurrent.futures import Executor
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .content import HANDOUT_ID, PACKETS_FILE, Content
 from .errors import ProblemsError
@@ -82,13 +85,20 @@ def assemble(pdfs: list[bytes]) -> tuple[bytes, int]:
     """
     import pikepdf
 
+    with ExitStack() as stack:
+        return assemble_opened([stack.enter_context(pikepdf.open(io.BytesIO(data))) for data in pdfs])
+
+
+def assemble_opened(parts: list[Any]) -> tuple[bytes, int]:
+    """`assemble` from PDFs already open with pikepdf (a locale's packets share their handouts)."""
+    import pikepdf
+
     out = pikepdf.Pdf.new()
-    for data in pdfs:
-        with pikepdf.open(io.BytesIO(data)) as part:
-            out.pages.extend(part.pages)
-            if len(part.pages) % 2:
-                box = part.pages[-1].mediabox
-                out.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
+    for part in parts:
+        out.pages.extend(part.pages)
+        if len(part.pages) % 2:
+            box = part.pages[-1].mediabox
+            out.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
     buffer = io.BytesIO()
     # Fixed document id and no dates: the same handouts give the same bytes.
     out.save(buffer, static_id=True, deterministic_id=False)
@@ -99,28 +109,70 @@ def packet_path(project: Project, locale: str, packet_id: str) -> Path:
     return project.build_dir / "packets" / locale / f"{packet_id}.pdf"
 
 
-def build_packets(project: Project, content: Content, locales: tuple[str, ...],
-                  manifest: dict[str, Entry]) -> list[str]:
-    """build/packets/<locale>/<packet>.pdf from the standard PDFs; returns the paths written.
+@dataclass(frozen=True)
+class PacketJob:
+    """One packet to assemble: its file, its handouts' PDFs and its manifest entry."""
 
-    A packet is assembled again only when one of its handouts' manifest entries changed.
-    """
-    written = []
+    locale: str
+    key: str  # in the manifest
+    target: Path
+    parts: tuple[Path, ...]
+    inputs: str
+
+
+def stale_packets(project: Project, content: Content, locales: tuple[str, ...],
+                  manifest: dict[str, Entry]) -> list[PacketJob]:
+    """The packets to assemble: those whose handouts' manifest entries changed, or whose file is missing."""
+    jobs = []
     for packet in load_packets(project, content):
         for locale in locales:
             keys = [manifest_key(locale, h, "standard") for h in packet.handouts]
-            parts = [project.build_dir / "pdf" / locale / f"{h}.pdf" for h in packet.handouts]
+            parts = tuple(project.build_dir / "pdf" / locale / f"{h}.pdf" for h in packet.handouts)
             if not all(key in manifest for key in keys) or not all(p.exists() for p in parts):
                 continue  # a sharded or partial build: a later whole build makes the packet
             inputs = hashlib.sha256("\0".join([ASSEMBLY, *(manifest[k].inputs for k in keys)]).encode()).hexdigest()
             target = packet_path(project, locale, packet.id)
             key = f"packet:{locale}/{packet.id}"
-            if key in manifest and manifest[key].inputs == inputs and target.exists():
-                continue
-            data, pages = assemble([p.read_bytes() for p in parts])
-            atomic_write(target, data, durable=False)
-            manifest[key] = Entry(inputs, pages)
-            written.append(f"{project.rel(target)} ({len(parts)} handouts, {pages} pages)")
+            if key not in manifest or manifest[key].inputs != inputs or not target.exists():
+                jobs.append(PacketJob(locale, key, target, parts, inputs))
+    return jobs
+
+
+def write_packets(jobs: list[PacketJob]) -> list[int]:
+    """Assemble and write packets, each handout's PDF read once for all of them; their page counts."""
+    import pikepdf
+
+    pages = []
+    with ExitStack() as stack:
+        # A handout twice in one packet is opened twice, as `assemble` does: one open file
+        # added twice would share its objects, and the packet would not be the same bytes.
+        opened: dict[tuple[Path, int], Any] = {}
+        for job in jobs:
+            copies = [(part, job.parts[:index].count(part)) for index, part in enumerate(job.parts)]
+            for copy in copies:
+                if copy not in opened:
+                    opened[copy] = stack.enter_context(pikepdf.open(copy[0]))
+            data, count = assemble_opened([opened[copy] for copy in copies])
+            atomic_write(job.target, data, durable=False)
+            pages.append(count)
+    return pages
+
+
+def build_packets(project: Project, content: Content, locales: tuple[str, ...],
+                  manifest: dict[str, Entry], pool: Executor | None = None) -> list[str]:
+    """build/packets/<locale>/<packet>.pdf from the standard PDFs; returns the paths written.
+
+    A packet is assembled again only when one of its handouts' manifest entries changed.
+    With a pool, each locale's packets are assembled in a worker, the locales side by side.
+    """
+    jobs = stale_packets(project, content, locales, manifest)
+    batches = [[job for job in jobs if job.locale == locale] for locale in dict.fromkeys(j.locale for j in jobs)]
+    pages = {job: count for batch, counts in zip(batches, (pool.map if pool else map)(write_packets, batches))
+             for job, count in zip(batch, counts)}
+    written = []
+    for job in jobs:
+        manifest[job.key] = Entry(job.inputs, pages[job])
+        written.append(f"{project.rel(job.target)} ({len(job.parts)} handouts, {pages[job]} pages)")
     return written
 
 

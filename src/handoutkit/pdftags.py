@@ -31,7 +31,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Iterator, NamedTuple
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator, String
@@ -365,7 +365,7 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
         for index, page in enumerate(pdf.pages):
             page_array = parent_tree[2 * index + 1]
             elements = list(page_array)
-            rewritten, renumber, counts = rewrite_page(page, index, record, rtl, unicode_maps)
+            rewritten, renumber, counts = rewrite_page(pdf, page, index, record, rtl, unicode_maps)
             artifacts += counts[0]
             actual_texts += counts[1]
             new_array = Array()
@@ -383,8 +383,9 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
             detach(element)
         document = tree.K[0]
         merged = join_fragments(document, record)
-        languages = tag_languages(document, record, span_langs, doc_lang)
-        mark_callouts(tree, document, record)
+        elements = StructTree.read(document)
+        languages = tag_languages(elements, record, span_langs, doc_lang)
+        mark_callouts(tree, elements, record)
         out = io.BytesIO()
         # fix_metadata_version off: the XMP (with its PDF/UA identification) stays as WeasyPrint wrote it.
         pdf.save(out, deterministic_id=True, fix_metadata_version=False,
@@ -396,69 +397,173 @@ def is_rtl_lang(lang: str) -> bool:
     return lang.split("-")[0] in ("ar", "fa", "he", "ur", "ps", "yi")
 
 
-def rewrite_page(page: pikepdf.Page, index: int, record: TagRecord, rtl: bool,
+# ---------------------------------------------------------------- content streams
+#
+# A page's content stream is rewritten as tokens: the operators the repair acts on
+# (BDC, BMC, EMC, and Tf for the font of a right-to-left run) and the bytes between
+# them, copied as they are. Parsing every operator with pikepdf and writing them all
+# again cost more than half of the repair; WeasyPrint's streams are regular enough
+# to find those operators with one pattern (`scan_tokens`), and anything else goes
+# through pikepdf's parser (`parse_tokens`): the same tokens, the same rewrite.
+
+
+class Op(NamedTuple):
+    """An operator the repair acts on, as written in the content stream."""
+
+    operator: bytes  # b"BDC", b"BMC", b"EMC" or b"Tf"
+    raw: bytes  # the operator with its operands
+    name: str = ""  # the tag (BDC, BMC) or the font resource (Tf), such as "/Span"
+    mcid: int | None = None  # a BDC's marked-content id
+
+
+Token = bytes | Op
+
+OPERATORS = (b"BDC", b"BMC", b"EMC", b"Tf")
+_NAME = rb"(/[^\s/<>\[\]()%{}#]+)"
+# Exactly the forms WeasyPrint 70 writes: "/Span <</MCID 3>> BDC", "/Artifact BMC", "EMC", "/F1 12 Tf",
+# each between whitespace (the stream is searched with a newline added at either end).
+KNOWN_OPERATOR = re.compile(
+    rb"\s(" + _NAME + rb"\s+<<\s*/MCID\s+(\d+)\s*>>\s+BDC|" + _NAME + rb"\s+BMC|EMC|"
+    + _NAME + rb"\s+[-+]?[\d.]+\s+Tf)(?=\s)")
+INLINE_IMAGE = re.compile(rb"(?<!\S)BI(?!\S)")
+
+
+def scan_tokens(data: bytes) -> list[Token] | None:
+    """The tokens of a content stream found by pattern, or None when the stream holds anything
+    the pattern does not cover (then `parse_tokens` reads it): a literal string or a comment
+    (which may hold anything), an inline image, or an operator in another form."""
+    if b"(" in data or b"%" in data or (b"BI" in data and INLINE_IMAGE.search(data)):
+        return None
+    padded = b"\n" + data + b"\n"
+    tokens: list[Token] = []
+    position = 0
+    for match in KNOWN_OPERATOR.finditer(padded):
+        raw, tag, mcid, bmc_tag, font = match.groups()
+        tokens.append(padded[position:match.start(1)])
+        if tag is not None:
+            tokens.append(Op(b"BDC", raw, tag.decode(), int(mcid)))
+        elif bmc_tag is not None:
+            tokens.append(Op(b"BMC", raw, bmc_tag.decode()))
+        elif font is not None:
+            tokens.append(Op(b"Tf", raw, font.decode()))
+        else:
+            tokens.append(Op(b"EMC", raw))
+        position = match.end()
+    tokens.append(padded[position:])
+    # Every occurrence of the operators' letters must be one of the operators found (counting
+    # substrings over-counts, never under-counts: a mismatch only means the slower parser).
+    if len(tokens) // 2 != sum(data.count(operator) for operator in OPERATORS):
+        return None
+    return tokens
+
+
+def unparse(operands: list[Any], operator: str) -> bytes:
+    return pikepdf.unparse_content_stream([pikepdf.ContentStreamInstruction(operands, Operator(operator))])
+
+
+def parse_tokens(page: pikepdf.Page) -> list[Token]:
+    """The tokens of any content stream, through pikepdf's parser."""
+    tokens: list[Token] = []
+    for instruction in pikepdf.parse_content_stream(page):
+        operands, name = instruction.operands, str(instruction.operator).encode()
+        raw = pikepdf.unparse_content_stream([instruction])
+        if name == b"BDC" and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
+            tokens.append(Op(name, raw, str(operands[0]), int(operands[1].MCID)))
+        elif name in OPERATORS:
+            tokens.append(Op(name, raw, str(operands[0]) if name in (b"BMC", b"Tf") else ""))
+        else:
+            tokens.append(raw)
+        tokens.append(b"\n")
+    return tokens
+
+
+def page_tokens(page: pikepdf.Page) -> list[Token]:
+    contents = page.obj.get("/Contents")
+    tokens = scan_tokens(contents.read_bytes()) if isinstance(contents, pikepdf.Stream) else None
+    return tokens if tokens is not None else parse_tokens(page)
+
+
+def marked_content(mark: Mark, tag: str, mcid: int, actual: bool, rtl: bool) -> bytes:
+    """The BDC that opens a content run: its new MCID, and /ActualText when it needs one."""
+    if actual:
+        return unparse([Name(tag), Dictionary(MCID=mcid, ActualText=String(actual_text(mark, rtl)))], "BDC")
+    return tag.encode() + b" <</MCID %d>> BDC" % mcid
+
+
+def artifact(mark: Mark, actual: bool, rtl: bool) -> tuple[bytes, int]:
+    """The BDC that opens page furniture or a decorative run as an artifact, and how many EMC close it."""
+    if not mark.furniture:
+        return unparse([Name.Artifact, Dictionary(Type=Name.Layout)], "BDC"), 1
+    opened = unparse([Name.Artifact, Dictionary(Type=Name.Pagination, Subtype=Name("/" + mark.furniture))], "BDC")
+    if not actual:
+        return opened, 1
+    # Readers and extractors honour /ActualText on a /Span, inside the artifact too.
+    span = unparse([Name.Span, Dictionary(ActualText=String(actual_text(mark, rtl)))], "BDC")
+    return opened + b"\n" + span, 2
+
+
+def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRecord, rtl: bool,
                  unicode_maps: dict[ObjGen, dict[int, str]]) -> tuple[bytes, dict[int, int], tuple[int, int]]:
     """A page's content stream with furniture and separators as artifacts, MCIDs renumbered
     from 0 in order, and /ActualText where needed; also old MCID -> new MCID."""
-    instructions: list[pikepdf.ContentStreamInstruction] = []
+    out: list[bytes] = []
     renumber: dict[int, int] = {}
     artifacts = actual_texts = 0
     open_sequences: list[int] = []  # per open marked-content sequence: how many EMC close it
-    bdc, emc = Operator("BDC"), Operator("EMC")
     fonts = page.Resources.get("/Font", Dictionary())
     font: dict[int, str] = {}
-    run: list[pikepdf.ContentStreamInstruction] | None = None  # an open RTL run to repair (glyph_spans)
+    run: list[bytes] | None = None  # an open RTL run to repair (glyph_spans)
     run_text, run_font, run_depth = "", font, 0
-    for instruction in pikepdf.parse_content_stream(page):
-        operands, operator = instruction.operands, instruction.operator
-        if operator == Operator("Tf") and operands[0] in fonts:
-            font = to_unicode(fonts[operands[0]], unicode_maps)
-        if run is not None and operator != emc:
-            run.append(instruction)
-            if operator in (bdc, Operator("BMC")):
+    for token in page_tokens(page):
+        if isinstance(token, bytes):
+            (out if run is None else run).append(token)
+            continue
+        operator = token.operator
+        if operator == b"Tf" and token.name in fonts:
+            font = to_unicode(fonts[token.name], unicode_maps)
+        if run is not None and operator != b"EMC":
+            run.append(token.raw)
+            if operator in (b"BDC", b"BMC"):
                 open_sequences.append(1)
             continue
-        if operator == emc:
+        if operator == b"EMC":
             if run is not None and len(open_sequences) == run_depth:
-                instructions.extend(repair_run(run, fonts, run_font, unicode_maps, run_text))
+                out.append(b"\n" + repaired_run(pdf, b"".join(run), fonts, run_font, unicode_maps, run_text) + b"\n")
                 run = None
             elif run is not None:
-                run.append(instruction)
+                run.append(token.raw)
                 open_sequences.pop()
                 continue
-            instructions.extend([instruction] * (open_sequences.pop() if open_sequences else 1))
+            out.append(b"\n".join([token.raw] * (open_sequences.pop() if open_sequences else 1)))
             continue
-        if operator in (bdc, Operator("BMC")):
+        if operator in (b"BDC", b"BMC"):
             open_sequences.append(1)
-        if operator == bdc and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
-            mcid = int(operands[1].MCID)
-            mark = record.marks.get((index, mcid))
-            if mark is None:
-                raise ValueError(f"page {index + 1}: MCID {mcid} was not recorded while WeasyPrint wrote it")
-            actual = needs_actual_text(mark, rtl)
-            if mark.furniture or mark.decorative:
-                artifacts += 1
-                properties = Dictionary(Type=Name.Pagination, Subtype=Name("/" + mark.furniture)) \
-                    if mark.furniture else Dictionary(Type=Name.Layout)
-                instructions.append(pikepdf.ContentStreamInstruction([Name.Artifact, properties], bdc))
-                if actual and mark.furniture:
-                    # Readers and extractors honour /ActualText on a /Span, inside the artifact too.
-                    instruction = pikepdf.ContentStreamInstruction(
-                        [Name.Span, Dictionary(ActualText=String(actual_text(mark, rtl)))], bdc)
-                    open_sequences[-1] = 2
-                else:
-                    continue
-            else:
-                renumber[mcid] = len(renumber)
-                properties = Dictionary(MCID=renumber[mcid])
-                if actual:
-                    properties.ActualText = String(actual_text(mark, rtl))
-                    actual_texts += 1
-                elif needs_glyph_repair(mark, rtl):
-                    run, run_text, run_font, run_depth = [], mark.text, font, len(open_sequences)
-                instruction = pikepdf.ContentStreamInstruction([operands[0], properties], bdc)
-        instructions.append(instruction)
-    return pikepdf.unparse_content_stream(instructions), renumber, (artifacts, actual_texts)
+        if token.mcid is None:
+            out.append(token.raw)
+            continue
+        mark = record.marks.get((index, token.mcid))
+        if mark is None:
+            raise ValueError(f"page {index + 1}: MCID {token.mcid} was not recorded while WeasyPrint wrote it")
+        actual = needs_actual_text(mark, rtl)
+        if mark.furniture or mark.decorative:
+            artifacts += 1
+            opened, open_sequences[-1] = artifact(mark, actual, rtl)
+        else:
+            renumber[token.mcid] = len(renumber)
+            opened = marked_content(mark, token.name, renumber[token.mcid], actual, rtl)
+            if actual:
+                actual_texts += 1
+            elif needs_glyph_repair(mark, rtl):
+                run, run_text, run_font, run_depth = [], mark.text, font, len(open_sequences)
+        out.append(opened)
+    return b"".join(out), renumber, (artifacts, actual_texts)
+
+
+def repaired_run(pdf: pikepdf.Pdf, data: bytes, fonts: Dictionary, font: dict[int, str],
+                 unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> bytes:
+    """The content of one right-to-left run with its glyphs given /ActualText (`repair_run`)."""
+    run = list(pikepdf.parse_content_stream(pikepdf.Stream(pdf, data)))
+    return pikepdf.unparse_content_stream(repair_run(run, fonts, font, unicode_maps, text))
 
 
 def renumber_kids(element: Dictionary, renumber: dict[int, int]) -> None:
@@ -494,104 +599,127 @@ def kids_of(element: Dictionary) -> list[Any]:
     return list(kids) if isinstance(kids, Array) else [kids]
 
 
-def join_fragments(element: Dictionary, record: TagRecord) -> int:
+def is_element(kid: Any) -> bool:
+    return isinstance(kid, Dictionary) and "/S" in kid
+
+
+def join_fragments(element: Dictionary, record: TagRecord, adopted: bool = False) -> int:
     """Join the fragments of one HTML element into one structure element, recursively.
 
     WeasyPrint builds the tree page by page, so a section that crosses a page is
     two siblings; a multi-column list puts an L per column inside the list's L.
     Both are undone here: a child made from the same element with the same type
     as its parent is dissolved into it, and neighbouring siblings made from the
-    same element with the same type are joined into the first.
+    same element with the same type are joined into the first. `adopted`: the
+    element was given kids of another (their /P must point here now).
     """
     merged = 0
     node = node_of(element, record)
+    tag = element.get("/S")
     kids: list[Any] = []
+    grown: set[int] = set()  # indexes in kids of the elements given their next fragment's kids
     for kid in kids_of(element):
         kid_node = node_of(kid, record) if isinstance(kid, Dictionary) else None
-        if (node and kid_node and kid_node.key == node.key and kid_node.key >= 0
-                and kid.get("/S") == element.get("/S")):
-            kids.extend(kids_of(kid))  # a column of this list: its items are this list's
-            merged += 1
-            continue
-        if kids and kid_node and kid_node.key >= 0 and isinstance(kids[-1], Dictionary):
-            last = node_of(kids[-1], record)
-            if last and last.key == kid_node.key and kids[-1].get("/S") == kid.get("/S"):
+        if kid_node is not None and kid_node.key >= 0:
+            kid_tag = kid.get("/S")
+            if node and kid_node.key == node.key and kid_tag == tag:
+                kids.extend(kids_of(kid))  # a column of this list: its items are this list's
+                merged += 1
+                adopted = True
+                continue
+            last = node_of(kids[-1], record) if kids and isinstance(kids[-1], Dictionary) else None
+            if last and last.key == kid_node.key and kids[-1].get("/S") == kid_tag:
                 kids[-1].K = Array(kids_of(kids[-1]) + kids_of(kid))  # the same element, next page
+                grown.add(len(kids) - 1)
                 merged += 1
                 continue
         kids.append(kid)
-    if "/K" in element and isinstance(element.K, Array):
+    if merged and "/K" in element and isinstance(element.K, Array):
         element.K = Array(kids)
-    for kid in kids:
-        if isinstance(kid, Dictionary) and "/S" in kid:
-            kid.P = element
-    for kid in kids:
-        if isinstance(kid, Dictionary) and "/S" in kid:
-            merged += join_fragments(kid, record)
+    for index, kid in enumerate(kids):
+        if is_element(kid):
+            if adopted:
+                kid.P = element
+            merged += join_fragments(kid, record, adopted=index in grown)
     return merged
 
 
-def text_languages(element: Dictionary, span_langs: dict[ObjGen, str | None],
+@dataclass(frozen=True)
+class StructTree:
+    """The structure elements under the document, read once after the fragments are joined."""
+
+    elements: dict[ObjGen, Dictionary]  # every element by its object, the document first
+    kids: dict[ObjGen, tuple[ObjGen, ...]]  # each element's element kids, in order
+
+    @classmethod
+    def read(cls, document: Dictionary) -> "StructTree":
+        elements: dict[ObjGen, Dictionary] = {}
+        kids: dict[ObjGen, tuple[ObjGen, ...]] = {}
+
+        def visit(element: Dictionary) -> None:
+            key = element.objgen
+            elements[key] = element
+            children = [kid for kid in kids_of(element) if is_element(kid)]
+            kids[key] = tuple(kid.objgen for kid in children)
+            for kid in children:
+                visit(kid)
+
+        visit(document)
+        return cls(elements, kids)
+
+
+def text_languages(key: ObjGen, tree: StructTree, span_langs: dict[ObjGen, str | None],
                    cache: dict[ObjGen, frozenset]) -> frozenset:
     """The languages of all text under a structure element (None: the document's)."""
-    key = element.objgen
     if key not in cache:
         if key in span_langs:
             cache[key] = frozenset([span_langs[key]])
         else:
             found: frozenset = frozenset()
-            for kid in kids_of(element):
-                if isinstance(kid, Dictionary) and "/S" in kid:
-                    found |= text_languages(kid, span_langs, cache)
+            for kid in tree.kids[key]:
+                found |= text_languages(kid, tree, span_langs, cache)
             cache[key] = found
     return cache[key]
 
 
-def tag_languages(document: Dictionary, record: TagRecord, span_langs: dict[ObjGen, str | None],
+def tag_languages(tree: StructTree, record: TagRecord, span_langs: dict[ObjGen, str | None],
                   doc_lang: str) -> int:
     """Give /Lang to every element whose HTML element names its language, and to every element
     whose text is all in one language other than its parent's; returns how many got one."""
     count = 0
     cache: dict[ObjGen, frozenset] = {}
 
-    def visit(element: Dictionary, inherited: str) -> None:
+    def visit(key: ObjGen, inherited: str) -> None:
         nonlocal count
-        node = node_of(element, record)
+        node = record.nodes.get(key[0])
         lang = node.lang if node else None
         if lang is None:
-            langs = text_languages(element, span_langs, cache) - {None}
+            langs = text_languages(key, tree, span_langs, cache) - {None}
             if len(langs) == 1 and (only := next(iter(langs))) != inherited:
                 lang = only
+        element = tree.elements[key]
         if lang is not None and element.get("/S") != Name.Document:
             element.Lang = String(lang)
             count += 1
             inherited = lang
-        for kid in kids_of(element):
-            if isinstance(kid, Dictionary) and "/S" in kid:
-                visit(kid, inherited)
+        for kid in tree.kids[key]:
+            visit(kid, inherited)
 
-    visit(document, doc_lang)
+    visit(next(iter(tree.elements)), doc_lang)
     return count
 
 
-def mark_callouts(tree: Dictionary, document: Dictionary, record: TagRecord) -> None:
+def mark_callouts(root: Dictionary, tree: StructTree, record: TagRecord) -> None:
     """<aside> callouts become notes: /Aside, role-mapped to the standard /Note, with an /ID
     (PDF/UA-1 requires one on every Note) and their heading as their first kid."""
     count = 0
-
-    def visit(element: Dictionary) -> None:
-        nonlocal count
-        node = node_of(element, record)
+    for key, element in tree.elements.items():  # in document order
+        node = record.nodes.get(key[0])
         if node and node.tag == "aside":
             count += 1
             element.S = Name("/Aside")
             element.ID = String(f"callout-{count}")
-        for kid in kids_of(element):
-            if isinstance(kid, Dictionary) and "/S" in kid:
-                visit(kid)
-
-    visit(document)
     if count:
-        role_map = tree.get("/RoleMap") or Dictionary()
+        role_map = root.get("/RoleMap") or Dictionary()
         role_map.Aside = Name.Note
-        tree.RoleMap = role_map
+        root.RoleMap = role_map

@@ -25,12 +25,14 @@ from typing import Any, Iterator
 from urllib.parse import unquote, urlparse
 
 from jinja2 import (
+    BytecodeCache,
     Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateError,
     TemplateSyntaxError,
 )
+from jinja2.bccache import Bucket
 from markupsafe import Markup, escape
 
 from .approval import Approval, fingerprint
@@ -245,6 +247,29 @@ class LocaleContext:
         return self.lang.split("-")[0] in KEEP_ALL_LANGUAGES
 
 
+class SharedBytecode(BytecodeCache):
+    """Compiled templates kept in memory for every environment `make_environment` makes.
+
+    Those environments differ only in their translations, which a template looks up
+    when it runs, so the compiled code is the same: a template is compiled once per
+    process instead of once per locale (~30 ms each, 13 times in every build worker).
+    A template whose source changed is compiled again (Jinja checks its checksum).
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = SharedBytecode()
+
+
 def make_environment(project: Project, translations: gettext.NullTranslations) -> Environment:
     env = Environment(
         loader=FileSystemLoader(project.templates_dir),
@@ -254,6 +279,7 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        bytecode_cache=COMPILED_TEMPLATES,
     )
     # The translated label is escaped *before* Jinja formats it, so a
     # translation can never inject markup; variables are escaped by Jinja.

@@ -128,6 +128,12 @@ class Library:
     common: str  # manifest.common_inputs
     pdfs: tuple[str, ...]  # the manifest keys of every PDF that exists after this build
     approvals: tuple[str, ...]  # each handout's approval state today
+    # HTML -> (PDF, pages): the build passes its render pool's, which already has the PDF of
+    # each target with `html` under way; without one, a PdfWriter in this process.
+    render_pdf: Callable[[str], tuple[bytes, int]] | None = None
+
+    def pdf(self, html: str) -> tuple[bytes, int]:
+        return (self.render_pdf or PdfWriter(self.project).pdf)(html)
 
 
 @dataclass(frozen=True)
@@ -137,6 +143,10 @@ class LibraryTarget:
     inputs: Callable[[Library], str]
     write: Callable[[Library], tuple[int, str]]  # -> (pages, a progress line)
     whole_library: bool = True  # only a build of every locale and handout writes it
+    # A PDF target's HTML, made from the locales alone (never from `Library.pdfs`): the build
+    # renders it in its pool beside the editions instead of after them, and `write` gets it
+    # through `Library.pdf`.
+    html: Callable[[Library], str] | None = None
 
 
 def _hash(*parts: object) -> str:
@@ -153,12 +163,17 @@ def language_assistance_inputs(lib: Library) -> str:
     return _hash(lib.common, *(f"{loc}:{_notice_strings(p)}:{lib.stacks[loc]}" for loc, p in lib.ready.items()))
 
 
-def write_language_assistance(lib: Library) -> tuple[int, str]:
+def language_assistance_page(lib: Library) -> str:
+    """The sheet's HTML: the notice in each ready language."""
     lines = [notice_line(lib.project, loc, p.translations, lib.stacks[loc]) for loc, p in lib.ready.items()]
-    pdf, pages = PdfWriter(lib.project).pdf(language_assistance_html(lib.project, lines))
+    return language_assistance_html(lib.project, lines)
+
+
+def write_language_assistance(lib: Library) -> tuple[int, str]:
+    pdf, pages = lib.pdf(language_assistance_page(lib))
     path = LANGUAGE_ASSISTANCE.path(lib.project)
     atomic_write(path, pdf)
-    return pages, f"{lib.project.rel(path)} ({len(lines)} languages, {pages} page{'s' if pages != 1 else ''})"
+    return pages, f"{lib.project.rel(path)} ({len(lib.ready)} languages, {pages} page{'s' if pages != 1 else ''})"
 
 
 def catalog_inputs(lib: Library) -> str:
@@ -175,7 +190,8 @@ def write_catalog_page(lib: Library) -> tuple[int, str]:
 
 
 LANGUAGE_ASSISTANCE = LibraryTarget("language-assistance", lambda p: p.build_dir / "pdf" / "language-assistance.pdf",
-                                    language_assistance_inputs, write_language_assistance)
+                                    language_assistance_inputs, write_language_assistance,
+                                    html=language_assistance_page)
 CATALOG_PAGE = LibraryTarget("catalog", lambda p: p.build_dir / "index.html", catalog_inputs, write_catalog_page,
                              whole_library=False)
 

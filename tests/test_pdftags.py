@@ -1,0 +1,88 @@
+"""The tag repair's content-stream reader: the fast pattern and pikepdf's parser give the same repair."""
+
+from __future__ import annotations
+
+import io
+import re
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from handoutkit import pdftags
+from handoutkit.pdftags import Op, kids_of, recording, repair, scan_tokens
+
+from .conftest import copy_repo
+
+STREAM = (b"q\n/Span\n<</MCID 0>>\nBDC\nBT\n1 0 0 -1 5 9 Tm\n/F1 12.5 Tf\n[<0012>-3<0014>0] TJ\nET\nEMC\n"
+          b"/Artifact\nBMC\n0 0 m\nEMC\nQ")
+
+
+def test_scan_finds_the_marked_content_and_font_operators_and_keeps_every_byte() -> None:
+    tokens = scan_tokens(STREAM)
+    assert tokens is not None
+    ops = [(t.operator, t.name, t.mcid) for t in tokens if isinstance(t, Op)]
+    assert ops == [(b"BDC", "/Span", 0), (b"Tf", "/F1", None), (b"EMC", "", None),
+                   (b"BMC", "/Artifact", None), (b"EMC", "", None)]
+    assert b"".join(t.raw if isinstance(t, Op) else t for t in tokens).strip() == STREAM
+
+
+@pytest.mark.parametrize("data", [
+    STREAM.replace(b"[<0012>-3<0014>0] TJ", b"(EMC) Tj"),  # a literal string may hold anything
+    STREAM.replace(b"0 0 m", b"% EMC\n0 0 m"),  # so may a comment
+    STREAM.replace(b"0 0 m", b"BI /W 1 /H 1 ID \x00 EI"),  # and an inline image
+    STREAM.replace(b"/Artifact\nBMC", b"/Span /MC0 BDC"),  # a BDC with a named property list
+    STREAM.replace(b"/F1", b"/XBDCY"),  # an operator's letters inside a name
+], ids=["literal string", "comment", "inline image", "named properties", "letters in a name"])
+def test_scan_leaves_what_it_cannot_read_to_the_parser(data: bytes) -> None:
+    assert scan_tokens(data) is None
+
+
+def instructions_and_tree(data: bytes) -> tuple[list[list[bytes]], bytes]:
+    """Every page's instructions as pikepdf reads them, and the rest of the PDF without its /ID."""
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        pages = [[pikepdf.unparse_content_stream([i]) for i in pikepdf.parse_content_stream(page)]
+                 for page in pdf.pages]
+        for page in pdf.pages:
+            page.Contents = pdf.make_stream(b"")
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True, fix_metadata_version=False, compress_streams=False,
+                 object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    return pages, re.sub(rb"/ID \[<[0-9a-f]+>", b"/ID [<>", out.getvalue())
+
+
+def every_parent_points_back(element: pikepdf.Dictionary) -> bool:
+    kids = [kid for kid in kids_of(element) if isinstance(kid, pikepdf.Dictionary) and "/S" in kid]
+    return all(kid.P.objgen == element.objgen and every_parent_points_back(kid) for kid in kids)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale, handout_id, large", [
+    ("ar", "acdf", False),  # right-to-left runs repaired glyph by glyph, isolated numbers
+    ("ne", "lumbar-fusion-tlif", True),  # Devanagari /ActualText; large print: lists across pages
+    ("es", "recovery-at-home", False),  # two-column lists joined, callouts
+])
+def test_the_fast_reader_and_the_parser_give_the_same_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                             locale: str, handout_id: str, large: bool) -> None:
+    from handoutkit.catalogs import load_translations
+    from handoutkit.content import load_content
+    from handoutkit.fonts import activate_fontconfig, load_font_plan
+    from handoutkit.render import PdfWriter, make_renderer
+
+    project = copy_repo(tmp_path)
+    plan = load_font_plan(project)
+    activate_fontconfig(project, plan)
+    renderer = make_renderer(project, locale, load_translations(project, locale), plan.stack(locale), False)
+    document = PdfWriter(project).layout(renderer.html(load_content(project.handouts_dir, project.root).get(handout_id),
+                                                      large=large))
+    with recording() as record:
+        raw = document.write_pdf(pdf_variant="pdf/ua-1")
+
+    fast, fast_stats = repair(raw, record)
+    monkeypatch.setattr(pdftags, "scan_tokens", lambda data: None)
+    parsed, parsed_stats = repair(raw, record)
+
+    assert fast_stats == parsed_stats and fast_stats.artifacts and fast_stats.merged
+    assert instructions_and_tree(fast) == instructions_and_tree(parsed)
+    with pikepdf.open(io.BytesIO(fast)) as pdf:
+        assert every_parent_points_back(pdf.Root.StructTreeRoot.K[0])
