@@ -8,6 +8,7 @@ appropriate" or "the reading order is logical", are not).
 
 from __future__ import annotations
 
+import html
 import re
 from collections import Counter
 from pathlib import Path
@@ -265,3 +266,28 @@ def test_an_element_that_crosses_a_page_is_one_element(built_library: Project) -
                 split.append(f"{path.relative_to(built_library.build_dir)}: {kinds['Part']} Part, "
                              f"{kinds['Sect']} Sect for {kinds['H2']} H2")
     assert not split, "\n".join(split[:20])
+
+
+BIDI_ISOLATES = dict.fromkeys(map(ord, "\u2066\u2067\u2068\u2069"))
+
+
+def test_every_document_title_is_plain_text(built_library: Project) -> None:
+    """The title a screen reader announces (DisplayDocTitle), the XMP dc:title and the web page's
+    <title> are the translated title itself: a Latin word in a right-to-left title keeps its
+    isolation as Unicode controls, never as markup read aloud as "bdi dir equals ltr"."""
+    from handoutkit.catalogs import load_catalog
+    from handoutkit.content import load_content
+
+    content = load_content(built_library.handouts_dir, built_library.root)
+    for locale in built_library.settings.translated_locales:
+        catalog = load_catalog(built_library, locale)
+        for handout in content.handouts:
+            wanted = catalog.get(handout.title.value).string
+            with pikepdf.open(built_library.build_dir / "pdf" / locale / f"{handout.id}.pdf") as pdf:
+                title = str(pdf.docinfo["/Title"])
+                xmp = pdf.open_metadata().get("dc:title")
+            assert title.translate(BIDI_ISOLATES) == wanted, (locale, handout.id, title)
+            assert xmp == title, (locale, handout.id, xmp)
+            page = (built_library.build_dir / "web" / locale / f"{handout.id}.html").read_text("utf-8")
+            web_title = re.search(r"<title>(.*?)</title>", page).group(1)
+            assert web_title.translate(BIDI_ISOLATES) == html.escape(wanted, quote=False), (locale, handout.id)

@@ -104,3 +104,18 @@ def test_a_rebuild_in_place_is_byte_identical(builds: dict[str, Project], tmp_pa
     for locale, edition in OUTPUTS:
         assert pdf_path(project, locale, "walking", edition).read_bytes() == before[(locale, edition)], \
             (locale, edition)
+
+
+CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+
+
+def test_a_cjk_subset_is_the_same_bytes_a_second_later(tmp_path: Path) -> None:
+    """The subsets every Chinese and Korean PDF embeds carry no save time."""
+    from handoutkit.fonts import subset_face
+
+    chars = frozenset("术后尽早下地走路。")
+    first, second = tmp_path / "first.otf", tmp_path / "second.otf"
+    subset_face(CJK, "Noto Sans CJK SC", "Noto Sans CJK SC handoutkit test", chars, first)
+    time.sleep(1.1)  # the `head` table's clock counts whole seconds
+    subset_face(CJK, "Noto Sans CJK SC", "Noto Sans CJK SC handoutkit test", chars, second)
+    assert first.read_bytes() == second.read_bytes()

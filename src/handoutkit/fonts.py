@@ -222,7 +222,9 @@ def subset_face(path: Path, family: str, subset_family: str, chars: frozenset[st
         wanted.sets(which).clear()
         wanted.sets(which).invert()
     wanted.flags = hb.SubsetFlags.DESUBROUTINIZE  # shared CFF subroutines are what made PDFs large
-    font = TTFont(io.BytesIO(hb.subset(face, wanted).blob.data))
+    # recalcTimestamp off: fontTools would stamp the save time into the font's `head` table,
+    # and from there into every PDF that embeds it (the same sources must give the same bytes).
+    font = TTFont(io.BytesIO(hb.subset(face, wanted).blob.data), recalcTimestamp=False)
     names = font["name"]
     for record in names.names:
         if record.nameID in (1, 16):  # family names: the subset must not pose as the full face
