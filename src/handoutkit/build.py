@@ -266,12 +266,15 @@ def make_subsets(tasks: list[SubsetTask], progress: Progress) -> None:
 
 def library(project: Project, content: Content, ready: dict[str, PreparedLocale],
             stacks: dict[str, tuple[str, ...]], common: str, manifest: dict[str, Entry],
-            render_pdf: Callable[[str], tuple[bytes, int]] | None = None) -> Library:
-    """What the library targets are made from, as the manifest stands."""
+            render_pdf: Callable[[str], tuple[bytes, int]] | None = None,
+            approvals: tuple[str, ...] | None = None) -> Library:
+    """What the library targets are made from, as the manifest stands (`approvals`: approval_summary's,
+    when the caller has it already)."""
     own = {target.key for target in LIBRARY_TARGETS}
     pdfs = tuple(sorted(key for key, entry in manifest.items() if entry.pages and key not in own))
-    return Library(project, content, ready, stacks, common, pdfs, tuple(approval_summary(project, content)),
-                   render_pdf)
+    if approvals is None:
+        approvals = tuple(approval_summary(project, content))
+    return Library(project, content, ready, stacks, common, pdfs, approvals, render_pdf)
 
 
 def due_targets(lib: Library, manifest: dict[str, Entry], whole_library: bool,
@@ -430,9 +433,11 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
     whole_library = whole_library and shard[0] == 1
     executor = pool.for_jobs(len(jobs))
+    # The approval files are read and fingerprinted once, for both looks at the library targets.
+    approvals = tuple(approval_summary(project, content))
     recorded = read_manifest(project)  # what the library targets are checked against (also after --force)
-    render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded), recorded,
-                                    whole_library, executor, fontconfig)
+    render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded, approvals=approvals),
+                                    recorded, whole_library, executor, fontconfig)
     outputs, problems = run_jobs(project, jobs, executor, progress)
     result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
     result.problems += problems
@@ -446,8 +451,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     if whole_library:  # packets first: the catalog page links the ones that exist
         for line in build_packets(project, content, tuple(ready), manifest, executor):
             progress(line)
-    write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf), manifest, result,
-                          whole_library=whole_library, progress=progress)
+    write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf, approvals),
+                          manifest, result, whole_library=whole_library, progress=progress)
     write_manifest(project, manifest)
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}
