@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -33,7 +33,7 @@ def sample(tmp_path: Path) -> Project:
 @pytest.fixture(scope="session")
 def built_sample(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """The sample project after one build (shared by read-only tests)."""
-    from handoutkit.build import build
+    from handoutkit.outputs.build import build
 
     project = make_project(tmp_path_factory.mktemp("built"))
     build(project, locales=("en", "es"), workers=1, progress=lambda line: None)
@@ -57,7 +57,7 @@ def copy_repo(tmp: Path) -> Project:
 @pytest.fixture(scope="session")
 def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """One short handout (warning-signs) in every locale, built from a copy of the repository."""
-    from handoutkit.build import build
+    from handoutkit.outputs.build import build
 
     project = copy_repo(tmp_path_factory.mktemp("repo-built"))
     result = build(project, handout_ids=("warning-signs",), editions=("standard",), progress=lambda line: None)
@@ -69,7 +69,7 @@ def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Project:
 def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """Every handout in every locale, both editions, and the language-assistance sheet, built once
     from a copy of the repository (about a minute on 2 cores; read-only for the tests)."""
-    from handoutkit.build import build
+    from handoutkit.outputs.build import build
 
     project = copy_repo(tmp_path_factory.mktemp("library-built"))
     # With the web edition's address set, so every PDF carries its QR code and the checks on the

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build, html_path, pdf_path
-from handoutkit.catalogs import load_catalog
-from handoutkit.content import load_content
-from handoutkit.settings import Project
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import build, html_path, pdf_path
+from handoutkit.translation.catalogs import load_catalog
 
 from .conftest import REPO
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.approval import (
+from handoutkit.content.approval import (
     APPROVED,
     CHANGED,
     DRAFT,
@@ -21,11 +21,11 @@ from handoutkit.approval import (
     read_approval,
     record_approval,
 )
-from handoutkit.build import build, pdf_path
-from handoutkit.content import load_content
-from handoutkit.frontdesk import render_catalog
-from handoutkit.lint import lint
-from handoutkit.settings import Project
+from handoutkit.content.handouts import load_content
+from handoutkit.content.lint import lint
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import build, pdf_path
+from handoutkit.outputs.catalog_page import render_catalog
 
 pytestmark = pytest.mark.slow  # renders PDFs to read their marks
 

@@ -33,12 +33,12 @@ import pytest
 from hypothesis import HealthCheck, Phase, example, given, settings
 from hypothesis import strategies as st
 
-from handoutkit.catalogs import read_catalog
 from handoutkit.cli import main
-from handoutkit.content import load_content
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.content.yamlsource import MAX_YAML_BYTES, read_yaml
 from handoutkit.errors import HandoutError
-from handoutkit.settings import Project
-from handoutkit.yamlsource import MAX_YAML_BYTES, read_yaml
+from handoutkit.translation.catalogs import read_catalog
 
 from .conftest import DATA, make_project
 

@@ -11,8 +11,8 @@ import pytest
 from pypdf import PdfReader
 from werkzeug.serving import make_server
 
-from handoutkit.serve import create_app
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.desk.server import create_app
 
 pytestmark = pytest.mark.slow  # Chromium
 
@@ -147,7 +147,7 @@ def test_form_error_is_shown_on_the_page(page, server: str) -> None:
 
 
 def test_stats_dashboard_renders(page, built_sample: Project) -> None:
-    from handoutkit.stats import collect, write_dashboard
+    from handoutkit.outputs.stats import collect, write_dashboard
 
     write_dashboard(built_sample, collect(built_sample))
     page.goto((built_sample.build_dir / "stats.html").as_uri())
@@ -203,6 +203,6 @@ def test_spanish_symptom_search_and_a_personalised_packet(page, repo_server) -> 
 
 
 def app_log(project: Project) -> list[dict]:
-    from handoutkit.printlog import PrintLog
+    from handoutkit.desk.printlog import PrintLog
 
     return PrintLog.reader(project.root / "var").rows()

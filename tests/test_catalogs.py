@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 from babel.messages.pofile import read_po
 
-from handoutkit.catalogs import MACHINE_DRAFT_COMMENT, init_locale, load_catalog, update
+from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, ProblemsError
-from handoutkit.extract import extract
-from handoutkit.settings import Project
+from handoutkit.translation.catalogs import (
+    MACHINE_DRAFT_COMMENT,
+    init_locale,
+    load_catalog,
+    update,
+)
+from handoutkit.translation.extract import extract
 
 
 def test_init_locale_creates_an_empty_catalog(sample: Project) -> None:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from babel.messages.catalog import Message
 
-from handoutkit.checks import (
+from handoutkit.content.settings import Project
+from handoutkit.translation.checks import (
     check_emphasis,
     check_locale,
     check_numbers,
     check_placeholders,
     check_project,
 )
-from handoutkit.settings import Project
 
 
 def test_complete_locale_passes(sample: Project) -> None:

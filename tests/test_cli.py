@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from handoutkit.cli import make_parser
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
 
 COMMANDS = sorted(make_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.content import load_content
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.settings import Project
 
 BAD_YAML = sorted((Path(__file__).parent / "data" / "bad-yaml").glob("*.yaml"))
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
 
 PLANTED = "Qwxzplanted Vandermolen"  # appears nowhere else: any copy of it on disk or in a log is a leak
 
@@ -91,7 +91,7 @@ class Server:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Server:
-    from handoutkit.build import build
+    from handoutkit.outputs.build import build
     from tests.conftest import make_project
 
     tmp = tmp_path_factory.mktemp("server")
@@ -195,7 +195,7 @@ def test_planted_patient_name_is_in_no_file_and_no_log(server: Server) -> None:
 
 def test_error_page_that_fails_logs_no_patient_data(monkeypatch, caplog, capsys, tmp_path: Path) -> None:
     """When rendering the error page itself fails, the log says where, never what was typed."""
-    from handoutkit import serve as serve_module
+    from handoutkit.desk import server as serve_module
     from tests.conftest import make_project
     from tests.test_frontdesk import Desk
 
@@ -215,7 +215,7 @@ def test_error_page_that_fails_logs_no_patient_data(monkeypatch, caplog, capsys,
 
 
 def test_busy_desk_gets_503_with_retry_after(tmp_path: Path) -> None:
-    from handoutkit.serve import create_app
+    from handoutkit.desk.server import create_app
     from tests.conftest import make_project
     from tests.test_frontdesk import Desk
 

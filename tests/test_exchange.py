@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from translate.storage import tmx
 
-from handoutkit.catalogs import load_catalog
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.exchange import export_tmx, export_xliff, import_xliff
-from handoutkit.review import record_review
-from handoutkit.settings import Project
+from handoutkit.translation.catalogs import load_catalog
+from handoutkit.translation.exchange import export_tmx, export_xliff, import_xliff
+from handoutkit.translation.review import record_review
 
 from .conftest import copy_repo
 
@@ -122,7 +122,11 @@ def test_cli_reports_problems_at_file_line(project: Project, tmp_path: Path) -> 
 def test_tmx_holds_reviewed_translations_only(project: Project, tmp_path: Path) -> None:
     empty = export_tmx(project, tmp_path / "none.tmx")
     assert empty.units == 0 and "es" in empty.skipped
-    from handoutkit.review import SheetRow, back_translations_path, open_safety_entries
+    from handoutkit.translation.review import (
+        SheetRow,
+        back_translations_path,
+        open_safety_entries,
+    )
 
     review = project.locales_dir / "es" / "review.yaml"
     catalog = load_catalog(project, "es")

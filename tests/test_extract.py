@@ -8,8 +8,8 @@ from pathlib import Path
 
 from babel.messages.pofile import read_po
 
-from handoutkit.extract import extract
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.translation.extract import extract
 
 
 def messages(path: Path) -> dict:

@@ -7,9 +7,9 @@ import json
 import pytest
 from fhir.resources.R4B.communication import Communication
 
+from handoutkit.content.settings import Project
+from handoutkit.desk.fhir import Given, communication
 from handoutkit.errors import HandoutError
-from handoutkit.fhir import Given, communication
-from handoutkit.settings import Project
 
 GIVEN = Given(entry="3f2a9c0d1e", printed_at="2026-12-01T10:15:00+00:00", handout="acdf",
               title="Anterior cervical discectomy and fusion (ACDF)", revision=2, edition="standard",
@@ -53,7 +53,7 @@ def test_the_command_reads_the_print_log(sample: Project, tmp_path) -> None:
     import subprocess
     from pathlib import Path
 
-    from handoutkit.printlog import LogRow, PrintLog
+    from handoutkit.desk.printlog import LogRow, PrintLog
 
     state = tmp_path / "var"
     log = PrintLog(state)

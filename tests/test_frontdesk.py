@@ -5,16 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-import shutil
 import sqlite3
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.render import format_long_date
-from handoutkit.serve import FrontDesk, create_app
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.desk.server import FrontDesk, create_app
+from handoutkit.render.renderer import format_long_date
 
 
 def pdf_text(data: bytes) -> str:
@@ -54,8 +53,8 @@ class Desk:
 @pytest.fixture(scope="module")
 def desk_project(tmp_path_factory) -> Project:
     """A private copy of the built sample: these tests write a print log and break things."""
+    from handoutkit.outputs.build import build
     from tests.conftest import make_project
-    from handoutkit.build import build
 
     project = make_project(tmp_path_factory.mktemp("desk"))
     build(project, locales=("en", "es"), workers=1, progress=lambda line: None)
@@ -213,8 +212,8 @@ def test_allowed_host_is_served(desk_project: Project, front_desk: FrontDesk) ->
 
 
 def test_serve_refuses_a_network_address_without_allowed_host(desk_project: Project) -> None:
+    from handoutkit.desk.server import serve
     from handoutkit.errors import HandoutError
-    from handoutkit.serve import serve
 
     with pytest.raises(HandoutError, match="--allowed-host"):
         serve(desk_project, host="0.0.0.0")
@@ -246,7 +245,7 @@ def test_details_that_overflow_the_page_budget_name_the_field(tmp_path: Path) ->
 @pytest.fixture
 def fresh(tmp_path: Path, desk_project: Project, front_desk: FrontDesk):
     """A desk whose print log is private to the test."""
-    from handoutkit.printlog import PrintLog
+    from handoutkit.desk.printlog import PrintLog
 
     front_desk.log, saved = PrintLog(tmp_path / "var"), front_desk.log
     app = create_app(desk_project, desk=front_desk)
@@ -317,7 +316,7 @@ def test_full_disk_delivers_the_pdf(fresh, monkeypatch) -> None:
 
 
 def test_pending_rows_survive_a_restart(tmp_path: Path) -> None:
-    from handoutkit.printlog import LogRow, PrintLog
+    from handoutkit.desk.printlog import LogRow, PrintLog
 
     log = PrintLog(tmp_path / "var")
     log.path.unlink()
@@ -387,7 +386,7 @@ def test_broken_po_file_disables_the_locale(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("locale", ["en", "es"])
 def test_maximum_length_fields_fit_the_budget_or_get_a_4xx(client, desk_project: Project, locale: str) -> None:
-    from handoutkit.serve import LIMITS
+    from handoutkit.desk.server import LIMITS
 
     fields = {"patient_name": "N" * LIMITS["name"], "surgeon": "S" * LIMITS["name"],
               "instructions": ("Bring your medicines. " * 60)[:LIMITS["instructions"]]}
@@ -434,9 +433,8 @@ def test_an_edited_po_changes_the_form_and_the_print_together(tmp_path: Path) ->
 def test_a_personalised_print_teaches_the_desk_the_tight_layout(tmp_path: Path) -> None:
     """es/acdf fits its pages bare but not with the patient's box: after the first personalised
     print needed the tight layout, later ones start there (one layout instead of two)."""
+    from handoutkit.desk.server import parse_print_request
     from tests.conftest import copy_repo
-
-    from handoutkit.serve import parse_print_request
 
     project = copy_repo(tmp_path)
     desk = FrontDesk(project, project.root / "var")

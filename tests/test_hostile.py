@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from handoutkit.serve import FrontDesk, create_app
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.desk.server import FrontDesk, create_app
 from tests.test_frontdesk import FORM, Desk
 
 PAYLOADS = [

@@ -7,13 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.approval import fingerprint, record_approval
-from handoutkit.codes import CPT, ICD10PCS, SNOMED, check_code
-from handoutkit.content import load_content
+from handoutkit.content.approval import fingerprint, record_approval
+from handoutkit.content.codes import CPT, ICD10PCS, SNOMED, check_code
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.desk.infobutton import Language, infobutton
 from handoutkit.errors import ProblemsError
-from handoutkit.infobutton import Language, infobutton
-from handoutkit.prepared import prepare_all
-from handoutkit.settings import Project
+from handoutkit.translation.prepared import prepare_all
 
 from .conftest import DATA, make_project
 
@@ -174,7 +174,7 @@ def test_bad_parameters_are_a_400_with_a_message(coded: Project, languages, para
 @pytest.mark.slow  # the server's start prepares every locale with its fonts
 def test_the_server_answers_infobutton_requests_and_serves_the_web_edition(built_sample: Project,
                                                                           tmp_path: Path) -> None:
-    from handoutkit.serve import create_app
+    from handoutkit.desk.server import create_app
 
     client = create_app(built_sample, tmp_path / "log.sqlite3").test_client()
     ok = client.get("/infobutton?mainSearchCriteria.v.c=9990001007&mainSearchCriteria.v.cs=2.16.840.1.113883.6.96"

@@ -8,8 +8,6 @@ as the update writes it, never in between.
 
 from __future__ import annotations
 
-import pytest
-
 import os
 import re
 import shutil
@@ -19,7 +17,9 @@ import sys
 import time
 from pathlib import Path
 
-from handoutkit.settings import Project
+import pytest
+
+from handoutkit.content.settings import Project
 
 from .conftest import DATA, REPO
 

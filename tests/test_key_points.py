@@ -7,14 +7,26 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.approval import fingerprint
-from handoutkit.catalogs import read_template
-from handoutkit.content import SAFETY_MARK, Block, Handout, Revision, Section, Text, handout_texts, load_content
+from handoutkit.content.approval import fingerprint
+from handoutkit.content.handouts import (
+    SAFETY_MARK,
+    Block,
+    Handout,
+    Revision,
+    Section,
+    Text,
+    handout_texts,
+    load_content,
+)
+from handoutkit.content.lint import check_key_points, lint
+from handoutkit.content.medical_words import (
+    read_medical_words,
+    unexplained_word_problems,
+)
+from handoutkit.content.settings import Limits, Project
+from handoutkit.content.sources import review_items
 from handoutkit.errors import ProblemsError
-from handoutkit.medical_words import read_medical_words, unexplained_word_problems
-from handoutkit.lint import check_key_points, lint
-from handoutkit.settings import Limits, Project
-from handoutkit.sources import review_items
+from handoutkit.translation.catalogs import read_template
 
 from .pdftext import pdf_text
 
@@ -98,7 +110,7 @@ def test_every_procedure_handout_of_the_repository_has_key_points(repo: Project)
 
 @pytest.mark.slow
 def test_the_key_points_box_opens_the_printed_handout(sample: Project) -> None:
-    from handoutkit.build import build, pdf_path
+    from handoutkit.outputs.build import build, pdf_path
 
     with_key_points(sample)
     result = build(sample, locales=("en",), editions=("standard",), workers=1, progress=lambda line: None)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from handoutkit.content import Block, Handout, Revision, Section, Text
-from handoutkit.lint import (
+from handoutkit.content.handouts import Block, Handout, Revision, Section, Text
+from handoutkit.content.lint import (
     check_acronyms,
     check_call_to_action,
     check_list_length,
@@ -14,7 +14,7 @@ from handoutkit.lint import (
     lint,
     reading_level,
 )
-from handoutkit.settings import Limits, Project
+from handoutkit.content.settings import Limits, Project
 
 LIMITS = Limits()
 
@@ -62,15 +62,15 @@ def test_handout_needs_a_warning_block() -> None:
 
 
 def test_expired_approval_is_an_error_and_no_approval_a_warning() -> None:
-    from handoutkit.approval import Approval, approval_state
-    from handoutkit.lint import check_approval
-    from handoutkit.settings import Clinic
+    from handoutkit.content.approval import Approval, approval_state
+    from handoutkit.content.lint import check_approval
+    from handoutkit.content.settings import Clinic
 
     clinic = Clinic("Clinic", "(555) 010-0100", "911")
     ours = handout(WARNING)
     [draft] = check_approval(ours, approval_state(ours, clinic, None, 3), 3)
     assert draft.severity == "warning" and "not approved by a clinician" in draft.message
-    from handoutkit.approval import fingerprint
+    from handoutkit.content.approval import fingerprint
 
     old = Approval("x", "Jane Doe, MD", dt.date(2022, 1, 1), fingerprint(ours, clinic))
     [expired] = check_approval(ours, approval_state(ours, clinic, old, 3, dt.date(2026, 11, 26)), 3)

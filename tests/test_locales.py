@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build, pdf_path
-from handoutkit.catalogs import load_catalog
-from handoutkit.fonts import coverage_problems, load_font_plan
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import build, pdf_path
+from handoutkit.translation.catalogs import load_catalog
+from handoutkit.translation.fontplan import coverage_problems, load_font_plan
 
 from .conftest import copy_repo
 from .test_pdf import embedded_fonts

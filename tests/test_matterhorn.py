@@ -18,8 +18,8 @@ import pikepdf
 import pytest
 from pikepdf import Array, Dictionary, Name
 
-from handoutkit.build import LANGUAGE_ASSISTANCE_PDF
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import LANGUAGE_ASSISTANCE_PDF
 
 pytestmark = pytest.mark.slow
 
@@ -275,8 +275,8 @@ def test_every_document_title_is_plain_text(built_library: Project) -> None:
     """The title a screen reader announces (DisplayDocTitle), the XMP dc:title and the web page's
     <title> are the translated title itself: a Latin word in a right-to-left title keeps its
     isolation as Unicode controls, never as markup read aloud as "bdi dir equals ltr"."""
-    from handoutkit.catalogs import load_catalog
-    from handoutkit.content import load_content
+    from handoutkit.content.handouts import load_content
+    from handoutkit.translation.catalogs import load_catalog
 
     content = load_content(built_library.handouts_dir, built_library.root)
     for locale in built_library.settings.translated_locales:

@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build, html_path, pdf_path
-from handoutkit.locales import counter_style, native_digits, with_native_digits
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import build, html_path, pdf_path
+from handoutkit.translation.locales import (
+    counter_style,
+    native_digits,
+    with_native_digits,
+)
 
 from .conftest import copy_repo
 

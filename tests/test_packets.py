@@ -9,10 +9,10 @@ import pikepdf
 import pytest
 from pypdf import PdfReader
 
-from handoutkit.content import load_content
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.packets import assemble, load_packets
-from handoutkit.settings import Project
+from handoutkit.outputs.packets import assemble, load_packets
 
 
 def pdf_of(pages: int) -> bytes:
@@ -50,7 +50,7 @@ def test_packets_yaml_is_not_read_as_a_handout(sample: Project) -> None:
 
 
 def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
-    from handoutkit.build import build
+    from handoutkit.outputs.build import build
 
     write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n")
     lines: list[str] = []
@@ -69,7 +69,7 @@ def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
 
 
 def test_personalised_packet_from_the_form(sample: Project, tmp_path) -> None:
-    from handoutkit.serve import create_app
+    from handoutkit.desk.server import create_app
     from tests.test_frontdesk import FORM, Desk
 
     write_packets(sample, "packets:\n  - id: walk\n    title: Walking twice\n    handouts: [walking, walking]\n")
@@ -90,7 +90,7 @@ def test_catalog_command_assembles_packets_from_sharded_artifacts(sample: Projec
     import subprocess
     import sys
 
-    from handoutkit.build import build
+    from handoutkit.outputs.build import build
 
     write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n")
     build(sample, locales=("es",), workers=1, progress=lambda line: None)  # not the whole library: no packets
@@ -108,9 +108,9 @@ def test_packets_assembled_in_a_pool_are_the_packets_assembled_here(sample: Proj
     """A locale's packets share their handouts: each PDF is read once, in a worker, with the same bytes."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from handoutkit.build import build
-    from handoutkit.manifest import read_manifest
-    from handoutkit.packets import build_packets, packet_path
+    from handoutkit.outputs.build import build
+    from handoutkit.outputs.manifest import read_manifest
+    from handoutkit.outputs.packets import build_packets, packet_path
 
     write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n"
                           "  - id: once\n    title: Once\n    handouts: [walking]\n")

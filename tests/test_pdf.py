@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import pytest
-
 import re
 import subprocess
 from pathlib import Path
 
-from handoutkit.build import build, pdf_path
-from handoutkit.catalogs import load_catalog
-from handoutkit.review import record_review
-from handoutkit.settings import Project
+import pytest
+
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import build, pdf_path
+from handoutkit.translation.catalogs import load_catalog
+from handoutkit.translation.review import record_review
 
 pytestmark = pytest.mark.slow  # renders PDFs
 
@@ -108,7 +108,7 @@ def test_deleted_pdf_is_rebuilt(sample: Project) -> None:
 
 
 def test_large_print_edition_has_18pt_body(built_sample: Project) -> None:
-    from handoutkit.build import html_path
+    from handoutkit.outputs.build import html_path
 
     large = html_path(built_sample, "es", "walking", "large").read_text("utf-8")
     assert '<html lang="es" dir="ltr" class="large">' in large
@@ -118,12 +118,13 @@ def test_large_print_edition_has_18pt_body(built_sample: Project) -> None:
 
 @pytest.mark.slow
 def test_copyfit_tightens_spacing_before_overflowing(sample: Project) -> None:
-    from handoutkit.build import html_path
-    from handoutkit.catalogs import load_translations
-    from handoutkit.content import load_content
-    from handoutkit.extract import extract
-    from handoutkit.fonts import activate_fontconfig, load_font_plan
-    from handoutkit.render import PdfWriter, make_renderer
+    from handoutkit.content.handouts import load_content
+    from handoutkit.outputs.build import html_path
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import load_translations
+    from handoutkit.translation.extract import extract
+    from handoutkit.translation.fontplan import load_font_plan
 
     clinic = sample.handouts_dir / "clinic.yaml"
     clinic.write_text(clinic.read_text() + "lint:\n  page_budget: 1\n")

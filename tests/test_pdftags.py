@@ -9,8 +9,8 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from handoutkit import pdftags
-from handoutkit.pdftags import Op, kids_of, recording, repair, scan_tokens
+from handoutkit.render import pdftags
+from handoutkit.render.pdftags import Op, kids_of, recording, repair, scan_tokens
 
 from .conftest import copy_repo
 
@@ -64,10 +64,11 @@ def every_parent_points_back(element: pikepdf.Dictionary) -> bool:
 ])
 def test_the_fast_reader_and_the_parser_give_the_same_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              locale: str, handout_id: str, large: bool) -> None:
-    from handoutkit.catalogs import load_translations
-    from handoutkit.content import load_content
-    from handoutkit.fonts import activate_fontconfig, load_font_plan
-    from handoutkit.render import PdfWriter, make_renderer
+    from handoutkit.content.handouts import load_content
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import load_translations
+    from handoutkit.translation.fontplan import load_font_plan
 
     project = copy_repo(tmp_path)
     plan = load_font_plan(project)

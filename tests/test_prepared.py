@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build
-from handoutkit.content import load_content
-from handoutkit.prepared import prepare_locale
-from handoutkit.settings import Project
+from handoutkit.content.handouts import load_content
+from handoutkit.outputs.build import build
+from handoutkit.translation.prepared import prepare_locale
 
 from .conftest import copy_repo
 
@@ -82,8 +81,8 @@ def test_a_broken_locale_says_why_in_one_line(tmp_path: Path) -> None:
 
 def test_a_registered_check_that_reads_a_file_puts_it_in_the_cache_key(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from handoutkit import checks
-    from handoutkit.manifest import check_inputs
+    from handoutkit.translation import checks
+    from handoutkit.translation.prepared import check_inputs
 
     project = copy_repo(tmp_path)
     extra = project.locales_dir / "es" / "terms.yaml"

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
-from handoutkit.catalogs import init_locale, load_catalog, update
-from handoutkit.preview import preview
-from handoutkit.stats import collect
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.outputs.preview import preview
+from handoutkit.outputs.stats import collect
+from handoutkit.translation.catalogs import init_locale, load_catalog, update
 
 from .conftest import copy_repo
 
@@ -83,7 +82,7 @@ def test_preview_of_an_unknown_handout_or_locale_is_a_clean_error(german: Projec
 
 
 def test_stats_table_has_errors_and_aligns_cjk_by_display_width() -> None:
-    from handoutkit.stats import LocaleStats, Stats, display_width, format_table
+    from handoutkit.outputs.stats import LocaleStats, Stats, display_width, format_table
 
     rows = [LocaleStats("es", "Español", 169, 169, 0, 0, 0, 100.0, "draft", None, 0),
             LocaleStats("zh_Hans", "中文 (简体)", 169, 160, 0, 9, 40, 94.7, "draft", None, 3),

@@ -10,24 +10,23 @@ fuzzy ones.
 
 from __future__ import annotations
 
-import pytest
-
 import io
 import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import yaml
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import write_po
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
-from handoutkit.catalogs import load_catalog, update
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.extract import extract
-from handoutkit.settings import Project
+from handoutkit.translation.catalogs import load_catalog, update
+from handoutkit.translation.extract import extract
 
 from .conftest import make_project
 

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build, html_path, pdf_path
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.qr import qr_code, web_url
-from handoutkit.settings import Project
+from handoutkit.outputs.build import build, html_path, pdf_path
+from handoutkit.outputs.web import web_url
+from handoutkit.render.qr import qr_code
 
 from .conftest import make_project
 from .pdftext import pdf_text

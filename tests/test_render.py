@@ -7,11 +7,16 @@ from pathlib import Path
 
 from babel.support import Translations
 
-from handoutkit.build import html_path
-from handoutkit.catalogs import load_translations
-from handoutkit.content import load_content
-from handoutkit.render import css_counter_content, css_string, make_renderer, prose
-from handoutkit.settings import Project
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import html_path
+from handoutkit.render.renderer import (
+    css_counter_content,
+    css_string,
+    make_renderer,
+    prose,
+)
+from handoutkit.translation.catalogs import load_translations
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 VALUES = {"clinic_phone": "(555) 010-0199", "emergency_number": "911"}
@@ -74,7 +79,7 @@ def test_golden_html(built_sample: Project) -> None:
 
 
 def test_front_desk_text_keeps_its_own_direction() -> None:
-    from handoutkit.render import isolated_auto
+    from handoutkit.render.renderer import isolated_auto
 
     # First-strong isolation: Latin typed into an Arabic handout stays left-to-right, escaped.
     assert isolated_auto("Bring <b>list</b>.") == "<bdi>&#x2068;Bring &lt;b&gt;list&lt;/b&gt;.&#x2069;</bdi>"
@@ -86,7 +91,7 @@ def test_a_template_is_compiled_once_for_every_locale_and_again_when_it_changes(
 
     from jinja2 import Environment
 
-    from handoutkit.render import make_environment
+    from handoutkit.render.renderer import make_environment
 
     class Shouting(gettext.NullTranslations):
         def gettext(self, message: str) -> str:

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import html_path, pdf_path
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import html_path, pdf_path
 
 from .conftest import make_project
 
@@ -111,7 +111,7 @@ CJK = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 
 def test_a_cjk_subset_is_the_same_bytes_a_second_later(tmp_path: Path) -> None:
     """The subsets every Chinese and Korean PDF embeds carry no save time."""
-    from handoutkit.fonts import subset_face
+    from handoutkit.render.fonts import subset_face
 
     chars = frozenset("术后尽早下地走路。")
     first, second = tmp_path / "first.otf", tmp_path / "second.otf"

@@ -20,9 +20,9 @@ from babel.messages.pofile import read_po, write_po
 from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
-from handoutkit.catalogs import init_locale, load_catalog, update
-from handoutkit.extract import extract, serialize
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.translation.catalogs import init_locale, load_catalog, update
+from handoutkit.translation.extract import extract, serialize
 
 from .conftest import REPO, copy_repo, make_project
 

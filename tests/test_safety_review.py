@@ -10,21 +10,20 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build, pdf_path
-from handoutkit.catalogs import load_catalog, read_template, serialize_po
 from handoutkit.cli import main
-from handoutkit.content import SAFETY_MARK, load_content, statements
+from handoutkit.content.handouts import SAFETY_MARK, load_content, statements
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.review import (
+from handoutkit.outputs.build import build, pdf_path
+from handoutkit.translation.catalogs import load_catalog, read_template, serialize_po
+from handoutkit.translation.review import (
     SheetRow,
     back_translation_sheet,
     is_safety_critical,
     open_safety_entries,
-    read_sheet,
     record_review,
     review_state,
 )
-from handoutkit.settings import Project
 
 pytestmark = pytest.mark.slow  # renders PDFs to read the notice
 
@@ -180,7 +179,7 @@ def test_sheet_and_review_commands_and_the_check_report(marked: Project, tmp_pat
 
 
 def test_stats_report_unreviewed_safety_entries(marked: Project) -> None:
-    from handoutkit.stats import locale_stats
+    from handoutkit.outputs.stats import locale_stats
 
     assert locale_stats(marked, "es").safety_unreviewed == 4
     assert locale_stats(marked, "en").safety_unreviewed == 0

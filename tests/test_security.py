@@ -23,9 +23,9 @@ from babel.messages.pofile import read_po, write_po
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from handoutkit.build import build, html_path, pdf_path
+from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
-from handoutkit.settings import Project
+from handoutkit.outputs.build import build, html_path, pdf_path
 
 SECRET = "HANDOUTKIT-SECRET-TOKEN-zqxjv"  # content of a file the PDFs must never show
 PASSWD_FIRST = Path("/etc/passwd").read_text().splitlines()[0].split(":", 4)
@@ -224,10 +224,11 @@ def test_rendering_is_safe_even_if_the_check_is_bypassed(sample: Project) -> Non
     """Escaping and the fetcher, not the check, are what keep a hostile catalog harmless."""
     from babel.messages.catalog import Catalog
 
-    from handoutkit.catalogs import compile_translations
-    from handoutkit.content import load_content
-    from handoutkit.fonts import activate_fontconfig, load_font_plan
-    from handoutkit.render import PdfWriter, make_renderer
+    from handoutkit.content.handouts import load_content
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import compile_translations
+    from handoutkit.translation.fontplan import load_font_plan
 
     plant_secret(sample)
     catalog = Catalog(locale="es")
@@ -320,7 +321,7 @@ def test_css_string_round_trips_through_a_css_parser(text: str) -> None:
     """css_string(s) is one CSS string token whose value is exactly s: nothing can break out."""
     import tinycss2
 
-    from handoutkit.render import css_string
+    from handoutkit.render.renderer import css_string
 
     tokens = [t for t in tinycss2.parse_component_value_list(str(css_string(text)))
               if t.type != "whitespace"]
@@ -333,7 +334,7 @@ def test_css_string_round_trips_through_a_css_parser(text: str) -> None:
 
 @pytest.fixture
 def fetcher(sample: Project):
-    from handoutkit.render import make_url_fetcher
+    from handoutkit.render.renderer import make_url_fetcher
 
     return make_url_fetcher(sample.templates_dir)
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.content import load_content
+from handoutkit.content.handouts import load_content
+from handoutkit.content.lint import lint
+from handoutkit.content.settings import Project
+from handoutkit.content.sources import handout_statements, read_sources, review_items
 from handoutkit.errors import ProblemsError
-from handoutkit.lint import lint
-from handoutkit.reviewsheet import review_sheet_html, write_review_sheet
-from handoutkit.settings import Project
-from handoutkit.sources import handout_statements, read_sources, review_items
+from handoutkit.outputs.review_sheet import review_sheet_html, write_review_sheet
 
 pytestmark = pytest.mark.slow  # renders the review sheet PDF
 

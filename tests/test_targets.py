@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build
-from handoutkit.manifest import read_manifest
-from handoutkit.targets import EDITIONS, Edition, make_standard
+from handoutkit.outputs.build import build
+from handoutkit.outputs.manifest import read_manifest
+from handoutkit.outputs.targets import EDITIONS, Edition, make_standard
 
 from .conftest import make_project
 
@@ -53,13 +53,20 @@ def test_the_language_sheet_is_rendered_in_the_pool_beside_the_editions(tmp_path
     the PDF the pool made (the same bytes as a render here) without rendering it again."""
     from concurrent.futures import ThreadPoolExecutor
 
-    from handoutkit.build import BuildResult, _init_worker, library, start_library_pdfs, write_library_targets
-    from handoutkit.content import load_content
-    from handoutkit.fonts import activate_fontconfig, load_font_plan
-    from handoutkit.manifest import common_inputs
-    from handoutkit.prepared import prepare_locale
-    from handoutkit.render import PdfWriter
-    from handoutkit.targets import LANGUAGE_ASSISTANCE
+    from handoutkit.content.handouts import load_content
+    from handoutkit.outputs.build import (
+        BuildResult,
+        _init_worker,
+        library,
+        start_library_pdfs,
+        write_library_targets,
+    )
+    from handoutkit.outputs.manifest import common_inputs
+    from handoutkit.outputs.targets import LANGUAGE_ASSISTANCE
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter
+    from handoutkit.translation.fontplan import load_font_plan
+    from handoutkit.translation.prepared import prepare_locale
 
     project = make_project(tmp_path)
     content, plan = load_content(project.handouts_dir, project.root), load_font_plan(project)

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import pytest
 
-from handoutkit.build import EDITIONS, pdf_path
-from handoutkit.catalogs import load_catalog
-from handoutkit.content import Handout, load_content
-from handoutkit.settings import Project
+from handoutkit.content.handouts import Handout, load_content
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import EDITIONS, pdf_path
+from handoutkit.translation.catalogs import load_catalog
 
 from .conftest import REPO
 from .pdftext import normalise, pdf_text

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.catalogs import load_catalog
-from handoutkit.checks import check_glossary, check_locale, load_glossary
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.translation.catalogs import load_catalog
+from handoutkit.translation.checks import check_glossary, check_locale, load_glossary
 
 BROKEN = Path(__file__).parent / "data" / "broken-po"
 PO = "locales/es/LC_MESSAGES/handouts.po"
@@ -98,7 +98,7 @@ def test_syntax_faults_agree_with_msgfmt(fixture: str, sample: Project) -> None:
 def test_numbers_compare_by_value_in_native_digits_only_where_opted_in() -> None:
     from babel.messages.catalog import Message
 
-    from handoutkit.checks import EntryRules, check_numbers, native_digits
+    from handoutkit.translation.checks import EntryRules, check_numbers, native_digits
 
     arabic, persian = native_digits("ar"), native_digits("fa")
     assert arabic == "٠١٢٣٤٥٦٧٨٩" and persian == "۰۱۲۳۴۵۶۷۸۹" and native_digits("es") == ""
@@ -128,7 +128,7 @@ def test_native_digits_setting_reaches_the_check(sample: Project) -> None:
 def test_joiners_inside_a_word_are_spelling(sample: Project) -> None:
     from babel.messages.catalog import Message
 
-    from handoutkit.checks import EntryRules, check_invisible
+    from handoutkit.translation.checks import EntryRules, check_invisible
 
     persian = Message("Walk soon after surgery.", "بعد از جراحی زود راه بروید. می\u200cتوانید")
     nepali = Message("Have someone drive you home.", "पुर्\u200dयाउन")

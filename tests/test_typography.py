@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import html_path, pdf_path
-from handoutkit.content import load_content
-from handoutkit.render import HANGUL, WORD_JOINER, keep_all
-from handoutkit.settings import Project
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import html_path, pdf_path
+from handoutkit.render.renderer import HANGUL, WORD_JOINER, keep_all
 
 from .pdftext import normalise, pdf_text, words
 
@@ -127,7 +127,8 @@ def test_the_warning_callout_bar_is_on_the_reading_side_in_large_print(built_lib
                                                                       thick_side: str) -> None:
     from weasyprint import HTML
 
-    from handoutkit.fonts import activate_fontconfig, load_font_plan
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.translation.fontplan import load_font_plan
 
     activate_fontconfig(built_library, load_font_plan(built_library))
     source = html_path(built_library, locale, "warning-signs", "large")

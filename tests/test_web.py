@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from handoutkit.build import build
-from handoutkit.settings import Project
+from handoutkit.content.settings import Project
+from handoutkit.outputs.build import build
 
 from .conftest import copy_repo, make_project
 
@@ -139,7 +139,7 @@ def test_pages_work_from_the_file_system(browser, web_rtl: Project) -> None:
                                   "Draft translation: not yet reviewed by a qualified medical translator."])
 def test_index_marks_are_strings_the_templates_print(repo: Project, text: str) -> None:
     """The index translates the PDF's own draft marks: they must still be in the POT."""
-    from handoutkit import web
+    from handoutkit.outputs import web
 
     assert text in (web.DRAFT_MARK, web.DRAFT_TRANSLATION)
     assert f'msgid "{text}"' in repo.pot_path.read_text("utf-8")

@@ -14,10 +14,10 @@ import sys
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import __version__
-from .errors import HandoutError
-from .settings import Project, find_project
-from .targets import EDITIONS
+from handoutkit import __version__
+from handoutkit.content.settings import Project, find_project
+from handoutkit.errors import HandoutError
+from handoutkit.outputs.targets import EDITIONS
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:
@@ -25,7 +25,7 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts build --locale es --handout lumbar-discectomy
     """
-    from .build import build, parse_shard
+    from handoutkit.outputs.build import build, parse_shard
 
     result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
                    workers=args.jobs, force=args.force, shard=parse_shard(args.shard),
@@ -54,9 +54,9 @@ def cmd_catalog(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts catalog
     """
-    from .content import load_content
-    from .frontdesk import write_catalog
-    from .packets import build_packets, entries_from_pdfs
+    from handoutkit.content.handouts import load_content
+    from handoutkit.outputs.catalog_page import write_catalog
+    from handoutkit.outputs.packets import build_packets, entries_from_pdfs
 
     content = load_content(project.handouts_dir, project.root)
     for line in build_packets(project, content, project.settings.locales, entries_from_pdfs(project, content)):
@@ -72,7 +72,7 @@ def cmd_preview(project: Project, args: argparse.Namespace) -> int:
     to build/preview/, never to build/pdf/ or the catalog.
     Example: handouts preview acdf --locale es
     """
-    from .preview import preview
+    from handoutkit.outputs.preview import preview
 
     result = preview(project, args.handout, args.locale)
     print(f"{project.rel(result.pdf)}  ({result.pages} page{'s' if result.pages != 1 else ''})")
@@ -88,7 +88,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts check --locale es
     """
-    from .checks import check_project
+    from handoutkit.translation.checks import check_project
 
     reports = check_project(project, tuple(args.locale or ()) or None)
     safety = {r.locale: safety_open(project, r.locale) for r in reports}
@@ -121,8 +121,8 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
 
 def safety_open(project: Project, locale: str) -> int | None:
     """Safety-critical entries of a locale without a current back-translation; None when unreadable."""
-    from .catalogs import load_catalog
-    from .review import open_safety_entries
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.review import open_safety_entries
 
     try:
         return len(open_safety_entries(project, locale, load_catalog(project, locale, strict=False)))
@@ -135,7 +135,7 @@ def cmd_extract(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts extract
     """
-    from .extract import extract
+    from handoutkit.translation.extract import extract
 
     result = extract(project)
     state = "written" if result.written else "unchanged"
@@ -148,8 +148,8 @@ def cmd_update(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts update
     """
-    from .catalogs import load_catalogs, update
-    from .extract import extract
+    from handoutkit.translation.catalogs import load_catalogs, update
+    from handoutkit.translation.extract import extract
 
     locales = tuple(args.locale or ()) or project.catalog_locales()
     load_catalogs(project, locales)  # a broken catalog stops everything before anything is written
@@ -167,7 +167,7 @@ def cmd_export_xliff(project: Project, args: argparse.Namespace) -> int:
     Placeholders travel as <ph> and **bold** as <g>, which CAT tools lock.
     Example: handouts export-xliff es -o es.xlf
     """
-    from .exchange import export_xliff
+    from handoutkit.translation.exchange import export_xliff
 
     result = export_xliff(project, args.locale, args.output)
     print(f"{project.rel(result.path)}: {result.units} units, {result.translated} translated, "
@@ -181,7 +181,7 @@ def cmd_import_xliff(project: Project, args: argparse.Namespace) -> int:
     Nothing is written unless every check passes. The locale is the file's target-language.
     Example: handouts import-xliff es.xlf
     """
-    from .exchange import import_xliff
+    from handoutkit.translation.exchange import import_xliff
 
     result = import_xliff(project, args.file)
     for warning in result.warnings:
@@ -197,7 +197,7 @@ def cmd_export_tmx(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts export-tmx -o handouts.tmx
     """
-    from .exchange import export_tmx
+    from handoutkit.translation.exchange import export_tmx
 
     result = export_tmx(project, args.output)
     print(f"{project.rel(result.path)}: {result.units} translation units from "
@@ -212,7 +212,7 @@ def cmd_init_locale(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts init-locale pt_BR
     """
-    from .catalogs import init_locale
+    from handoutkit.translation.catalogs import init_locale
 
     result = init_locale(project, args.locale, machine_draft=args.machine_draft)
     print(f"{project.rel(result.path)}: created with {result.messages} messages to translate")
@@ -230,9 +230,9 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts review es --by "Ana Ruiz, CMI" --back-translations es-sheet.csv
     """
-    from .catalogs import load_catalog
-    from .checks import check_locale
-    from .review import read_sheet, record_review
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.checks import check_locale
+    from handoutkit.translation.review import read_sheet, record_review
 
     report = check_locale(project, args.locale)
     if not report.complete:
@@ -267,9 +267,9 @@ def cmd_back_translation_sheet(project: Project, args: argparse.Namespace) -> in
 
     Example: handouts back-translation-sheet es --output es-sheet.csv
     """
-    from .catalogs import load_catalog
-    from .files import atomic_write
-    from .review import back_translation_sheet
+    from handoutkit.files import atomic_write
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.review import back_translation_sheet
 
     if args.locale == project.settings.source_locale or args.locale not in project.catalog_locales():
         raise HandoutError(f"no translated catalog for locale '{args.locale}' "
@@ -290,8 +290,8 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts approve acdf --by "Jane Doe, MD"
     """
-    from .approval import record_approval
-    from .content import load_content, statements
+    from handoutkit.content.approval import record_approval
+    from handoutkit.content.handouts import load_content, statements
 
     content = load_content(project.handouts_dir, project.root)
     try:
@@ -318,7 +318,7 @@ def cmd_review_sheet(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts review-sheet acdf
     """
-    from .reviewsheet import write_review_sheet
+    from handoutkit.outputs.review_sheet import write_review_sheet
 
     sheet = write_review_sheet(project, args.handout, args.output)
     print(f"{project.rel(sheet.path)}: {sheet.statements} statements, {sheet.unsourced} without a source "
@@ -332,9 +332,10 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts lint
     """
-    from .content import load_content
-    from .lint import lint
-    from .prepared import prepare_all
+    from handoutkit.content.handouts import load_content
+    from handoutkit.content.lint import lint
+    from handoutkit.outputs.manifest import read_page_counts
+    from handoutkit.translation.prepared import prepare_all
 
     translations = {}
     for locale, prepared in prepare_all(project, load_content(project.handouts_dir, project.root)).items():
@@ -342,7 +343,7 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
             translations[locale] = prepared.translations
         else:
             print(f"{locale}: reading level not measured: {prepared.reason}", file=sys.stderr)
-    report = lint(project, translations)
+    report = lint(project, translations, read_page_counts(project))
     for problem in report.problems:
         print(problem)
     if report.reading:
@@ -363,7 +364,7 @@ def cmd_stats(project: Project, args: argparse.Namespace) -> int:
     """
     import json
 
-    from .stats import collect, format_table, write_dashboard
+    from handoutkit.outputs.stats import collect, format_table, write_dashboard
 
     stats = collect(project)
     print(json.dumps(stats.as_dict(), indent=1, ensure_ascii=False) if args.format == "json"
@@ -382,7 +383,7 @@ def cmd_serve(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts serve --host 0.0.0.0 --port 8000 --workers 2 --allowed-host handouts.clinic.lan
     """
-    from .serve import serve
+    from handoutkit.desk.server import serve
 
     serve(project, host=args.host, port=args.port, workers=args.workers, queue=args.queue,
           allowed_hosts=tuple(args.allowed_host or ()), state_dir=args.state_dir, log_path=args.print_log,
@@ -401,7 +402,7 @@ def cmd_print_log(project: Project, args: argparse.Namespace) -> int:
     """
     import json
 
-    from .printlog import COLUMNS, PrintLog
+    from handoutkit.desk.printlog import COLUMNS, PrintLog
 
     log = PrintLog.reader(_state_dir(project, args), args.print_log)
     rows = log.rows()
@@ -421,8 +422,8 @@ def cmd_reprint(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts reprint 42 -o reprint.pdf
     """
-    from .files import atomic_write
-    from .printlog import PrintLog
+    from handoutkit.desk.printlog import PrintLog
+    from handoutkit.files import atomic_write
 
     log = PrintLog.reader(_state_dir(project, args), args.print_log)
     row = log.row(args.log_id)
@@ -440,9 +441,9 @@ def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
     """
     import json
 
-    from .content import load_content
-    from .fhir import Given, communication
-    from .printlog import PrintLog
+    from handoutkit.content.handouts import load_content
+    from handoutkit.desk.fhir import Given, communication
+    from handoutkit.desk.printlog import PrintLog
 
     row = PrintLog.reader(_state_dir(project, args), args.print_log).row(args.log_id)
     content = load_content(project.handouts_dir, project.root)
@@ -454,7 +455,7 @@ def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
                   row["locale"], row["english_sha256"], row["translation_sha256"], row["version_sha256"])
     text = json.dumps(communication(project, given, args.patient), indent=1, ensure_ascii=False) + "\n"
     if args.output:
-        from .files import atomic_write
+        from handoutkit.files import atomic_write
 
         atomic_write(args.output, text.encode("utf-8"))
         print(f"wrote {args.output}", file=sys.stderr)

@@ -7,6 +7,7 @@ old file or the new one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -53,3 +54,18 @@ def write_if_changed(path: Path, data: bytes, ignore_creation_date: bool = False
             return False
     atomic_write(path, data)
     return True
+
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def code_files() -> list[Path]:
+    """Every module of handoutkit: what an output depends on besides its data (the code fingerprint)."""
+    return sorted(PACKAGE_DIR.rglob("*.py"))
+
+
+def hash_files(digest: "hashlib._Hash", paths: list[Path]) -> None:
+    """Feed each file's path and bytes to `digest`, in a stable order."""
+    for path in sorted(paths):
+        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+

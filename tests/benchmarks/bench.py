@@ -37,7 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from handoutkit.catalogs import read_catalog
+from handoutkit.translation.catalogs import read_catalog
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -77,7 +77,7 @@ from pathlib import Path
 os.environ["FONTCONFIG_FILE"] = sys.argv[1]
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
-from handoutkit.render import make_url_fetcher
+from handoutkit.render.renderer import make_url_fetcher
 root = Path(sys.argv[2]); files = sys.argv[3:]
 fetcher = make_url_fetcher(root / "templates"); config = FontConfiguration()
 base = (root / "templates").resolve().as_uri() + "/"

@@ -27,7 +27,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.parse
@@ -88,11 +87,11 @@ def start_server(root: Path, workers: int) -> tuple[subprocess.Popen, str, float
 BARE = r"""
 import sys, time, json, datetime as dt
 from pathlib import Path
-from handoutkit.settings import Project
-from handoutkit.desk_pool import prepare_desk
-from handoutkit.serve import PrintRequest, patient_details
-from handoutkit.render import make_renderer, make_url_fetcher
-from handoutkit.approval import read_approvals
+from handoutkit.content.settings import Project
+from handoutkit.desk.pool import prepare_desk
+from handoutkit.desk.server import PrintRequest, patient_details
+from handoutkit.render.renderer import make_renderer, make_url_fetcher
+from handoutkit.content.approval import read_approvals
 from weasyprint import HTML
 from weasyprint.text.fonts import FontConfiguration
 root = Path(sys.argv[1]); handout_id, locale = sys.argv[2], sys.argv[3]; details = json.loads(sys.argv[4])
@@ -179,10 +178,10 @@ def measure_levels(desk: Desk, bare: BareRenderer, second: BareRenderer, rounds:
 
 def max_length_sweep(root: Path, desk: Desk) -> dict:
     """(l): every handout x locale with every field at its maximum length, in the locale's own script."""
-    from handoutkit.desk_pool import prepare_desk
-    from handoutkit.render import translate
-    from handoutkit.serve import LIMITS
-    from handoutkit.settings import Project
+    from handoutkit.content.settings import Project
+    from handoutkit.desk.pool import prepare_desk
+    from handoutkit.desk.server import LIMITS
+    from handoutkit.render.renderer import translate
 
     project = Project(root)
     setup = prepare_desk(project)

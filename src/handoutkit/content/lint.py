@@ -1,0 +1,236 @@
+"""Health-literacy and safety checks on the content (`handouts lint`).
+
+Patients read these handouts, many of them in pain, worried, or reading in a
+second language. Each check is a small function over one handout that
+returns problems located at `handouts/<file>.yaml:<line>`:
+
+- reading level per handout and locale, on the text in the order a reader meets
+  it (headings and list items as sentences), with formulas made for the
+  language (Flesch-Kincaid grade and SMOG for English, Fernandez-Huerta ease
+  for Spanish);
+- sentences and lists that are too long, acronyms not spelled out;
+- a "Key points" box of 3-5 bullets on every procedure handout, and every
+  medical word in handouts/medical-words.yaml explained where a patient first
+  reads it (medical_words.py);
+- every statement cites a source in handouts/sources.yaml that exists, or is
+  flagged `confirm:` for the approving clinician;
+- a warning or call-to-action block, and a clinical approval that has not
+  expired (an unapproved handout is a warning: its PDFs say DRAFT);
+- the page budget, from the page counts the last build recorded.
+
+Limits live in `lint:` in handouts/clinic.yaml.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import gettext
+import re
+from dataclasses import dataclass, field
+
+from handoutkit.content.approval import (
+    CHANGED,
+    DRAFT,
+    OVERDUE,
+    ApprovalState,
+    approval_state,
+    read_approvals,
+)
+from handoutkit.content.handouts import (
+    KEY_POINTS,
+    Handout,
+    handout_texts,
+    load_content,
+    translate,
+)
+from handoutkit.content.medical_words import (
+    read_medical_words,
+    unexplained_word_problems,
+)
+from handoutkit.content.settings import Limits, Project
+from handoutkit.content.sources import citation_problems, read_sources
+from handoutkit.content.syntax import BRACE_PLACEHOLDER
+from handoutkit.errors import Problem
+
+WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
+
+
+@dataclass(frozen=True)
+class ReadingLevel:
+    formula: str  # "Flesch-Kincaid grade" or "Fernandez-Huerta ease"
+    score: float
+    ok: bool  # every formula of the language within its limit
+    smog: float | None = None  # SMOG grade, for English (one formula can be gamed by short sentences)
+
+    @property
+    def summary(self) -> str:
+        return f"{self.formula} {self.score:.1f}" + (f", SMOG {self.smog:.1f}" if self.smog is not None else "")
+
+
+@dataclass
+class LintReport:
+    problems: list[Problem] = field(default_factory=list)
+    # (handout id, locale) -> reading level; only for languages with a formula
+    reading: dict[tuple[str, str], ReadingLevel] = field(default_factory=dict)
+    pages: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def sentences(text: str) -> list[str]:
+    return [s for s in SENTENCE_END.split(BRACE_PLACEHOLDER.sub("0", text)) if s.strip()]
+
+
+def as_prose(texts: list[str]) -> str:
+    """Headings and list items end without a period; give them one so formulas count sentences."""
+    return " ".join(t if t.rstrip()[-1:] in ".!?:" else t.rstrip() + "." for t in texts)
+
+
+def reading_level(texts: list[str], locale: str, limits: Limits) -> ReadingLevel | None:
+    """A readability score for the locale's language, or None where no formula is made for it."""
+    from textstat.textstat import textstatistics
+
+    language = locale.split("_")[0]
+    stats = textstatistics()
+    text = as_prose([t.replace("**", "") for t in texts])
+    if language == "en":
+        stats.set_lang("en_US")
+        grade, smog = stats.flesch_kincaid_grade(text), stats.smog_index(text)
+        return ReadingLevel("Flesch-Kincaid grade", grade, grade <= limits.max_grade and smog <= limits.max_smog,
+                            smog)
+    if language == "es":
+        stats.set_lang("es")
+        ease = stats.fernandez_huerta(text)
+        return ReadingLevel("Fernandez-Huerta ease", ease, ease >= limits.min_reading_ease_es)
+    return None
+
+
+# ---------------------------------------------------------------- checks on one handout
+
+
+def check_sentence_length(handout: Handout, limits: Limits) -> list[Problem]:
+    problems = []
+    for text in handout_texts(handout):
+        for sentence in sentences(text.value):
+            words = len(WORD.findall(sentence))
+            if words > limits.max_sentence_words:
+                problems.append(Problem(text.path, text.line, f"sentence of {words} words "
+                                        f"(limit {limits.max_sentence_words}); split it: {sentence!r}",
+                                        "warning"))
+    return problems
+
+
+def check_list_length(handout: Handout, limits: Limits) -> list[Problem]:
+    return [Problem(block.items[0].path, block.line, f"list of {len(block.items)} items "
+                    f"(limit {limits.max_list_items}); split it or group the items", "warning")
+            for section in handout.sections for block in section.blocks
+            if len(block.items) > limits.max_list_items]
+
+
+def check_acronyms(handout: Handout, limits: Limits) -> list[Problem]:
+    """An acronym's first use must spell it out: "words (ACRONYM)"."""
+    seen: set[str] = set(limits.known_abbreviations)
+    problems = []
+    for text in handout_texts(handout):
+        for match in ACRONYM.finditer(BRACE_PLACEHOLDER.sub("", text.value)):
+            acronym = match.group()
+            if acronym in seen:
+                continue
+            seen.add(acronym)
+            before, after = text.value[: match.start()], text.value[match.end():]
+            if not (before.endswith("(") and after.startswith(")") and WORD.search(before)):
+                problems.append(Problem(text.path, text.line, f"acronym {acronym} is not spelled out "
+                                        f"at its first use; write the words, then ({acronym})", "warning"))
+    return problems
+
+
+def check_key_points(handout: Handout, limits: Limits) -> list[Problem]:
+    """A procedure handout opens with a "Key points" box of 3-5 bullets; any other box keeps that size."""
+    fewest, most = KEY_POINTS
+    if not handout.key_points and handout.kind == "procedure":
+        return [Problem(handout.path, handout.id_line, f"a procedure handout opens with key points: add "
+                        f"`key_points:` with {fewest}-{most} bullets a patient must take away")]
+    if handout.key_points and not fewest <= len(handout.key_points) <= most:
+        return [Problem(handout.path, handout.key_points_line, f"{len(handout.key_points)} key points; "
+                        f"expected {fewest}-{most} (the rest of the handout says the rest)")]
+    return []
+
+
+def check_call_to_action(handout: Handout, limits: Limits) -> list[Problem]:
+    has_warning = any(block.kind == "callout" and block.callout == "warning"
+                      for section in handout.sections for block in section.blocks)
+    if has_warning:
+        return []
+    return [Problem(handout.path, handout.id_line, "no warning callout: every handout must tell "
+                    "patients when to get help (add one, or `- include: warning-signs`)")]
+
+
+def check_approval(handout: Handout, state: ApprovalState, interval_years: int) -> list[Problem]:
+    """An expired approval fails; an unapproved or changed handout is reported (its PDFs say DRAFT)."""
+    if state.status == OVERDUE:
+        return [Problem(handout.path, handout.id_line, f"clinical approval by {state.approval.approved_by} on "
+                        f"{state.approval.approved_on} expired on {state.due} (review_interval_years: "
+                        f"{interval_years}); have a clinician review it again: `handouts approve {handout.id}`")]
+    if state.status == CHANGED:
+        return [Problem(handout.path, handout.id_line, "the English changed since its clinical approval; "
+                        "its PDFs carry the draft mark until a clinician approves it again", "warning")]
+    if state.status == DRAFT:
+        return [Problem(handout.path, handout.id_line, "not approved by a clinician yet; its PDFs carry the "
+                        f"draft mark (see `handouts review-sheet {handout.id}`)", "warning")]
+    return []
+
+
+# Checks on the English source; check_approval also takes the approval state.
+SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_key_points, check_call_to_action)
+
+
+def check_page_budget(pages: dict[tuple[str, str], int], limits: Limits, label: str) -> list[Problem]:
+    return [Problem(label, 0, f"{handout_id} in {locale} is {count} pages; the budget is "
+                              f"{limits.page_budget} (shorten the English or tighten the translation)")
+            for (handout_id, locale), count in sorted(pages.items()) if count > limits.page_budget]
+
+
+# ---------------------------------------------------------------- the whole library
+
+def lint(project: Project, translations: dict[str, gettext.NullTranslations],
+         pages: dict[tuple[str, str], int] | None = None, today: dt.date | None = None) -> LintReport:
+    """Every health-literacy check, for every handout; reading levels for each locale given.
+
+    `pages` are the page counts the last build recorded (outputs.manifest.read_page_counts),
+    checked against the page budget."""
+    settings = project.settings
+    limits = settings.limits
+    content = load_content(project.handouts_dir, project.root)
+    approvals = read_approvals(project, content)
+    sources = read_sources(project.handouts_dir, project.root)
+    medical_words = read_medical_words(project.handouts_dir, project.root)
+    report = LintReport()
+    for handout in content.handouts:
+        for check in SOURCE_CHECKS:
+            report.problems += check(handout, limits)
+        report.problems += citation_problems(handout, sources)
+        report.problems += unexplained_word_problems(handout, medical_words)
+        state = approval_state(handout, settings.clinic, approvals.get(handout.id),
+                               settings.review_interval_years, today)
+        report.problems += check_approval(handout, state, settings.review_interval_years)
+        for locale, catalog in translations.items():
+            texts = [translate(catalog, t) for t in handout_texts(handout)]
+            level = reading_level(texts, locale, limits)
+            if level is None:
+                continue
+            report.reading[(handout.id, locale)] = level
+            if not level.ok:
+                severity = "error" if locale == settings.source_locale else "warning"
+                report.problems.append(Problem(handout.path, handout.id_line, f"{locale} reading level: "
+                                               f"{level.formula} {level.score:.1f} is past the limit", severity))
+    report.pages = dict(pages or {})
+    report.problems += check_page_budget(report.pages, limits, project.rel(project.build_dir / "manifest.json"))
+    report.problems = sorted(set(report.problems))
+    return report

@@ -1,0 +1,241 @@
+"""Front desk, audit: the print log and the archive of every version that was printed.
+
+The log answers "which handout, in which version, did this patient get?"
+without holding anything about the patient: handout, revision, edition,
+locale, fingerprints of the English and of the translation, the clinic phone
+when a desk changed it, the desk and the time. It lives in the state
+directory (`var/` by default, outside build/, so `make clean` keeps it).
+
+Writing the log never blocks a print and never loses one: a row that cannot be
+written (log locked, deleted, read-only, disk full) is kept in memory and in a
+spool file when one can be written, retried in the background, and reported
+(the desk sees a warning, the server's log says why). Rows carry a random id,
+so a retried row is stored once.
+
+Every distinct unpersonalised version is archived once, content-addressed
+(`archive/<sha256 of the PDF>.pdf`, found through `archive/versions/<version
+key>`), so `handouts reprint LOG_ID` gives back exactly what that patient got,
+less the patient's own details.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+import json
+import logging
+import sqlite3
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from handoutkit.errors import HandoutError
+from handoutkit.files import atomic_write
+
+LOG_FILE = "print-log.sqlite3"
+SPOOL_FILE = "print-log.pending.jsonl"
+ARCHIVE_DIR = "archive"
+logger = logging.getLogger("handoutkit.desk")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS prints (
+  id INTEGER PRIMARY KEY,
+  entry TEXT NOT NULL UNIQUE,           -- random id: a retried row is stored once
+  printed_at TEXT NOT NULL,             -- UTC, ISO 8601
+  desk TEXT NOT NULL,
+  packet TEXT,                          -- the packet this handout was printed in, if any
+  handout TEXT NOT NULL,
+  revision INTEGER NOT NULL,
+  edition TEXT NOT NULL,
+  locale TEXT NOT NULL,
+  english_sha256 TEXT NOT NULL,
+  translation_sha256 TEXT NOT NULL,
+  clinic_phone TEXT,                    -- only when the desk changed it
+  version_sha256 TEXT NOT NULL          -- the archived unpersonalised version
+)"""
+COLUMNS = ("id", "printed_at", "desk", "packet", "handout", "revision", "edition", "locale",
+           "english_sha256", "translation_sha256", "clinic_phone", "version_sha256")
+
+
+@dataclass(frozen=True)
+class LogRow:
+    printed_at: str
+    desk: str
+    packet: str | None
+    handout: str
+    revision: int
+    edition: str
+    locale: str
+    english_sha256: str
+    translation_sha256: str
+    clinic_phone: str | None
+    version_sha256: str
+    entry: str = dataclasses.field(default_factory=lambda: uuid.uuid4().hex)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class PrintLog:
+    """The SQLite log, a spool for rows not yet written, and the archive."""
+
+    def __init__(self, state_dir: Path, log_path: Path | None = None):
+        self.state_dir = state_dir
+        self.path = log_path or state_dir / LOG_FILE
+        self.spool = self.path.with_name(SPOOL_FILE)
+        self.archive_dir = state_dir / ARCHIVE_DIR
+        self.pending: list[LogRow] = []
+        self.last_error = ""
+        self._lock = threading.Lock()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.pending = self._read_spool()
+            self._insert([])
+            # Write-ahead logging: one sync per print instead of three, and readers
+            # (`handouts print-log`) never block a desk.
+            db = sqlite3.connect(self.path, timeout=0.25)
+            db.execute("PRAGMA journal_mode=WAL")
+            db.close()
+        except (sqlite3.Error, OSError) as exc:
+            self._failed(exc, 0)
+        self.flush()
+
+    @classmethod
+    def reader(cls, state_dir: Path, log_path: Path | None = None) -> "PrintLog":
+        """The log for reading only (`handouts print-log`, `reprint`): creates nothing."""
+        log = cls.__new__(cls)
+        log.state_dir, log.path = state_dir, log_path or state_dir / LOG_FILE
+        log.spool, log.archive_dir = log.path.with_name(SPOOL_FILE), state_dir / ARCHIVE_DIR
+        log.pending, log.last_error, log._lock = [], "", threading.Lock()
+        if not log.path.exists():
+            raise HandoutError(f"{log.path}: no print log yet (it is written by `handouts serve`; "
+                               "see --state-dir)")
+        return log
+
+    # -------------------------------------------------------- writing
+
+    def _connect(self) -> sqlite3.Connection:
+        # A short busy timeout: a locked log must not hold up a print (the row is retried).
+        db = sqlite3.connect(self.path, timeout=0.25)
+        return db
+
+    def _insert(self, rows: list[LogRow]) -> None:
+        db = self._connect()
+        try:
+            with db:
+                db.execute(SCHEMA)  # the file may have been deleted since: start a new one
+                db.executemany(
+                "INSERT OR IGNORE INTO prints (entry, printed_at, desk, packet, handout, revision, edition, locale, "
+                "english_sha256, translation_sha256, clinic_phone, version_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    [(r.entry, r.printed_at, r.desk, r.packet, r.handout, r.revision, r.edition, r.locale,
+                      r.english_sha256, r.translation_sha256, r.clinic_phone, r.version_sha256) for r in rows])
+        finally:
+            db.close()
+
+    def _failed(self, exc: BaseException, count: int) -> None:
+        # Only the exception's own text: it names the file and the reason, never a patient.
+        self.last_error = f"{type(exc).__name__}: {exc}"
+        logger.error("print log %s: cannot write (%s); %d row(s) kept and retried",
+                     self.path, self.last_error, count)
+
+    def record(self, rows: list[LogRow]) -> bool:
+        """Write the rows now; False when they were kept for a retry (the desk is warned)."""
+        with self._lock:
+            batch = self.pending + rows
+            try:
+                self._insert(batch)
+            except (sqlite3.Error, OSError) as exc:
+                self.pending = batch
+                self._failed(exc, len(batch))
+                self._write_spool()
+                return False
+            if self.pending:
+                logger.warning("print log %s: %d pending row(s) written", self.path, len(self.pending))
+            self.pending = []
+            self.last_error = ""
+            self._write_spool()
+            return True
+
+    def flush(self) -> bool:
+        """Retry the pending rows (the server calls this every few seconds)."""
+        if not self.pending:
+            return True
+        return self.record([])
+
+    def _write_spool(self) -> None:
+        """Pending rows also go to a file beside the log, so a restart does not lose them."""
+        try:
+            if self.pending:
+                text = "".join(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in self.pending)
+                atomic_write(self.spool, text.encode(), durable=True)
+            else:
+                self.spool.unlink(missing_ok=True)
+        except OSError:
+            pass  # the disk refuses even this: the rows stay in memory and are retried
+
+    def _read_spool(self) -> list[LogRow]:
+        if not self.spool.exists():
+            return []
+        rows = []
+        for line in self.spool.read_text("utf-8").splitlines():
+            try:
+                rows.append(LogRow(**json.loads(line)))
+            except (ValueError, TypeError):
+                logger.error("print log spool %s: an unreadable line was skipped", self.spool)
+        return rows
+
+    # -------------------------------------------------------- reading
+
+    def rows(self) -> list[dict]:
+        """Every logged print, oldest first (pending rows are not included)."""
+        if not self.path.exists():
+            return []
+        try:
+            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=2) as db:
+                found = db.execute(f"SELECT {', '.join(COLUMNS)} FROM prints ORDER BY id").fetchall()
+        except sqlite3.Error as exc:
+            raise HandoutError(f"{self.path}: cannot read the print log ({exc})") from None
+        return [dict(zip(COLUMNS, row)) for row in found]
+
+    def row(self, log_id: int) -> dict:
+        for row in self.rows():
+            if row["id"] == log_id:
+                return row
+        raise HandoutError(f"{self.path}: no print with id {log_id} (see `handouts print-log`)")
+
+    # -------------------------------------------------------- the archive
+
+    def _pointer(self, version_key: str) -> Path:
+        return self.archive_dir / "versions" / version_key
+
+    def archived(self, version_key: str) -> bool:
+        return self._pointer(version_key).exists()
+
+    def archive(self, version_key: str, pdf: bytes) -> bool:
+        """Keep one unpersonalised version, content-addressed; False when it could not be written."""
+        digest = hashlib.sha256(pdf).hexdigest()
+        try:
+            target = self.archive_dir / f"{digest}.pdf"
+            if not target.exists():
+                atomic_write(target, pdf)
+            atomic_write(self._pointer(version_key), (digest + "\n").encode())
+            return True
+        except OSError as exc:
+            logger.error("print archive %s: cannot write (%s: %s); retried at the next print",
+                         self.archive_dir, type(exc).__name__, exc)
+            return False
+
+    def archived_pdf(self, version_key: str) -> bytes:
+        """The archived PDF of a version, checked against its content address."""
+        pointer = self._pointer(version_key)
+        if not pointer.exists():
+            raise HandoutError(f"{self.archive_dir}: version {version_key[:12]} was not archived "
+                               "(the server archives it right after the first print; was it stopped?)")
+        digest = pointer.read_text().strip()
+        data = (self.archive_dir / f"{digest}.pdf").read_bytes()
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise HandoutError(f"{self.archive_dir / digest}.pdf: damaged (its content no longer matches its name)")
+        return data

@@ -1,0 +1,35 @@
+"""QR codes on the PDFs: each handout links to its page in the web edition, in the same language.
+
+Only when `web.base_url` is set in handouts/clinic.yaml (the address where
+build/web/ is published): an unset address prints no code, since a code that
+leads nowhere would be worse than none. The code is drawn by segno as inline
+SVG (vector, so it prints sharp; no network, no image file), with a quiet
+zone of 4 modules so phone cameras and zbar find it next to text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import segno
+from markupsafe import Markup
+
+QUIET_ZONE = 4  # modules of white around the code, as ISO/IEC 18004 asks
+
+
+@dataclass(frozen=True)
+class QrCode:
+    url: str  # what the code encodes: base_url + "<locale>/<id>.html"
+    printed: str  # the URL as printed under the code (without "https://")
+    svg: Markup
+
+
+def qr_code(url: str) -> QrCode:
+    code = segno.make(url, error="m", micro=False)
+    # Scaled by CSS (.qr svg): a viewBox and no fixed size; decorative to a screen reader,
+    # since the printed URL under it says the same.
+    svg = code.svg_inline(scale=1, border=QUIET_ZONE, omitsize=True, svgclass="qr-code", lineclass=None,
+                          dark="#000", light="#fff")
+    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
+    printed = url.removeprefix("https://")
+    return QrCode(url, printed, Markup(svg))

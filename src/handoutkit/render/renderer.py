@@ -1,0 +1,529 @@
+"""Stage 5, render: a Handout and a locale's Translations to HTML, then to PDF.
+
+One Jinja environment per locale (i18n extension bound to that locale's
+translations, autoescape on, StrictUndefined). Translations are text, never
+HTML: every translated string is escaped, then the tiny **bold** markup and
+the program's placeholders are turned into tags here, in one place.
+
+PDF rendering is hermetic: a URL fetcher that serves only files under
+templates/, fonts pinned through fontconfig (see fonts.py), PDF/UA-1 tagging,
+and no document date (a date on a PDF reads as a review date; "Last reviewed"
+is printed only from a recorded approval), so the same inputs give the same
+bytes. Any WeasyPrint warning fails the render.
+"""
+
+from __future__ import annotations
+
+import gettext
+import logging
+import mimetypes
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator
+from urllib.parse import unquote, urlparse
+
+from jinja2 import (
+    BytecodeCache,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateError,
+    TemplateSyntaxError,
+)
+from jinja2.bccache import Bucket
+from markupsafe import Markup, escape
+
+from handoutkit.content.approval import Approval, fingerprint
+from handoutkit.content.handouts import Block, Handout, Text, translate
+from handoutkit.content.settings import Clinic, Project
+from handoutkit.content.syntax import RENDER_TOKEN
+from handoutkit.errors import HandoutError
+from handoutkit.render.pdftags import recording, repair
+from handoutkit.render.qr import QrCode, qr_code
+from handoutkit.translation.locales import (  # noqa: F401 (some re-exported)
+    counter_style,
+    format_long_date,
+    html_lang,
+    is_rtl,
+    native_digits,
+    native_language_name,
+    with_native_digits,
+)
+
+PLACEHOLDER_OR_NUMBER = RENDER_TOKEN
+# In right-to-left text, Latin words (ACDF, a drug name) are isolated like numbers, with
+# their brackets when they are bracketed: "(ACDF)" looks the same either way, but only as
+# one left-to-right run does it reach the PDF's text layer as "(ACDF)" and not ")ACDF(".
+PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
+    PLACEHOLDER_OR_NUMBER.pattern
+    + r"|(?P<latin>\([A-Za-z][A-Za-z0-9 .\-/]*\)|[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
+)
+
+HANDOUT_TEMPLATE = "handout.html"  # the PDF editions
+WEB_TEMPLATE = "web-handout.html"  # the web edition: the same body, a screen stylesheet
+
+COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
+
+# Languages whose words must not break across lines (CSS `word-break: keep-all`, which
+# WeasyPrint 70 lacks): Korean puts spaces between words, but Pango breaks between any two
+# Hangul syllables.
+KEEP_ALL_LANGUAGES = frozenset({"ko"})
+WORD_JOINER = "\u2060"
+HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
+TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
+
+
+CSS_CONTENT_STRING = re.compile(r'(content:\s*")([^"]*)(")')
+
+
+def _join_hangul(text: str) -> str:
+    out, previous = [], " "
+    for char in text:
+        if not char.isspace() and not previous.isspace() and (HANGUL.match(char) or HANGUL.match(previous)):
+            out.append(WORD_JOINER)
+        out.append(char)
+        previous = char
+    return "".join(out)
+
+
+def keep_all(html: str) -> str:
+    """Korean keep-all: a WORD JOINER (U+2060, invisible, no break on either side) between every
+    two characters of a word that touch a Hangul syllable, across inline tags, in <body> only.
+
+    Lines then break only at spaces, as Korean readers expect. The joiners are layout only:
+    the PDF's text layer leaves them out (see pdftags.LAYOUT_ONLY).
+    """
+    head, separator, body = html.partition("<body")
+    if not separator:
+        return html
+    # Running headers and footers (the draft mark, the title) are CSS strings in the <head>.
+    head = CSS_CONTENT_STRING.sub(lambda m: m[1] + _join_hangul(m[2]) + m[3], head)
+    out: list[str] = []
+    previous = " "  # the last visible character, across tags
+    for part in TAG_OR_TEXT.split(body):
+        if part.startswith("<"):
+            out.append(part)
+            continue
+        text = []
+        for char in part:
+            if not char.isspace() and not previous.isspace() and (HANGUL.match(char) or HANGUL.match(previous)):
+                text.append(WORD_JOINER)
+            text.append(char)
+            previous = char
+        out.append("".join(text))
+    return head + separator + "".join(out)
+
+
+TAG_STYLE_OR_TEXT = re.compile(r"(<style\b.*?</style>|<[^>]*>)", re.DOTALL)
+CSS_COUNTER = re.compile(r"counter\((page|pages)\)")
+CSS_ESCAPE = re.compile(r"(\\[0-9A-Fa-f]{1,6} ?)")
+HTML_REFERENCE = re.compile(r"(&#?[0-9A-Za-z]+;)")  # &#x2066; is markup, not a number
+
+
+def _text_digits(text: str, digits: str) -> str:
+    return "".join(part if HTML_REFERENCE.fullmatch(part) else with_native_digits(part, digits)
+                   for part in HTML_REFERENCE.split(text))
+
+
+def _css_text_digits(text: str, digits: str) -> str:
+    """Digits of a CSS string's text, leaving its escapes (\\22 is a quote) as they are."""
+    return "".join(part if CSS_ESCAPE.fullmatch(part) else with_native_digits(part, digits)
+                   for part in CSS_ESCAPE.split(text))
+
+
+def native_numerals(html: str, digits: str, style: str) -> str:
+    """Numbers, dates and page numbers in the locale's own digits (a clinic's choice, `native_digits:`).
+
+    Text between tags and the strings of CSS `content` change; markup, attribute values and the
+    printed web address under the QR code (an address is typed in ASCII) do not.
+    """
+    out: list[str] = []
+    in_address = False
+    for part in TAG_STYLE_OR_TEXT.split(html):
+        if part.startswith("<style"):
+            part = CSS_CONTENT_STRING.sub(lambda m: m[1] + _css_text_digits(m[2], digits) + m[3], part)
+            out.append(CSS_COUNTER.sub(rf"counter(\1, {style})", part) if style else part)
+        elif part.startswith("<"):
+            if 'class="qr-caption"' in part:
+                in_address = True
+            elif in_address and part.startswith("</p"):
+                in_address = False
+            out.append(part)
+        else:
+            out.append(part if in_address else _text_digits(part, digits))
+    return "".join(out)
+
+
+def isolated(text: str) -> Markup:
+    """A number or phone number that keeps its left-to-right order inside any text.
+
+    WeasyPrint does not implement `unicode-bidi: isolate` for <bdi>, so the
+    isolation is also written as Unicode controls (LRI ... PDI) that the
+    shaping engine (Pango with FriBidi) honours.
+    """
+    return Markup('<bdi dir="ltr">&#x2066;{}&#x2069;</bdi>').format(text)
+
+
+def isolated_auto(text: str) -> Markup:
+    """Text typed at the front desk, in any script: isolated with its own direction (first strong
+    character), so "Bring your list." keeps its full stop at the end inside an Arabic handout."""
+    return Markup('<bdi>&#x2068;{}&#x2069;</bdi>').format(text)
+
+
+def prose(text: str, values: dict[str, str], rtl: bool = False) -> Markup:
+    """Escape a translated string, then render **bold**, {placeholders} and isolated numbers
+    (and, in right-to-left text, isolated Latin words)."""
+    out: list[str] = []
+    position = 0
+    bold_open = False
+    bold_count = text.count("**")
+    for match in (PLACEHOLDER_NUMBER_OR_LATIN if rtl else PLACEHOLDER_OR_NUMBER).finditer(text):
+        out.append(escape(text[position: match.start()]))
+        position = match.end()
+        if match["placeholder"]:
+            name = match["name"]
+            if name not in values:
+                raise HandoutError(f"unknown placeholder {{{name}}} in {text!r}; "
+                                   f"known: {', '.join('{' + v + '}' for v in sorted(values))}")
+            out.append(isolated(values[name]))
+        elif match.groupdict().get("latin"):
+            out.append(isolated(match["latin"]))
+        elif match["bold"]:
+            if bold_count % 2:  # unbalanced: print the characters rather than guess
+                out.append("**")
+            else:
+                out.append("</strong>" if bold_open else "<strong>")
+                bold_open = not bold_open
+        else:
+            number = match["number"]
+            # Keep trailing punctuation outside the isolate.
+            core = number.rstrip(" .,:")
+            out.append(isolated(core) + escape(number[len(core):]))
+    out.append(escape(text[position:]))
+    return Markup("".join(out))
+
+
+def css_string(text: str) -> Markup:
+    """A CSS string literal; `<` is escaped so it can never close the <style> element."""
+    if isinstance(text, Markup):  # a translated label: CSS wants the text, not HTML entities
+        text = text.unescape()
+    # Quotes, backslashes, <, > and every control character (a form feed ends a CSS string).
+    escaped = "".join(f"\\{ord(c):X} " if c in '"\\<>&' or ord(c) < 0x20 or ord(c) == 0x7F else c
+                      for c in text)
+    return Markup(f'"{escaped}"')
+
+
+def css_counter_content(template: str) -> Markup:
+    """A translated "Page %(page)s of %(pages)s" as a CSS `content` value with counters."""
+    if isinstance(template, Markup):
+        template = template.unescape()
+    parts = re.split(r"%\((page|pages)\)s", template)
+    tokens = []
+    for index, part in enumerate(parts):
+        if index % 2:
+            tokens.append(f"counter({part})")
+        elif part:
+            tokens.append(css_string(part))
+    return Markup(" ".join(tokens) or '""')
+
+
+@dataclass(frozen=True)
+class LocaleContext:
+    """Everything the templates need about one locale."""
+
+    locale: str
+    lang: str
+    direction: str
+    language_name: str
+    font_stack: tuple[str, ...]
+    draft: bool
+    digits: str = ""  # the locale's native digits when the clinic opted in (`native_digits:`), else ""
+    counter_style: str = ""  # the CSS counter style of those digits, for "Page x of y"
+
+    @property
+    def keep_all(self) -> bool:
+        return self.lang.split("-")[0] in KEEP_ALL_LANGUAGES
+
+
+class SharedBytecode(BytecodeCache):
+    """Compiled templates kept in memory for every environment `make_environment` makes.
+
+    Those environments differ only in their translations, which a template looks up
+    when it runs, so the compiled code is the same: a template is compiled once per
+    process instead of once per locale (~30 ms each, 13 times in every build worker).
+    A template whose source changed is compiled again (Jinja checks its checksum).
+    """
+
+    def __init__(self) -> None:
+        self.code: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: Bucket) -> None:
+        if bucket.key in self.code:
+            bucket.bytecode_from_string(self.code[bucket.key])
+
+    def dump_bytecode(self, bucket: Bucket) -> None:
+        self.code[bucket.key] = bucket.bytecode_to_string()
+
+
+COMPILED_TEMPLATES = SharedBytecode()
+
+
+def make_environment(project: Project, translations: gettext.NullTranslations) -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(project.templates_dir),
+        autoescape=True,
+        undefined=StrictUndefined,
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        bytecode_cache=COMPILED_TEMPLATES,
+    )
+    # The translated label is escaped *before* Jinja formats it, so a
+    # translation can never inject markup; variables are escaped by Jinja.
+    env.install_gettext_callables(
+        gettext=lambda s: escape(translations.gettext(s)),
+        ngettext=lambda s, p, n: escape(translations.ngettext(s, p, n)),
+        pgettext=lambda c, s: escape(translations.pgettext(c, s)),
+        npgettext=lambda c, s, p, n: escape(translations.npgettext(c, s, p, n)),
+        newstyle=True,
+    )
+    env.filters["css_string"] = css_string
+    env.filters["css_counters"] = css_counter_content
+    env.globals["isolated"] = isolated
+    env.globals["isolated_auto"] = isolated_auto
+    return env
+
+
+@dataclass(frozen=True)
+class Renderer:
+    """Renders handouts of one locale to HTML."""
+
+    project: Project
+    context: LocaleContext
+    translations: gettext.NullTranslations
+    env: Environment
+    clinic: Clinic  # the settings' clinic, or one with the front desk's phone override
+    approvals: dict[str, Approval] = field(default_factory=dict)  # recorded approvals by handout id
+    # (locale, handout id) -> the address of the handout's web page, or None: the PDF prints a
+    # QR code to it. The outputs layer owns that address (outputs.web.web_url).
+    web_url: Callable[[str, str], str | None] | None = None
+
+    def approval(self, handout: Handout) -> Approval | None:
+        """The approval that covers this handout as it prints now (with this clinic's settings), or None.
+
+        Computed at render time, so a front-desk phone override that the
+        clinician never saw prints as a draft, never as approved.
+        """
+        approval = self.approvals.get(handout.id)
+        if approval is None or approval.content_sha256 != fingerprint(handout, self.clinic):
+            return None
+        return approval
+
+    def placeholder_values(self) -> dict[str, str]:
+        return {"clinic_name": self.clinic.name, "clinic_phone": self.clinic.phone,
+                "emergency_number": self.clinic.emergency_number}
+
+    def text(self, text: Text) -> Markup:
+        return prose(translate(self.translations, text), self.placeholder_values(),
+                     rtl=self.context.direction == "rtl")
+
+    def compact(self, block: Block) -> bool:
+        """Short list items read fine in two columns, in the printed language."""
+        items = [translate(self.translations, item) for item in block.items]
+        return len(items) >= 4 and max(len(i) for i in items) <= COMPACT_ITEM_CHARS * self.width_factor
+
+    @property
+    def width_factor(self) -> float:
+        # A CJK character is about two Latin ones wide.
+        return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
+
+    def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False,
+             large: bool = False, web: bool = False) -> str:
+        """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition,
+        `web` the page of the web edition (templates/web-handout.html)."""
+        try:
+            html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+            if self.context.digits:
+                html = native_numerals(html, self.context.digits, self.context.counter_style)
+            # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
+            return keep_all(html) if self.context.keep_all and not web else html
+        except TemplateSyntaxError as exc:
+            raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
+        except TemplateError as exc:
+            raise HandoutError(f"templates: error in a template while rendering {handout.id}: {exc}") from None
+
+    def qr(self, handout: Handout) -> QrCode | None:
+        url = self.web_url(self.context.locale, handout.id) if self.web_url else None
+        return qr_code(url) if url else None
+
+    def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool,
+                template_name: str) -> str:
+        settings = self.project.settings
+        template = self.env.get_template(template_name)
+        approval = self.approval(handout)
+        return template.render(
+            running_title=translate(self.translations, handout.title),
+            handout=handout,
+            t=self.text,
+            compact=(lambda block: False) if large else self.compact,
+            html_class=" ".join(c for c, on in (("tight", tight), ("large", large)) if on),
+            loc=self.context,
+            source_lang=html_lang(settings.source_locale),
+            clinic=self.clinic,
+            page_size=settings.page_size,
+            approval=approval,
+            reviewed=format_long_date(approval.approved_on, self.context.locale) if approval else None,
+            document_date=None,
+            # The PDF links to its web page (web.base_url); the web page needs no code to itself.
+            qr=None if template_name == WEB_TEMPLATE else self.qr(handout),
+            **{"patient": None, **(extra or {})},
+        )
+
+
+# ---------------------------------------------------------------- PDF
+
+
+class RenderWarnings(logging.Handler):
+    """Collects WeasyPrint's warnings during one render: any of them fails the build."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+def make_url_fetcher(templates_dir: Path) -> Any:
+    """A WeasyPrint URLFetcher that serves files under templates/ and nothing else."""
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    root = templates_dir.resolve()
+
+    class TemplatesOnlyFetcher(URLFetcher):
+        def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+            parsed = urlparse(url)
+            if parsed.scheme != "file":
+                raise ValueError(f"refused {url!r}: handouts may only use files under templates/")
+            path = Path(unquote(parsed.path)).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                raise ValueError(f"refused {url!r}: not a file under templates/")
+            mime_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+            return URLFetcherResponse(url, body=path.read_bytes(), headers={"Content-Type": mime_type})
+
+    return TemplatesOnlyFetcher()
+
+
+class PdfWriter:
+    """One per process: WeasyPrint's FontConfiguration and fetcher are reused for every PDF."""
+
+    def __init__(self, project: Project):
+        from weasyprint.text.fonts import FontConfiguration
+
+        self.base_url = project.templates_dir.resolve().as_uri() + "/"
+        self.fetcher = make_url_fetcher(project.templates_dir)
+        self.font_config = FontConfiguration()
+
+    def layout(self, html: str) -> Any:
+        """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
+        from weasyprint import HTML
+
+        with warnings_fail():
+            document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+            return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+
+    def write(self, document: Any) -> bytes:
+        """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
+        with warnings_fail(), recording() as record:
+            raw = document.write_pdf(pdf_variant="pdf/ua-1")
+        return repair(raw, record)[0]
+
+    @staticmethod
+    def last_page_fill(document: Any) -> float:
+        """How much of the last page's content area the document uses (0 to 1)."""
+        page_box = document.pages[-1]._page_box
+        top, height = page_box.content_box_y(), page_box.height
+        root = next((c for c in page_box.children if c.element_tag == "html"), None)
+        bottoms = [child.position_y + child.margin_height()
+                   for body in (root.children if root else ()) for child in body.children]
+        return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 1.0
+
+    def pdf(self, html: str) -> tuple[bytes, int]:
+        """The PDF bytes and the page count."""
+        document = self.layout(html)
+        return self.write(document), len(document.pages)
+
+
+@contextmanager
+def warnings_fail() -> Iterator[None]:
+    """Any warning WeasyPrint logs (a missing resource, ignored CSS) fails the render."""
+    handler = RenderWarnings()
+    logger = logging.getLogger("weasyprint")
+    logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+    if handler.messages:
+        raise HandoutError("WeasyPrint warned while rendering: " + "; ".join(handler.messages))
+
+
+def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool, native: bool = False) -> LocaleContext:
+    return LocaleContext(
+        locale=locale,
+        lang=html_lang(locale),
+        direction="rtl" if is_rtl(locale) else "ltr",
+        language_name=native_language_name(locale),
+        font_stack=font_stack,
+        draft=draft,
+        digits=native_digits(locale) if native else "",
+        counter_style=counter_style(locale) if native else "",
+    )
+
+
+def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
+                  font_stack: tuple[str, ...], draft: bool,
+                  approvals: dict[str, Approval] | None = None,
+                  web_url: Callable[[str, str], str | None] | None = None) -> Renderer:
+    native = locale in project.settings.native_digits
+    return Renderer(project, locale_context(locale, font_stack, draft, native), translations,
+                    make_environment(project, translations), project.settings.clinic, approvals or {}, web_url)
+
+
+# ---------------------------------------------------------------- language-assistance sheet
+
+LANGUAGE_ASSISTANCE_TITLE = "Language assistance"
+NOTICE_TEMPLATE = "language-notice.html"
+
+
+@dataclass(frozen=True)
+class NoticeLine:
+    locale: str
+    lang: str
+    direction: str
+    language_name: str
+    font_stack: tuple[str, ...]
+    notice: Markup
+
+
+def notice_line(project: Project, locale: str, translations: gettext.NullTranslations,
+                font_stack: tuple[str, ...]) -> NoticeLine:
+    """The notice in one language, from that locale's catalog (templates/language-notice.html)."""
+    env = make_environment(project, translations)
+    notice = env.get_template(NOTICE_TEMPLATE).render(clinic=project.settings.clinic).strip()
+    if html_lang(locale).split("-")[0] in KEEP_ALL_LANGUAGES:
+        notice = keep_all("<body>" + notice)[len("<body>"):]
+    return NoticeLine(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
+                      native_language_name(locale), font_stack, Markup(notice))
+
+
+def language_assistance_html(project: Project, lines: list[NoticeLine], document_date: str | None = None) -> str:
+    source = project.settings.source_locale
+    env = make_environment(project, gettext.NullTranslations())
+    return env.get_template("language-assistance.html").render(
+        title=LANGUAGE_ASSISTANCE_TITLE, lines=lines, clinic=project.settings.clinic,
+        source=locale_context(source, (), False), page_size=project.settings.page_size,
+        document_date=document_date)

@@ -1,0 +1,396 @@
+"""Stage 4, checks: is a locale complete and safe to print?
+
+Two registries, each a list of small functions with a declared severity:
+ENTRY_CHECKS look at one translated entry, FILE_CHECKS at the whole catalog
+(and declare any file they read besides the PO file and the template, so a
+check's inputs are part of the cache key the moment it is registered).
+`check_locale` runs them all and locates each finding at
+`locales/<locale>/LC_MESSAGES/handouts.po:<line>`. Errors block printing;
+warnings are shown to translators.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable
+
+from babel import Locale
+from babel.messages.catalog import Catalog, Message
+from babel.messages.plurals import get_plural
+from yaml.nodes import SequenceNode
+
+from handoutkit.content.settings import Project
+from handoutkit.content.syntax import (
+    DIGITS,
+    EMPHASIS,
+    PLACEHOLDER,
+    numbers,
+    placeholders,
+    without_placeholders,
+)
+from handoutkit.content.yamlsource import NodeReader, read_yaml
+from handoutkit.errors import HandoutError, Problem, ProblemsError
+from handoutkit.translation.catalogs import (
+    byte_order_mark_problem,
+    load_catalog,
+    msgfmt_problems,
+    read_template,
+)
+from handoutkit.translation.locales import native_digits
+
+# Characters that change what is printed without being seen: a single U+202E
+# prints a warning sign backwards. Zero-width (non-)joiners are spelling in
+# Persian, Nepali and other scripts, so U+200C/U+200D pass inside a word (between
+# letters or the marks of a letter, such as the virama in Devanagari र्‍य).
+INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+JOINERS = "\u200c\u200d"
+HTML_ENTITY = re.compile(r"&(?:[A-Za-z][A-Za-z0-9]{1,31}|#[0-9]{1,7}|#[xX][0-9A-Fa-f]{1,6});")
+TOO_LONG = 3  # a translation more than 3x the English is probably not a translation of it
+
+@dataclass(frozen=True)
+class EntryRules:
+    """What a locale allows beyond the defaults (from clinic.yaml)."""
+
+    native_digits: str = ""  # digits allowed besides 0-9, compared by value
+
+
+EntryCheck = Callable[[Message, EntryRules], list[str]]
+
+
+def _text(message: Message) -> tuple[str, str]:
+    source = message.id if isinstance(message.id, str) else message.id[0]
+    target = message.string if isinstance(message.string, str) else message.string[0]
+    return source, target or ""
+
+
+def check_placeholders(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """Placeholders ({clinic_phone}, %(phone)s) are filled in by the program: keep every one."""
+    source, target = _text(message)
+    expected, found = placeholders(source), placeholders(target)
+    if expected == found:
+        return []
+    missing = sorted((expected - found).elements())
+    extra = sorted((found - expected).elements())
+    parts = ([f"missing {', '.join(missing)}"] if missing else []) + \
+            ([f"unknown {', '.join(extra)}"] if extra else [])
+    return [f"placeholder mismatch: {'; '.join(parts)} (keep them exactly as in the English)"]
+
+
+def check_numbers(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """Numbers are safety data: every number in the English appears with the same value.
+
+    Digits are 0-9 unless the locale opted in to its native digits in
+    clinic.yaml (`native_digits:`); even then 3 -> ٨ is always an error.
+    """
+    source, target = _text(message)
+    digits = "".join(DIGITS.findall(without_placeholders(target)))
+    foreign = sorted({c for c in digits if not "0" <= c <= "9" and c not in rules.native_digits})
+    if foreign:
+        allowed = "0-9" + (f" or {rules.native_digits}" if rules.native_digits else "")
+        return [f"digits {' '.join(foreign)} are not allowed here: write numbers with {allowed}"]
+    expected, found = numbers(source), numbers(target)
+    if expected == found:
+        return []
+    return [f"numbers differ: English has {sorted(expected.elements()) or 'none'}, "
+            f"translation has {sorted(found.elements()) or 'none'} "
+            "(write the same numbers, with the same value)"]
+
+
+def check_emphasis(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """**bold** markers come in pairs and as many as in the English."""
+    source, target = _text(message)
+    if target.count(EMPHASIS) % 2:
+        return ["unbalanced ** emphasis marker: every ** needs a closing **"]
+    if target.count(EMPHASIS) != source.count(EMPHASIS):
+        return [f"emphasis differs: English has {source.count(EMPHASIS) // 2} **bold** "
+                f"part(s), translation has {target.count(EMPHASIS) // 2}"]
+    return []
+
+
+def check_invisible(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """Bidi controls and invisible characters print text backwards or hide it."""
+    _, target = _text(message)
+    found = []
+    for match in INVISIBLE.finditer(target):
+        char, at = match.group(), match.start()
+        if char in JOINERS and 0 < at < len(target) - 1 and \
+                all(unicodedata.category(c)[0] in "LM" for c in (target[at - 1], target[at + 1])):
+            continue  # a joiner inside a word is spelling, not a trick
+        found.append(f"U+{ord(char):04X} {unicodedata.name(char, 'control')}")
+    if not found:
+        return []
+    return [f"invisible or direction-changing character(s) {', '.join(dict.fromkeys(found))}: delete them "
+            "(the renderer sets the direction of numbers and phone numbers itself)"]
+
+
+def check_markup_syntax(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """HTML entities print as typed (&nbsp; is not a space here), and braces belong to placeholders."""
+    _, target = _text(message)
+    problems = []
+    if entities := HTML_ENTITY.findall(target):
+        problems.append(f"HTML entity {', '.join(dict.fromkeys(entities))} would be printed as typed: "
+                        "type the character itself")
+    stray = PLACEHOLDER.sub("", target)
+    if "{" in stray or "}" in stray:
+        problems.append("unbalanced { or }: braces only go around a placeholder, such as {clinic_phone}")
+    return problems
+
+
+def check_length(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """A translation more than 3x the English is probably the translation of another entry."""
+    source, target = _text(message)
+    if len(source) >= 10 and len(target) > TOO_LONG * len(source):
+        return [f"translation is {len(target) / len(source):.1f}x as long as the English: "
+                "is it the translation of this entry?"]
+    return []
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A check and the severity of what it finds."""
+
+    check: EntryCheck
+    severity: str  # "error" blocks printing; "warning" is shown to translators
+
+
+ENTRY_CHECKS: tuple[Registered, ...] = (
+    Registered(check_placeholders, "error"),
+    Registered(check_numbers, "error"),
+    Registered(check_emphasis, "error"),
+    Registered(check_invisible, "error"),
+    Registered(check_markup_syntax, "error"),
+    Registered(check_length, "warning"),
+)
+
+
+@dataclass(frozen=True)
+class LocaleReport:
+    locale: str
+    path: str
+    total: int
+    translated: int
+    fuzzy: int
+    untranslated: int
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def complete(self) -> bool:
+        return not self.errors
+
+
+def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
+                  rules: EntryRules = EntryRules()) -> LocaleReport:
+    problems: list[Problem] = []
+    template_keys = {(t.id, t.context): t for t in template if t.id}
+    catalog_keys = {(m.id, m.context) for m in catalog if m.id}
+    messages = [m for m in catalog if m.id]
+    translated = fuzzy = untranslated = 0
+    for message in messages:
+        if (message.id, message.context) not in template_keys:
+            problems.append(Problem(label, message.lineno, f"stale entry not in handouts.pot: "
+                                    f"{_text(message)[0]!r}; run `handouts update`", "warning"))
+            continue
+        source = _text(message)[0]
+        if message.fuzzy:
+            fuzzy += 1
+            problems.append(Problem(label, message.lineno, f"fuzzy (needs review, not printed): {source!r}"))
+            continue
+        if not _text(message)[1]:
+            untranslated += 1
+            problems.append(Problem(label, message.lineno, f"untranslated: {source!r}"))
+            continue
+        translated += 1
+        for entry in ENTRY_CHECKS:
+            problems += [Problem(label, message.lineno, f"{text}: {source!r}", entry.severity)
+                         for text in entry.check(message, rules)]
+    # Babel's own checkers (python-format placeholders, plural forms).
+    for message, errors in catalog.check():
+        for error in errors:
+            problems.append(Problem(label, message.lineno, f"{error}"))
+    for key in template_keys.keys() - catalog_keys:
+        untranslated += 1
+        problems.append(Problem(label, 0, f"missing entry {key[0]!r}; run `handouts update`"))
+    total = translated + fuzzy + untranslated
+    return LocaleReport(locale, label, total, translated, fuzzy, untranslated, sorted(set(problems)))
+
+
+# ---------------------------------------------------------------- whole-file checks
+
+
+def check_header(catalog: Catalog, label: str, locale: str) -> list[Problem]:
+    """The Language and Plural-Forms headers must match the locale (CLDR, through Babel).
+
+    A Plural-Forms that differs from CLDR only matters once the catalog has a
+    plural entry: GNU msginit writes nplurals=2 for es and pt, which is harmless
+    without one, so then it is a warning.
+    """
+    problems = []
+    if str(catalog.locale) != str(Locale.parse(locale)) and catalog.locale_identifier != locale:
+        problems.append(Problem(label, 1, f"header Language is {catalog.locale_identifier!r}, "
+                                          f"expected {locale!r}"))
+    expected = get_plural(locale)
+    if catalog.num_plurals != expected.num_plurals:
+        has_plurals = any(m.id and m.pluralizable for m in catalog)
+        problems.append(Problem(label, 1, f"header Plural-Forms has nplurals={catalog.num_plurals}; "
+                                          f"{locale} needs nplurals={expected.num_plurals} ({expected.plural_expr})",
+                                "error" if has_plurals else "warning"))
+    return problems
+
+
+def check_obsolete(catalog: Catalog, label: str) -> list[Problem]:
+    """Obsolete (#~) entries are kept for reference only; they are never printed."""
+    return [Problem(label, m.lineno, f"obsolete entry kept for reference: {_text(m)[0]!r}", "warning")
+            for m in catalog.obsolete.values()]
+
+
+# Translate Toolkit's maintained pofilter checks: (name, severity).
+TRANSLATE_TOOLKIT_FILTERS = {
+    "urls": "error", "emails": "error", "xmltags": "error", "escapes": "error", "newlines": "error",
+    "tabs": "error", "unchanged": "warning", "long": "warning", "short": "warning",
+    "doublespacing": "warning", "startwhitespace": "warning", "endwhitespace": "warning",
+}
+
+
+def translate_toolkit_problems(path: Path, label: str, locale: str, catalog: Catalog,
+                               data: bytes | None = None) -> list[Problem]:
+    """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry."""
+    from translate.filters import checks
+    from translate.storage import factory, pypo
+
+    lines = {(m.context, _text(m)[0]): m.lineno for m in catalog if m.id}
+    checker = checks.StandardChecker(checks.CheckerConfig(targetlanguage=locale.split("_")[0]),
+                                     limitfilters=list(TRANSLATE_TOOLKIT_FILTERS))
+    problems = []
+    store = pypo.pofile.parsestring(data) if data is not None else factory.getobject(str(path))
+    for unit in store.units:
+        if unit.isheader() or unit.isobsolete() or unit.isfuzzy() or not unit.istranslated():
+            continue
+        context = unit.getcontext() or None
+        for name, detail in checker.run_filters(unit).items():
+            message = detail.get("message", detail) if isinstance(detail, dict) else detail
+            problems.append(Problem(label, lines.get((context, unit.source), 0),
+                                    f"{name}: {str(message).strip()}: {unit.source!r}",
+                                    TRANSLATE_TOOLKIT_FILTERS[name]))
+    return problems
+
+
+GLOSSARY_FILE = "glossary.yaml"
+
+
+def load_glossary(project: Project, locale: str) -> dict[str, tuple[str, ...]]:
+    """locales/<locale>/glossary.yaml: English term -> the translation(s) it must use."""
+    path = project.locales_dir / locale / GLOSSARY_FILE
+    if not path.exists():
+        return {}
+    label = project.rel(path)
+    node, problems = read_yaml(path, label)
+    reader = NodeReader(label, problems)
+    terms: dict[str, tuple[str, ...]] = {}
+    if node is not None:
+        keys = reader.mapping(node, "the glossary", ("terms",)) or {}
+        for term, value in (reader.pairs(keys["terms"], "terms") or {}).items() if "terms" in keys else ():
+            if isinstance(value, SequenceNode):
+                forms = tuple(f for f in (reader.string(v, "a translation") for v in value.value) if f)
+            else:
+                forms = tuple(f for f in [reader.string(value, "a translation")] if f)
+            terms[term] = forms
+    if reader.problems:
+        raise ProblemsError(reader.problems)
+    return terms
+
+
+def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label: str) -> list[Problem]:
+    """Where the English uses a glossary term, the translation uses the agreed translation."""
+    problems = []
+    for message in catalog:
+        source, target = _text(message)
+        if not message.id or not target or message.fuzzy:
+            continue
+        for term, forms in glossary.items():
+            if re.search(rf"\b{re.escape(term)}\b", source, re.IGNORECASE) and \
+                    not any(form.lower() in target.lower() for form in forms):
+                problems.append(Problem(label, message.lineno, f"glossary: {term!r} must be translated as "
+                                        f"{' or '.join(repr(f) for f in forms)}: {source!r}"))
+    return problems
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a whole-catalog check looks at: the catalog as read, never the file again."""
+
+    project: Project
+    locale: str
+    label: str
+    path: Path
+    data: bytes | None
+    catalog: Catalog
+
+
+@dataclass(frozen=True)
+class FileCheck:
+    name: str
+    severity: str  # of its findings, unless a finding names its own (Translate Toolkit's filters do)
+    run: Callable[[Context], list[Problem]]
+    reads: tuple[str, ...] = ()  # files it reads besides the PO and POT, "{locale}" filled in
+    needs_clean_syntax: bool = False  # skipped while msgfmt reports an error
+
+
+FILE_CHECKS: tuple[FileCheck, ...] = (
+    FileCheck("header", "error", lambda c: check_header(c.catalog, c.label, c.locale)),
+    FileCheck("obsolete", "warning", lambda c: check_obsolete(c.catalog, c.label)),
+    FileCheck("translate-toolkit", "warning",
+              lambda c: translate_toolkit_problems(c.path, c.label, c.locale, c.catalog, c.data),
+              needs_clean_syntax=True),
+    FileCheck("glossary", "error",
+              lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
+              reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
+)
+
+
+def declared_inputs(project: Project, locale: str) -> list[Path]:
+    """Every file the checks of a locale read besides its PO file: the template and what checks declare."""
+    return [project.pot_path, *(project.root / read.format(locale=locale)
+                                for check in FILE_CHECKS for read in check.reads)]
+
+
+def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
+                 data: bytes | None = None) -> LocaleReport:
+    """Check one translated locale: GNU msgfmt's verdict, then every registered check.
+
+    `data` is the PO file as the caller read it: every check then looks at
+    those bytes, never at a file that may have changed since. A file Babel
+    cannot read at all becomes a report holding only its errors.
+    """
+    path = project.po_path(locale)
+    label = project.rel(path)
+    syntax: list[Problem] = []
+    if bom := byte_order_mark_problem(path, label, data):
+        return LocaleReport(locale, label, 0, 0, 0, 0, [bom])
+    rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
+    try:
+        syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
+        if catalog is None:
+            catalog = load_catalog(project, locale, strict=False, data=data)
+        report = check_catalog(catalog, read_template(project), label, locale, rules)
+        context = Context(project, locale, label, path, data, catalog)
+        clean = not any(p.severity == "error" for p in syntax)  # the finer checks need a well-formed file
+        for check in FILE_CHECKS:
+            if clean or not check.needs_clean_syntax:
+                syntax += check.run(context)
+    except ProblemsError as exc:
+        return LocaleReport(locale, label, 0, 0, 0, 0, sorted(set(syntax + exc.problems)))
+    except HandoutError as exc:
+        return LocaleReport(locale, label, 0, 0, 0, 0, [Problem(label, 0, str(exc).split(": ", 1)[-1])])
+    return replace(report, problems=sorted(set(syntax + report.problems)))
+
+
+def check_project(project: Project, locales: tuple[str, ...] | None = None) -> list[LocaleReport]:
+    """Check every published translated locale (or the ones named)."""
+    return [check_locale(project, loc) for loc in locales or project.settings.translated_locales]

@@ -1,0 +1,136 @@
+"""The prepared locale: the only way a command or the server gets a language.
+
+A locale's PO file is read once. Everything else comes from those bytes: GNU
+msgfmt's verdict (on the same bytes, not the file), the checks, the review
+state, the font coverage, and the compiled translations that renderers use.
+Build workers receive the compiled translations, never a path to read again,
+so a file edited during a build cannot print text that was not checked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from babel.messages.catalog import Catalog
+from babel.support import Translations
+
+from handoutkit.content.handouts import Content, handout_texts
+from handoutkit.content.settings import Project
+from handoutkit.errors import HandoutError, Problem, ProblemsError
+from handoutkit.files import code_files, hash_files
+from handoutkit.translation.catalogs import (
+    compiled,
+    load_catalog,
+    read_catalog_bytes,
+    translations_from,
+)
+from handoutkit.translation.checks import LocaleReport, check_locale, declared_inputs
+from handoutkit.translation.fontplan import FontPlan, coverage_problems
+from handoutkit.translation.review import review_inputs, review_state
+
+
+@dataclass(frozen=True)
+class PreparedLocale:
+    locale: str
+    catalog: Catalog | None  # None for the source language, or a catalog too broken to read
+    status: str  # review state: source, reviewed, draft, stale, pending, or broken
+    problems: list[Problem]  # anything here blocks the locale
+    inputs: str  # hash of everything the checks read
+    mo: bytes = b""  # the checked translations, compiled (empty for the source language)
+    report: LocaleReport | None = None  # the full check report (None when it was cached or for the source)
+    reviewed_by: str | None = None
+    safety_open: int = 0
+    notes: list[Problem] = field(default_factory=list)  # warnings: shown, never blocking
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def draft(self) -> bool:
+        """The PDFs carry the draft-translation notice."""
+        return self.status in ("draft", "stale", "pending")
+
+    @cached_property
+    def translations(self) -> Translations:
+        return translations_from(self.mo)
+
+    @property
+    def reason(self) -> str:
+        """Why the locale cannot print, in one line (for the front desk)."""
+        if not self.problems:
+            return ""
+        more = f" (and {len(self.problems) - 1} more)" if len(self.problems) > 1 else ""
+        return f"{self.problems[0]}{more}"
+
+
+def check_inputs(project: Project, locale: str, po_data: bytes | None = None) -> str:
+    """What a locale's checks read: its catalog, glossary, review and back-translation records,
+    the template, fonts, code. `po_data` is the catalog as already read (it is not read again)."""
+    digest = hashlib.sha256(locale.encode())
+    if po_data is not None:
+        digest.update(b"po\0" + po_data + b"\0")
+    catalog = [project.po_path(locale)] if po_data is None else []
+    # The checks declare what they read; the review state and the font coverage are checked too.
+    declared = [*catalog, *declared_inputs(project, locale), *review_inputs(project, locale),
+                project.templates_dir / "fonts.yaml", project.handouts_dir / "clinic.yaml"]
+    paths = [*(p for p in dict.fromkeys(declared) if p.exists()), *code_files()]
+    if locale == project.settings.source_locale:
+        paths += sorted(project.handouts_dir.glob("*.yaml"))  # the source language prints the YAML itself
+    hash_files(digest, paths)
+    return digest.hexdigest()
+
+
+def locale_texts(project: Project, locale: str, catalog: Catalog | None,
+                 content: Content) -> list[tuple[str, int, str]]:
+    """(file, line, text) of everything a locale prints, for the font coverage check."""
+    if catalog is None:
+        return [(h.path, t.line, t.value) for h in content.handouts for t in handout_texts(h)]
+    label = project.rel(project.po_path(locale))
+    return [(label, m.lineno, str(m.string)) for m in catalog if m.id and m.string and not m.fuzzy]
+
+
+def prepare_locale(project: Project, locale: str, content: Content, plan: FontPlan | None = None,
+                   passed: str | None = None) -> PreparedLocale:
+    """Read, check and compile one locale.
+
+    `plan` adds the font coverage check (the build and the server need it).
+    `passed` is the input hash of the last time this locale passed every check:
+    when its inputs are the same, the checks are not run again.
+    """
+    if locale == project.settings.source_locale:
+        inputs = check_inputs(project, locale)
+        problems = [] if plan is None or inputs == passed else \
+            coverage_problems(plan, locale, locale_texts(project, locale, None, content))
+        return PreparedLocale(locale, None, "source", problems, inputs)
+    label = project.rel(project.po_path(locale))
+    try:
+        data = read_catalog_bytes(project, locale)
+    except HandoutError as exc:
+        return PreparedLocale(locale, None, "broken", [Problem(label, 1, str(exc).split(": ", 1)[-1])], "")
+    inputs = check_inputs(project, locale, data)
+    try:
+        catalog = load_catalog(project, locale, strict=False, data=data)
+    except ProblemsError as exc:
+        report = check_locale(project, locale, None, data)
+        return PreparedLocale(locale, None, "broken", report.errors or exc.problems, inputs, report=report)
+    report = None
+    if inputs != passed:
+        report = check_locale(project, locale, catalog, data)
+        if report.errors:
+            return PreparedLocale(locale, catalog, "broken", report.errors, inputs, report=report)
+        if plan is not None and (problems := coverage_problems(plan, locale,
+                                                               locale_texts(project, locale, catalog, content))):
+            return PreparedLocale(locale, catalog, "broken", problems, inputs, report=report)
+    state = review_state(project, locale, catalog)
+    return PreparedLocale(locale, catalog, state.status, [], inputs, compiled(catalog), report,
+                          state.reviewed_by, state.safety_open,
+                          [p for p in report.problems if p.severity != "error"] if report else [])
+
+
+def prepare_all(project: Project, content: Content, plan: FontPlan | None = None,
+                locales: tuple[str, ...] | None = None) -> dict[str, PreparedLocale]:
+    """Every published locale (or the ones named), prepared."""
+    return {loc: prepare_locale(project, loc, content, plan) for loc in locales or project.settings.locales}

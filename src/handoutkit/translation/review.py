@@ -1,0 +1,262 @@
+"""Review status: is a locale's translation checked by a qualified medical translator?
+
+A machine draft is not a reviewed translation. `handouts review LOCALE --by
+NAME` records who reviewed it, when, and a fingerprint of the reviewed
+strings in locales/<locale>/review.yaml. When any translated string changes
+afterwards the fingerprint no longer matches and the locale is a draft again:
+its PDFs carry the draft notice until the next review.
+
+Safety-critical entries (marked `SAFETY-CRITICAL` in the POT) need more: each
+has its own record in locales/<locale>/back-translations.yaml, with the
+reviewer, the date, the translation reviewed and the reviewer's
+back-translation into English. A record holds only while the English and the
+translation are what was reviewed, so a change to one line reopens only that
+line. The draft notice stays while any safety-critical entry is open.
+`handouts back-translation-sheet LOCALE` writes the sheet the bilingual
+reviewer fills in; `handouts review LOCALE --by NAME --back-translations
+SHEET` records it.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from babel.messages.catalog import Catalog, Message
+
+from handoutkit.content.handouts import SAFETY_MARK
+from handoutkit.content.settings import Project
+from handoutkit.errors import HandoutError, Problem, ProblemsError
+from handoutkit.files import atomic_write
+from handoutkit.translation.catalogs import read_template
+
+REVIEW_FILE = "review.yaml"
+BACK_TRANSLATIONS_FILE = "back-translations.yaml"
+SHEET_COLUMNS = ("context", "english", "translation", "back_translation")
+
+
+@dataclass(frozen=True)
+class ReviewState:
+    # "source", "reviewed", "draft" (never reviewed), "stale" (changed since review) or
+    # "pending" (reviewed, but a safety-critical entry has no current back-translation record)
+    status: str
+    reviewed_by: str | None = None
+    reviewed_on: str | None = None
+    safety_open: int = 0  # safety-critical entries without a current back-translation record
+
+
+def fingerprint(catalog: Catalog) -> str:
+    """A hash of every printable (translated, not fuzzy) string of a catalog."""
+    digest = hashlib.sha256()
+    entries = sorted((m.context or "", str(m.id), str(m.string))
+                     for m in catalog if m.id and m.string and not m.fuzzy)
+    for entry in entries:
+        digest.update("\x1f".join(entry).encode() + b"\x1e")
+    return digest.hexdigest()
+
+
+def review_path(project: Project, locale: str) -> Path:
+    return project.locales_dir / locale / REVIEW_FILE
+
+
+def review_inputs(project: Project, locale: str) -> list[Path]:
+    """What review_state reads: the review record, the back-translation records, the template."""
+    return [review_path(project, locale), back_translations_path(project, locale), project.pot_path]
+
+
+def review_state(project: Project, locale: str, catalog: Catalog | None) -> ReviewState:
+    if locale == project.settings.source_locale or catalog is None:
+        return ReviewState("source")
+    open_count = len(open_safety_entries(project, locale, catalog))
+    path = review_path(project, locale)
+    if not path.exists():
+        return ReviewState("draft", safety_open=open_count)
+    try:
+        record = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise HandoutError(f"{project.rel(path)}: unreadable review record ({exc})") from None
+    if not isinstance(record, dict):
+        raise HandoutError(f"{project.rel(path)}:1: expected the review record as a mapping "
+                           "(reviewed_by, reviewed_on, strings_sha256); run `handouts review` again")
+    status = "reviewed" if record.get("strings_sha256") == fingerprint(catalog) else "stale"
+    if status == "reviewed" and open_count:
+        status = "pending"
+    return ReviewState(status, record.get("reviewed_by"), str(record.get("reviewed_on", "")) or None, open_count)
+
+
+def record_review(project: Project, locale: str, catalog: Catalog, by: str,
+                  today: dt.date | None = None, back_translations: list["SheetRow"] = (),
+                  sheet_label: str = "the sheet") -> ReviewState:
+    """Record that `by` reviewed the current strings of a complete locale, and the
+    back-translations of safety-critical entries from a filled-in sheet."""
+    by = " ".join(by.split())
+    if not by:
+        raise HandoutError("--by needs the reviewer's name")
+    on = (today or dt.date.today()).isoformat()
+    if back_translations:
+        record_back_translations(project, locale, catalog, by, on, back_translations, sheet_label)
+    record = {"reviewed_by": by, "reviewed_on": on, "strings_sha256": fingerprint(catalog)}
+    header = ("# Written by `handouts review`. The hash covers every translated string;\n"
+              "# when one changes, the locale's PDFs show the draft notice again.\n")
+    atomic_write(review_path(project, locale),
+                 (header + yaml.safe_dump(record, sort_keys=True, allow_unicode=True)).encode())
+    return review_state(project, locale, catalog)
+
+
+# ---------------------------------------------------------------- safety-critical entries
+
+
+@dataclass(frozen=True)
+class EntryReview:
+    """One safety-critical entry reviewed by a bilingual reviewer, with their back-translation."""
+
+    context: str | None
+    english: str
+    translation: str  # the translation as reviewed: the record holds only while it is unchanged
+    reviewed_by: str
+    reviewed_on: str
+    back_translation: str
+
+    @property
+    def key(self) -> tuple[str | None, str]:
+        return self.context, self.english
+
+
+def is_safety_critical(message: Message) -> bool:
+    return any(comment.startswith(SAFETY_MARK) for comment in message.auto_comments)
+
+
+def safety_keys(project: Project) -> set[tuple[str | None, str]]:
+    """(msgctxt, msgid) of every safety-critical entry, from the POT (what the English marks)."""
+    return {(m.context, str(m.id)) for m in read_template(project) if m.id and is_safety_critical(m)}
+
+
+def back_translations_path(project: Project, locale: str) -> Path:
+    return project.locales_dir / locale / BACK_TRANSLATIONS_FILE
+
+
+def read_entry_reviews(project: Project, locale: str) -> dict[tuple[str | None, str], EntryReview]:
+    path = back_translations_path(project, locale)
+    if not path.exists():
+        return {}
+    label = project.rel(path)
+    try:
+        data = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise HandoutError(f"{label}:1: unreadable back-translation record ({exc})") from None
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise HandoutError(f"{label}:1: expected 'entries:' as a list of reviewed entries")
+    reviews = {}
+    for number, item in enumerate(entries, 1):
+        fields = ("english", "translation", "reviewed_by", "reviewed_on", "back_translation")
+        if not isinstance(item, dict) or any(not item.get(f) for f in fields):
+            raise HandoutError(f"{label}: entry {number}: expected {', '.join(fields)}")
+        review = EntryReview(item.get("context"), *(str(item[f]) for f in fields))
+        reviews[review.key] = review
+    return reviews
+
+
+def open_safety_entries(project: Project, locale: str, catalog: Catalog) -> list[Message]:
+    """The locale's safety-critical entries with no record for their current English and translation."""
+    keys = safety_keys(project)
+    reviews = read_entry_reviews(project, locale)
+    open_entries = []
+    for message in catalog:
+        key = (message.context, str(message.id))
+        if not message.id or key not in keys:
+            continue
+        review = reviews.get(key)
+        current = review is not None and not message.fuzzy and review.translation == str(message.string)
+        if not current:
+            open_entries.append(message)
+    return open_entries
+
+
+def write_entry_reviews(project: Project, locale: str, reviews: dict[tuple[str | None, str], EntryReview]) -> None:
+    entries = [{**({"context": r.context} if r.context else {}), "english": r.english, "translation": r.translation,
+                "back_translation": r.back_translation, "reviewed_by": r.reviewed_by, "reviewed_on": r.reviewed_on}
+               for r in sorted(reviews.values(), key=lambda r: (r.english, r.context or ""))]
+    header = ("# Written by `handouts review --back-translations`. One record per safety-critical entry:\n"
+              "# it holds while the English and the translation are what was reviewed.\n")
+    atomic_write(back_translations_path(project, locale),
+                 (header + yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True,
+                                          width=100)).encode())
+
+
+@dataclass(frozen=True)
+class SheetRow:
+    line: int
+    context: str | None
+    english: str
+    translation: str
+    back_translation: str
+
+
+def back_translation_sheet(project: Project, locale: str, catalog: Catalog, every: bool = False) -> tuple[bytes, int]:
+    """The CSV a bilingual reviewer fills in: context | English | translation | empty back-translation.
+
+    Only the open safety-critical entries, unless `every`. Opens in any spreadsheet.
+    """
+    entries = open_safety_entries(project, locale, catalog)
+    if every:
+        keys = safety_keys(project)
+        entries = [m for m in catalog if m.id and (m.context, str(m.id)) in keys]
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(SHEET_COLUMNS)
+    for message in entries:
+        writer.writerow([message.context or "", str(message.id), "" if message.fuzzy else str(message.string), ""])
+    return buffer.getvalue().encode("utf-8"), len(entries)
+
+
+def read_sheet(path: Path, label: str) -> list[SheetRow]:
+    """The rows of a filled-in sheet that have a back-translation."""
+    try:
+        text = path.read_text("utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise HandoutError(f"{label}: cannot read the back-translation sheet ({exc})") from None
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None or tuple(h.strip() for h in header[:4]) != SHEET_COLUMNS:
+        raise HandoutError(f"{label}:1: expected the columns {', '.join(SHEET_COLUMNS)}; "
+                           f"write a sheet with `handouts back-translation-sheet`")
+    rows = []
+    for record in reader:
+        if len(record) < 4:
+            if any(cell.strip() for cell in record):
+                raise ProblemsError([Problem(label, reader.line_num, "expected 4 columns: "
+                                                                     f"{', '.join(SHEET_COLUMNS)}")])
+            continue
+        context, english, translation, back = record[:4]
+        if back.strip():
+            rows.append(SheetRow(reader.line_num, context or None, english, translation, " ".join(back.split())))
+    return rows
+
+
+def record_back_translations(project: Project, locale: str, catalog: Catalog, by: str, on: str,
+                             rows: list[SheetRow], label: str = "the sheet") -> int:
+    """Record each back-translated row that matches the current English and translation; all or nothing."""
+    keys = safety_keys(project)
+    current = {(m.context, str(m.id)): m for m in catalog if m.id}
+    problems = []
+    reviews = read_entry_reviews(project, locale)
+    for row in rows:
+        key = (row.context, row.english)
+        message = current.get(key)
+        if key not in keys or message is None:
+            problems.append(Problem(label, row.line, f"not a safety-critical entry of {locale}: {row.english!r}"))
+        elif message.fuzzy or str(message.string) != row.translation:
+            problems.append(Problem(label, row.line, f"the translation changed since the sheet was written: "
+                                                     f"{row.english!r}; write a new sheet"))
+        else:
+            reviews[key] = EntryReview(row.context, row.english, row.translation, by, on, row.back_translation)
+    if problems:
+        raise ProblemsError(problems)
+    write_entry_reviews(project, locale, reviews)
+    return len(rows)
