@@ -19,7 +19,7 @@ import pytest
 from pikepdf import Array, Dictionary, Name
 
 from handoutkit.content.settings import Project
-from handoutkit.outputs.build import LANGUAGE_ASSISTANCE_PDF
+from handoutkit.outputs.language_sheet import LANGUAGE_ASSISTANCE
 
 pytestmark = pytest.mark.slow
 
@@ -224,7 +224,7 @@ def test_the_english_clinic_name_is_tagged_english_in_every_translation(built_li
 
 
 def test_the_language_assistance_sheet_tags_each_language(built_library: Project) -> None:
-    with pikepdf.open(built_library.root / LANGUAGE_ASSISTANCE_PDF) as pdf:
+    with pikepdf.open(LANGUAGE_ASSISTANCE.path(built_library)) as pdf:
         langs = {lang for _, lang in element_texts(Tree(pdf))}
     wanted = {locale.replace("_", "-") for locale in built_library.settings.locales}
     assert wanted <= langs, sorted(wanted - langs)

@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 from handoutkit import __version__
 from handoutkit.content.settings import Project, find_project
 from handoutkit.errors import HandoutError
-from handoutkit.outputs.targets import EDITIONS
+from handoutkit.outputs.editions import EDITIONS
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:

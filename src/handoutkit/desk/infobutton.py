@@ -31,6 +31,7 @@ from handoutkit.content.approval import approval_state, read_approvals
 from handoutkit.content.codes import NAMES, VALIDATORS, system_uri
 from handoutkit.content.handouts import Content, Handout, load_content, translate
 from handoutkit.content.settings import Project
+from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.web import web_path
 from handoutkit.translation.locales import html_lang, native_language_name
 from handoutkit.translation.prepared import prepare_locale
@@ -96,7 +97,7 @@ def _links(project: Project, locale: str, handout: Handout, server_url: str) -> 
         {"rel": "alternate", "type": "text/html", "hreflang": lang, "title": "Web page",
          "href": base + web_path(locale, handout.id)},
         {"rel": "alternate", "type": "application/pdf", "hreflang": lang, "title": "PDF",
-         "href": f"{server_url}pdf/{locale}/{handout.id}.pdf"},
+         "href": server_url + EDITIONS["standard"].url(locale, handout.id)},
     ]
 
 

@@ -52,7 +52,10 @@ from handoutkit.desk.pool import (
 from handoutkit.desk.printlog import LogRow, PrintLog, now
 from handoutkit.errors import HandoutError
 from handoutkit.outputs.catalog_page import catalog_entries, render_catalog_page
+from handoutkit.outputs.language_sheet import LANGUAGE_ASSISTANCE
 from handoutkit.outputs.packets import Packet, assemble, load_packets, packet_cards
+from handoutkit.outputs.targets import published_file
+from handoutkit.outputs.web import WEB_INDEX
 from handoutkit.render.renderer import format_long_date
 from handoutkit.translation.fontplan import stack_codepoints, uncovered
 from handoutkit.translation.prepared import check_inputs
@@ -429,6 +432,7 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
         fields.update({k: v for k, v in (values or {}).items() if k in fields and isinstance(v, str)})
         try:
             html = render_catalog_page(project, desk.languages, desk.entries, form=True, error=error,
+                                       language_assistance=LANGUAGE_ASSISTANCE.built_url(project),
                                        values=fields, limits=LIMITS, csrf_token=token,
                                        unavailable=desk.setup.unavailable, packets=list(desk.packets.values()),
                                        packet_cards=desk.packet_cards,
@@ -457,7 +461,7 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
 
     @app.after_request
     def headers(response: Response) -> Response:
-        if not request.path.startswith(("/pdf/", "/pdf-large/", "/packets/")) or response.status_code >= 400:
+        if not request.path.endswith(".pdf") or response.status_code >= 400:
             response.headers["Cache-Control"] = "no-store"
         response.headers["X-Content-Type-Options"] = "nosniff"
         # "no-referrer" would make Chromium send `Origin: null` with the form, which the CSRF check refuses.
@@ -478,21 +482,18 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     def status() -> Response:
         return app.json.response(desk.status())
 
-    @app.get("/<any(pdf, 'pdf-large', packets):folder>/<locale>/<name>.pdf")
-    def built_pdf(folder: str, locale: str, name: str) -> Response:
-        if locale not in project.settings.locales or not HANDOUT_ID.match(name):
-            abort(404)
-        return send_from_directory(project.build_dir / folder / locale, f"{name}.pdf")
-
-    @app.get("/pdf/language-assistance.pdf")
-    def language_assistance() -> Response:
-        return send_from_directory(project.build_dir / "pdf", "language-assistance.pdf")
-
     @app.get("/web/")
-    @app.get("/web/<path:name>")
-    def web_page(name: str = "index.html") -> Response:
-        """The web edition, so the Infobutton's links work from this server too."""
-        return send_from_directory(project.build_dir / "web", name)
+    def web_index() -> Response:
+        return published(WEB_INDEX.url)
+
+    @app.get("/<path:url>")
+    def published(url: str) -> Response:
+        """What the build publishes (editions, packets, the language sheet, the web edition), as the
+        outputs name it; the web edition's pages are here so the Infobutton's links work from this server."""
+        path = published_file(project, url)
+        if path is None or not path.is_file():
+            abort(404)
+        return send_from_directory(path.parent, path.name)
 
     @app.get("/infobutton")
     def infobutton_request() -> Response:

@@ -26,7 +26,7 @@ from handoutkit.content.handouts import Content, Handout, handout_texts, load_co
 from handoutkit.content.lint import check_page_budget
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem
-from handoutkit.files import atomic_write
+from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.manifest import (
     MANIFEST_FILE,
     Entry,
@@ -40,7 +40,6 @@ from handoutkit.outputs.manifest import (
 from handoutkit.outputs.manifest import key as manifest_key
 from handoutkit.outputs.packets import build_packets
 from handoutkit.outputs.targets import (
-    EDITIONS,
     LIBRARY_TARGETS,
     Library,
     LibraryTarget,
@@ -79,15 +78,19 @@ class Job:
 class Output:
     locale: str
     handout_id: str
-    pdf: Path | None  # None for an HTML-only edition (the web edition)
-    html: Path
+    pdf: Path | None  # None for an edition that makes no PDF (the web edition)
+    html: Path | None  # the HTML page, when the edition keeps one
     pages: int
     edition: str = "standard"
+    product: Path | None = None  # what readers get (the edition says which file that is)
 
-    @property
-    def product(self) -> Path:
-        """What readers get: the PDF, or the page of an HTML-only edition."""
-        return self.pdf or self.html
+
+def edition_output(project: Project, locale: str, handout_id: str, edition: str, pages: int) -> Output:
+    """One edition's files of one handout in one locale, as the edition names them."""
+    made_by = EDITIONS[edition]
+    return Output(locale, handout_id, made_by.pdf(project, locale, handout_id),
+                  made_by.html(project, locale, handout_id), pages, edition,
+                  made_by.product(project, locale, handout_id))
 
 
 @dataclass
@@ -100,9 +103,6 @@ class BuildResult:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-LANGUAGE_ASSISTANCE_PDF = "build/pdf/language-assistance.pdf"  # where targets.LANGUAGE_ASSISTANCE writes
 
 
 def pdf_path(project: Project, locale: str, handout_id: str, edition: str = "standard") -> Path | None:
@@ -178,12 +178,8 @@ def render_job(job: Job) -> Output:
     renderer = _renderer(job.locale, job.draft, job.font_stack, job.mo)
     edition = EDITIONS[job.edition]
     made = edition.make(renderer, writer, handout, project)
-    html_file = edition.html(project, job.locale, job.handout_id)
-    pdf_file = edition.pdf(project, job.locale, job.handout_id)
-    atomic_write(html_file, made.html.encode("utf-8"), durable=False)
-    if made.pdf is not None and pdf_file is not None:
-        atomic_write(pdf_file, made.pdf, durable=False)
-    return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition)
+    edition.write(project, job.locale, job.handout_id, made)
+    return edition_output(project, job.locale, job.handout_id, job.edition, made.pages)
 
 
 def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
@@ -209,7 +205,8 @@ def run_jobs(project: Project, jobs: list[Job], pool: ProcessPoolExecutor | None
     def record(index: int, job: Job, result: Output | Exception) -> None:
         name = f"{job.locale}/{job.handout_id}"
         if isinstance(result, Exception):
-            problems.append(Problem(f"build/pdf/{name}.pdf", 0, f"render failed: {result}"))
+            problems.append(Problem(project.rel(EDITIONS[job.edition].product(project, job.locale, job.handout_id)),
+                                    0, f"render failed: {result}"))
             progress(f"[{index}/{total}] {name}: FAILED: {result}")
         else:
             outputs.append(result)
@@ -426,10 +423,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
                 key = manifest_key(locale, handout.id, edition)
                 wanted[key] = EDITIONS[edition].inputs(inputs)
                 entry = manifest.get(key)
-                pdf = pdf_path(project, locale, handout.id, edition)
                 if entry and entry.inputs == wanted[key] and EDITIONS[edition].product(project, locale, handout.id).exists():
-                    result.unchanged.append(Output(locale, handout.id, pdf, html_path(project, locale, handout.id, edition),
-                                                   entry.pages, edition))
+                    result.unchanged.append(edition_output(project, locale, handout.id, edition, entry.pages))
                 else:
                     jobs.append(Job(locale, handout.id, prepared.draft, stack, edition, mo=prepared.mo))
 

@@ -8,17 +8,17 @@ JavaScript too: every link is in the HTML; the script only filters.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
-from markupsafe import Markup
 
 from handoutkit.content.approval import approval_state, read_approvals
 from handoutkit.content.handouts import Content, Handout, translate
 from handoutkit.content.settings import Project
 from handoutkit.files import atomic_write
+from handoutkit.outputs.editions import EDITIONS
+from handoutkit.outputs.language_sheet import LANGUAGE_ASSISTANCE
+from handoutkit.outputs.library import Library, LibraryTarget, inputs_hash
 from handoutkit.outputs.packets import packet_cards
+from handoutkit.outputs.pages import page_environment
 from handoutkit.translation.locales import html_lang, is_rtl, native_language_name
 from handoutkit.translation.prepared import prepare_all
 
@@ -34,12 +34,18 @@ class LanguageEntry:
 
 
 @dataclass(frozen=True)
+class EditionLink:
+    label: str  # "Large print"
+    href: str  # relative to build/
+
+
+@dataclass(frozen=True)
 class HandoutLink:
     locale: str
     title: str
     summary: str
-    pdf: str | None  # relative to build/, None when not built
-    large_print: str | None
+    pdf: str | None  # the standard PDF, relative to build/; None when not built
+    more: tuple[EditionLink, ...] = ()  # the other editions that are built and listed in the catalog
 
 
 @dataclass(frozen=True)
@@ -106,45 +112,50 @@ def _keywords(handout: Handout, translations) -> tuple[str, ...]:
 
 
 def _link(project: Project, handout: Handout, locale: str, translations) -> HandoutLink:
-    def relative_if_built(folder: str) -> str | None:
-        path = project.build_dir / folder / locale / f"{handout.id}.pdf"
-        return f"{folder}/{locale}/{handout.id}.pdf" if path.exists() else None
-
     if translations is None:
-        return HandoutLink(locale, handout.title.value, handout.summary.value, None, None)
+        return HandoutLink(locale, handout.title.value, handout.summary.value, None)
+    built = [e for e in EDITIONS.values() if e.in_catalog and e.product(project, locale, handout.id).exists()]
+    main = EDITIONS["standard"]
     return HandoutLink(locale, translate(translations, handout.title), translate(translations, handout.summary),
-                       relative_if_built("pdf"), relative_if_built("pdf-large"))
-
-
-def page_environment(project: Project) -> Environment:
-    env = Environment(loader=FileSystemLoader(project.templates_dir / "pages"), autoescape=True,
-                      undefined=StrictUndefined)
-    # JSON inside <script>: escape <, > and & so no title can close the element.
-    env.filters["script_json"] = lambda value: Markup(
-        json.dumps(value, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026"))
-    return env
+                       main.url(locale, handout.id) if main in built else None,
+                       tuple(EditionLink(e.label, e.url(locale, handout.id)) for e in built if e is not main))
 
 
 def render_catalog(project: Project, content: Content, form: bool = False, loaded: dict | None = None,
                    **extra: object) -> str:
     languages, entries = catalog_entries(project, content, loaded)
     extra.setdefault("packet_cards", packet_cards(project, content))
-    return render_catalog_page(project, languages, entries, form=form, **extra)
+    return render_catalog_page(project, languages, entries, form=form,
+                               language_assistance=LANGUAGE_ASSISTANCE.built_url(project), **extra)
 
 
 def render_catalog_page(project: Project, languages: list[LanguageEntry], entries: list[CatalogEntry],
-                        form: bool = False, **extra: object) -> str:
-    """The catalog from entries already collected (the server collects them once, at start)."""
+                        form: bool = False, language_assistance: str | None = None, **extra: object) -> str:
+    """The catalog from entries already collected (the server collects them once, at start).
+
+    `language_assistance` is the language sheet's URL relative to build/, when it is built."""
     titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
-    assistance = project.build_dir / "pdf" / "language-assistance.pdf"
     return page_environment(project).get_template("catalog.html").render(
         clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
         source_locale=project.settings.source_locale, form=form,
-        language_assistance="pdf/language-assistance.pdf" if assistance.exists() else None, **extra)
+        language_assistance=language_assistance, **extra)
 
 
 def write_catalog(project: Project, content: Content, loaded: dict | None = None) -> str:
     """Write build/index.html; returns its path relative to the project."""
-    path = project.build_dir / "index.html"
+    path = CATALOG_PAGE.path(project)
     atomic_write(path, render_catalog(project, content, loaded=loaded).encode("utf-8"))
     return project.rel(path)
+
+def catalog_inputs(lib: Library) -> str:
+    """Each ready locale's state, each handout's revision and approval, and which PDFs exist."""
+    return inputs_hash(lib.common, *(f"{loc}:{p.inputs}:{p.status}" for loc, p in lib.ready.items()),
+                       *(f"{h.path}:{h.revision.number}" for h in lib.content.handouts), *lib.approvals, *lib.pdfs)
+
+
+def write_catalog_page(lib: Library) -> tuple[int, str]:
+    languages = {loc: (p.translations, p.status) for loc, p in lib.ready.items()}
+    return 0, f"catalog: {write_catalog(lib.project, lib.content, languages)}"
+
+
+CATALOG_PAGE = LibraryTarget("catalog", "index.html", catalog_inputs, write_catalog_page, whole_library=False)

@@ -27,6 +27,7 @@ from handoutkit.content.settings import Project
 from handoutkit.content.yamlsource import NodeReader, read_yaml
 from handoutkit.errors import ProblemsError
 from handoutkit.files import atomic_write
+from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.manifest import Entry
 from handoutkit.outputs.manifest import key as manifest_key
 
@@ -104,8 +105,14 @@ def assemble_opened(parts: list[Any]) -> tuple[bytes, int]:
     return buffer.getvalue(), len(out.pages)
 
 
+PACKETS_FOLDER = "packets"  # under build/: packets/<locale>/<packet id>.pdf
+
+
+STANDARD = EDITIONS["standard"]  # packets are made of the standard PDFs
+
+
 def packet_path(project: Project, locale: str, packet_id: str) -> Path:
-    return project.build_dir / "packets" / locale / f"{packet_id}.pdf"
+    return project.build_dir / PACKETS_FOLDER / locale / f"{packet_id}.pdf"
 
 
 @dataclass(frozen=True)
@@ -126,7 +133,7 @@ def stale_packets(project: Project, content: Content, locales: tuple[str, ...],
     for packet in load_packets(project, content):
         for locale in locales:
             keys = [manifest_key(locale, h, "standard") for h in packet.handouts]
-            parts = tuple(project.build_dir / "pdf" / locale / f"{h}.pdf" for h in packet.handouts)
+            parts = tuple(STANDARD.product(project, locale, h) for h in packet.handouts)
             if not all(key in manifest for key in keys) or not all(p.exists() for p in parts):
                 continue  # a sharded or partial build: a later whole build makes the packet
             inputs = hashlib.sha256("\0".join([ASSEMBLY, *(manifest[k].inputs for k in keys)]).encode()).hexdigest()
@@ -199,7 +206,7 @@ def entries_from_pdfs(project: Project, content: Content) -> dict[str, Entry]:
     entries = {}
     for locale in project.settings.locales:
         for handout in content.handouts:
-            path = project.build_dir / "pdf" / locale / f"{handout.id}.pdf"
+            path = STANDARD.product(project, locale, handout.id)
             if path.exists():
                 entries[manifest_key(locale, handout.id, "standard")] = Entry(
                     hashlib.sha256(path.read_bytes()).hexdigest(), 0)

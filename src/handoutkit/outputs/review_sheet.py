@@ -17,7 +17,7 @@ from handoutkit.content.settings import Project
 from handoutkit.content.sources import ReviewItem, read_sources, review_items
 from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
-from handoutkit.outputs.catalog_page import page_environment
+from handoutkit.outputs.pages import page_environment
 from handoutkit.render.fonts import activate_fontconfig
 from handoutkit.render.renderer import PdfWriter, prose
 from handoutkit.translation.fontplan import load_font_plan, require_font_files

@@ -20,8 +20,8 @@ from handoutkit.content.approval import approval_state, read_approvals
 from handoutkit.content.handouts import translate
 from handoutkit.content.settings import Project, Settings
 from handoutkit.files import atomic_write
-from handoutkit.outputs.catalog_page import page_environment
-from handoutkit.outputs.library import Library
+from handoutkit.outputs.library import Library, LibraryTarget
+from handoutkit.outputs.pages import page_environment
 from handoutkit.translation.locales import html_lang, is_rtl, native_language_name
 
 WEB_FOLDER = "web"  # under build/
@@ -64,7 +64,7 @@ class WebLink:
 
 
 def index_path(project: Project) -> Path:
-    return project.build_dir / WEB_FOLDER / "index.html"
+    return WEB_INDEX.path(project)
 
 
 def built_pages(project: Project) -> list[str]:
@@ -120,3 +120,7 @@ def write_web_index(lib: Library) -> tuple[int, str]:
     atomic_write(path, render_web_index(lib.project, languages).encode("utf-8"))
     pages = sum(len(language.handouts) for language in languages)
     return 0, f"web edition: {lib.project.rel(path)} ({pages} pages in {len(languages)} languages)"
+
+
+# After a partial build too: it links only to the pages that exist.
+WEB_INDEX = LibraryTarget("web-index", f"{WEB_FOLDER}/index.html", web_index_inputs, write_web_index, whole_library=False)
