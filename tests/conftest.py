@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,28 @@ def browser():
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=FLAGS)
         yield browser
         browser.close()
+
+
+def run_cli(project: Project, *args: str) -> subprocess.CompletedProcess:
+    """`handouts ARGS` in this process (through cli.main), in the project's folder: the exit code and
+    what it printed, as a subprocess would give them, without a second Python start-up per call."""
+    import contextlib
+    import io
+    import os
+
+    from handoutkit.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    cwd, environ = os.getcwd(), dict(os.environ)
+    os.chdir(project.root)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:  # argparse: --help, a usage error
+                code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+    finally:
+        os.chdir(cwd)
+        os.environ.clear()
+        os.environ.update(environ)  # commands point FONTCONFIG_FILE at the project they ran in
+    return subprocess.CompletedProcess(["handouts", *args], code, out.getvalue(), err.getvalue())

@@ -12,12 +12,21 @@ import pytest
 from handoutkit.cli import make_parser
 from handoutkit.content.settings import Project
 
+from .conftest import run_cli
+
 COMMANDS = sorted(make_parser()._subparsers._group_actions[0].choices)  # noqa: SLF001
 
 
 def run(project: Project, *args: str) -> subprocess.CompletedProcess:
+    return run_cli(project, *args)
+
+
+def test_the_installed_command_runs_and_exits_like_main(sample: Project) -> None:
+    """One real process: the console script is installed and reports the same exit code."""
     handouts = Path(sys.executable).with_name("handouts")
-    return subprocess.run([str(handouts), *args], cwd=project.root, capture_output=True, text=True)
+    real = subprocess.run([str(handouts), "check"], cwd=sample.root, capture_output=True, text=True)
+    assert real.returncode == run(sample, "check").returncode == 1
+    assert "Traceback" not in real.stderr
 
 
 def test_main_help(sample: Project) -> None:

@@ -26,6 +26,8 @@ from pypdf import PdfReader
 
 from handoutkit.content.settings import Project
 
+pytestmark = pytest.mark.slow  # a real server with warm render workers
+
 PLANTED = "Qwxzplanted Vandermolen"  # appears nowhere else: any copy of it on disk or in a log is a leak
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 from fhir.resources.R4B.communication import Communication
@@ -60,7 +61,7 @@ def test_the_command_reads_the_print_log(sample: Project, tmp_path) -> None:
     assert log.record([LogRow("2026-12-01T10:15:00+00:00", "127.0.0.1", None, "walking", 2, "standard", "es",
                               "a" * 64, "b" * 64, None, "c" * 64)])
     [row] = log.rows()
-    handouts = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "handouts"
+    handouts = Path(sys.executable).with_name("handouts")  # the virtualenv this test runs in
     run = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", str(row["id"]),
                           "--state-dir", str(state)], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr

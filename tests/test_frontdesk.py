@@ -13,7 +13,9 @@ from pypdf import PdfReader
 
 from handoutkit.content.settings import Project
 from handoutkit.desk.server import FrontDesk, create_app
-from handoutkit.render.renderer import format_long_date
+from handoutkit.translation.locales import format_long_date
+
+pytestmark = pytest.mark.slow  # the desk renders a PDF for each print
 
 
 def pdf_text(data: bytes) -> str:

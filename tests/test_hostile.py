@@ -8,6 +8,8 @@ from handoutkit.content.settings import Project
 from handoutkit.desk.server import FrontDesk, create_app
 from tests.test_frontdesk import FORM, Desk
 
+pytestmark = pytest.mark.slow  # the desk renders a PDF for each accepted field
+
 PAYLOADS = [
     "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "{{7*7}}", "{% raw %}", "%(name)s", "{clinic_phone}",
     "'; DROP TABLE prints; --", "../../../../etc/passwd", "\x00", "\x1b[31mred", "\r\nSet-Cookie: a=b",

@@ -1,7 +1,7 @@
 """PDF/UA-1: the machine-checkable conditions of the Matterhorn Protocol, on every built PDF.
 
 Every handout in every locale and both editions, and the language-assistance
-sheet. Each check names its Matterhorn checkpoints; README.md lists what is
+sheet. Each check names its Matterhorn checkpoints; docs/accessibility.md lists what is
 and is not checked (the human checkpoints, such as "the alternative text is
 appropriate" or "the reading order is logical", are not).
 """

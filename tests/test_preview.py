@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -73,7 +74,7 @@ def test_update_and_stats_cover_unpublished_languages(german: Project) -> None:
 
 
 def test_preview_of_an_unknown_handout_or_locale_is_a_clean_error(german: Project) -> None:
-    handouts = Path(__file__).resolve().parent.parent / ".venv" / "bin" / "handouts"
+    handouts = Path(sys.executable).with_name("handouts")  # the virtualenv this test runs in
     for args, expected in ((["preview", "nope", "--locale", "es"], "unknown handout 'nope'"),
                            (["preview", "acdf", "--locale", "xx_Nope"], "unknown locale 'xx_Nope'"),
                            (["preview", "acdf", "--locale", "it"], "missing catalog for locale 'it'")):

@@ -125,6 +125,24 @@ def test_native_digits_setting_reaches_the_check(sample: Project) -> None:
     assert not check_locale(sample, "es").complete
 
 
+def test_native_digits_opt_in_allows_the_locales_own_digits(tmp_path: Path) -> None:
+    """Persian digits in a Persian translation: refused by default, accepted once the clinic opts in."""
+    from .conftest import copy_repo
+
+    project = copy_repo(tmp_path)
+    po = project.po_path("fa")
+    text = po.read_text("utf-8")
+    assert "در 3 هفته تا 3 ماه" in text
+    po.write_text(text.replace("در 3 هفته تا 3 ماه", "در ۳ هفته تا ۳ ماه"), "utf-8")
+    refused = [p.message for p in check_locale(project, "fa").errors]
+    assert any("not allowed" in message for message in refused), refused
+    clinic = project.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text("utf-8") + "\nnative_digits: [fa]\n", "utf-8")
+    project.__dict__.pop("settings", None)
+    accepted = [p.message for p in check_locale(project, "fa").errors]
+    assert not any("not allowed" in message for message in accepted), accepted
+
+
 def test_joiners_inside_a_word_are_spelling(sample: Project) -> None:
     from babel.messages.catalog import Message
 

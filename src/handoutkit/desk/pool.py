@@ -44,7 +44,7 @@ from handoutkit.outputs.build import make_subsets, printable_chars
 from handoutkit.outputs.editions import copyfit
 from handoutkit.outputs.manifest import common_inputs
 from handoutkit.outputs.web import web_url
-from handoutkit.render.fonts import activate_fontconfig, subset_plan
+from handoutkit.render.fonts import activate_fontconfig, subset_plan, use_fontconfig
 from handoutkit.render.renderer import PdfWriter, Renderer, make_renderer
 from handoutkit.translation.catalogs import translations_from
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
@@ -193,7 +193,7 @@ def init_worker(root: str, fontconfig: str, checked: dict[str, tuple[bytes, bool
     PdfWriter, and one render per locale."""
     if server_pid is not None:
         watch_server(server_pid)
-    os.environ["FONTCONFIG_FILE"] = fontconfig
+    use_fontconfig(fontconfig)
     project = Project(Path(root))
     content = load_content(project.handouts_dir, project.root)
     approvals = read_approvals(project, content)

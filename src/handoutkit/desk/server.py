@@ -1,6 +1,6 @@
 """Front desk server: the catalog plus personalised printing (`handouts serve`).
 
-A Flask app served by waitress (a production WSGI server: see the README for
+A Flask app served by waitress (a production WSGI server: see docs/operations.md for
 why). Requests are handled by threads that do little: validate the form,
 hand the render to a pool of warm worker processes (desk_pool.py), record the
 print (printlog.py). The pool's queue is bounded: past it a desk gets "busy,
@@ -56,8 +56,8 @@ from handoutkit.outputs.language_sheet import LANGUAGE_ASSISTANCE
 from handoutkit.outputs.packets import Packet, assemble, load_packets, packet_cards
 from handoutkit.outputs.targets import published_file
 from handoutkit.outputs.web import WEB_INDEX
-from handoutkit.render.renderer import format_long_date
 from handoutkit.translation.fontplan import stack_codepoints, uncovered
+from handoutkit.translation.locales import format_long_date
 from handoutkit.translation.prepared import check_inputs
 
 logger = logging.getLogger("handoutkit.desk")

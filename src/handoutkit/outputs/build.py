@@ -47,15 +47,16 @@ from handoutkit.outputs.targets import (
     write_target,
 )
 from handoutkit.outputs.web import web_url
-from handoutkit.render.fonts import SubsetTask, activate_fontconfig, subset_plan
-from handoutkit.render.renderer import (
-    PdfWriter,
-    format_long_date,
-    make_renderer,
-    native_language_name,
+from handoutkit.render.fonts import (
+    SubsetTask,
+    activate_fontconfig,
+    subset_plan,
+    use_fontconfig,
 )
+from handoutkit.render.renderer import PdfWriter, make_renderer
 from handoutkit.translation.catalogs import read_template, translations_from
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
+from handoutkit.translation.locales import format_long_date, native_language_name
 from handoutkit.translation.prepared import PreparedLocale, prepare_locale
 
 Progress = Callable[[str], None]
@@ -164,7 +165,7 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
 def _writer(fontconfig: str) -> PdfWriter:
     """The worker's PdfWriter (its FontConfiguration stays warm), for the fonts this fontconfig file shows."""
     if _worker["writer"] is None or _worker["fontconfig"] != fontconfig:
-        os.environ["FONTCONFIG_FILE"] = fontconfig
+        use_fontconfig(fontconfig)
         _worker["writer"] = PdfWriter(_worker["project"])
         _worker["fontconfig"] = fontconfig
     return _worker["writer"]

@@ -10,7 +10,6 @@ manifest, never the front-desk catalog.
 from __future__ import annotations
 
 import gettext
-import os
 import re
 from dataclasses import dataclass
 from functools import partial
@@ -131,7 +130,7 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
     stack, files, tasks = subset_plan(project, plan, locale, printable)
     for task in tasks:
         task.run()
-    os.environ["FONTCONFIG_FILE"] = str(activate_fontconfig(project, plan, tuple(files)).resolve())
+    activate_fontconfig(project, plan, tuple(files))
     renderer = make_renderer(project, locale, translations, stack, draft=not source,
                              web_url=partial(web_url, project.settings))
     writer = PdfWriter(project)

@@ -48,8 +48,16 @@ def activate_fontconfig(project: Project, plan: FontPlan, extra_files: tuple[Pat
     folder = project.build_dir / "fontconfig"
     conf = folder / "fonts.conf"
     write_if_changed(conf, fontconfig_xml(plan, folder / "cache", extra_files).encode())
-    os.environ["FONTCONFIG_FILE"] = str(conf.resolve())  # fontconfig ignores a relative path
+    use_fontconfig(str(conf.resolve()))  # fontconfig ignores a relative path
     return conf
+
+
+def use_fontconfig(conf: str) -> None:
+    """The one place the process's fontconfig file is chosen (worker processes inherit it).
+
+    WeasyPrint's FontConfiguration reads it when it is made, so a process that
+    switches files makes a new one afterwards."""
+    os.environ["FONTCONFIG_FILE"] = conf
 
 
 # ---------------------------------------------------------------- CJK subsets

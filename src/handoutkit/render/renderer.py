@@ -42,11 +42,13 @@ from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.pdftags import recording, repair
 from handoutkit.render.qr import QrCode, qr_code
-from handoutkit.translation.locales import (  # noqa: F401 (some re-exported)
+from handoutkit.translation.locales import (
+    character_width,
     counter_style,
     format_long_date,
     html_lang,
     is_rtl,
+    keeps_words_whole,
     native_digits,
     native_language_name,
     with_native_digits,
@@ -69,7 +71,6 @@ COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
 # Languages whose words must not break across lines (CSS `word-break: keep-all`, which
 # WeasyPrint 70 lacks): Korean puts spaces between words, but Pango breaks between any two
 # Hangul syllables.
-KEEP_ALL_LANGUAGES = frozenset({"ko"})
 WORD_JOINER = "\u2060"
 HANGUL = re.compile("[\u1100-\u11ff\u3130-\u318f\ua960-\ua97f\uac00-\ud7af\ud7b0-\ud7ff]")
 TAG_OR_TEXT = re.compile(r"(<[^>]*>)")
@@ -244,7 +245,7 @@ class LocaleContext:
 
     @property
     def keep_all(self) -> bool:
-        return self.lang.split("-")[0] in KEEP_ALL_LANGUAGES
+        return keeps_words_whole(self.locale)
 
 
 class SharedBytecode(BytecodeCache):
@@ -338,7 +339,7 @@ class Renderer:
     @property
     def width_factor(self) -> float:
         # A CJK character is about two Latin ones wide.
-        return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
+        return character_width(self.context.locale)
 
     def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False,
              large: bool = False, web: bool = False) -> str:
@@ -514,7 +515,7 @@ def notice_line(project: Project, locale: str, translations: gettext.NullTransla
     """The notice in one language, from that locale's catalog (templates/language-notice.html)."""
     env = make_environment(project, translations)
     notice = env.get_template(NOTICE_TEMPLATE).render(clinic=project.settings.clinic).strip()
-    if html_lang(locale).split("-")[0] in KEEP_ALL_LANGUAGES:
+    if keeps_words_whole(locale):
         notice = keep_all("<body>" + notice)[len("<body>"):]
     return NoticeLine(locale, html_lang(locale), "rtl" if is_rtl(locale) else "ltr",
                       native_language_name(locale), font_stack, Markup(notice))

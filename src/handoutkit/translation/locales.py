@@ -77,3 +77,21 @@ def counter_style(locale: str) -> str:
 def with_native_digits(text: str, digits: str) -> str:
     """0-9 written with the locale's own digits (digits is "0123456789" in that script)."""
     return text.translate(str.maketrans("0123456789", digits)) if digits else text
+
+
+# Korean is written with spaces between words and breaks lines only at them (CSS `word-break:
+# keep-all`, which WeasyPrint 70 lacks: the renderer joins each word's syllables instead).
+KEEP_ALL_LANGUAGES = frozenset({"ko"})
+# Chinese, Japanese and Korean characters are about twice as wide as Latin letters.
+WIDE_SCRIPT_LANGUAGES = frozenset({"zh", "ja", "ko"})
+
+
+def keeps_words_whole(locale: str) -> bool:
+    """Lines break only between words, never inside one (Korean)."""
+    return Locale.parse(locale).language in KEEP_ALL_LANGUAGES
+
+
+def character_width(locale: str) -> float:
+    """A character's width relative to a Latin letter, for estimates of what fits a line."""
+    return 0.5 if Locale.parse(locale).language in WIDE_SCRIPT_LANGUAGES else 1.0
+
