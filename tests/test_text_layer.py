@@ -16,7 +16,8 @@ import pytest
 
 from handoutkit.content.handouts import Handout, load_content
 from handoutkit.content.settings import Project
-from handoutkit.outputs.build import EDITIONS, pdf_path
+from handoutkit.outputs.build import pdf_path
+from handoutkit.outputs.editions import EDITIONS
 from handoutkit.translation.catalogs import load_catalog
 
 from .conftest import REPO
@@ -49,7 +50,7 @@ def test_title_warning_signs_and_phone_extract_exactly(built_library: Project, l
     phone = built_library.settings.clinic.phone
     missing = []
     for handout in load_content(built_library.handouts_dir, built_library.root).handouts:
-        for edition in (name for name, e in EDITIONS.items() if e.pdf_folder):  # the PDF editions
+        for edition in (name for name, e in EDITIONS.items() if e.suffix == ".pdf"):  # the PDF editions
             text = normalise(pdf_text(pdf_path(built_library, locale, handout.id, edition)))
             for wanted in [*expected_texts(built_library, locale, handout), phone]:
                 if normalise(wanted) not in text:
