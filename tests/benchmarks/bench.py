@@ -37,6 +37,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from handoutkit.content.handouts import handout_files
 from handoutkit.translation.catalogs import read_catalog
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,8 +128,7 @@ def sizes_by_script(root: Path) -> dict[str, float]:
 def synthetic_library(root: Path, count: int) -> Path:
     """A library of `count` handouts made from the real ones under new ids (translations still apply)."""
     handouts = root / "handouts"
-    originals = sorted(p for p in handouts.glob("*.yaml")
-                       if p.name not in ("clinic.yaml", "shared.yaml", "sources.yaml", "packets.yaml"))
+    originals = handout_files(handouts)  # the content's own rule: not clinic, shared, sources, medical words...
     (handouts / "packets.yaml").unlink(missing_ok=True)  # it names the real handouts, which are replaced
     texts = {p: p.read_text("utf-8") for p in originals}
     for p in originals:
