@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Callable, Sequence
 from handoutkit import __version__
 from handoutkit.content.settings import Project, find_project
 from handoutkit.errors import HandoutError
+from handoutkit.files import atomic_write
 from handoutkit.outputs.targets import EDITIONS
 
 
@@ -30,6 +32,10 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
     result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
                    workers=args.jobs, force=args.force, shard=parse_shard(args.shard),
                    editions=tuple(args.edition or EDITIONS))
+    if args.timings:
+        timings = {"processes": result.processes, "steps": result.steps, "work": result.work,
+                   "rendered": len(result.outputs)}
+        atomic_write(Path(args.timings), (json.dumps(timings, indent=1, sort_keys=True) + "\n").encode())
     for problem in result.problems:
         print(problem, file=sys.stderr)
     every = result.outputs + result.unchanged
@@ -500,6 +506,8 @@ def make_parser() -> argparse.ArgumentParser:
                        help="only this edition (repeatable; default: both)")
     build.add_argument("--shard", default="1/1", metavar="K/N",
                        help="build only the K-th of N deterministic parts of the outputs (for CI matrices)")
+    build.add_argument("--timings", metavar="FILE",
+                       help="write where the time went (the build's steps, the workers' phases) as JSON (make bench)")
 
     _add(sub, "catalog", cmd_catalog)
 

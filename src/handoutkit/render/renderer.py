@@ -40,6 +40,7 @@ from handoutkit.content.handouts import Block, Handout, Text, translate
 from handoutkit.content.settings import Clinic, Project
 from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
+from handoutkit.render.clock import timed
 from handoutkit.render.pdftags import recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.translation.locales import (  # noqa: F401 (some re-exported)
@@ -345,11 +346,12 @@ class Renderer:
         """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition,
         `web` the page of the web edition (templates/web-handout.html)."""
         try:
-            html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
-            if self.context.digits:
-                html = native_numerals(html, self.context.digits, self.context.counter_style)
-            # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
-            return keep_all(html) if self.context.keep_all and not web else html
+            with timed("html"):
+                html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+                if self.context.digits:
+                    html = native_numerals(html, self.context.digits, self.context.counter_style)
+                # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
+                return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
             raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
         except TemplateError as exc:
@@ -431,15 +433,16 @@ class PdfWriter:
         """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
         from weasyprint import HTML
 
-        with warnings_fail():
+        with warnings_fail(), timed("layout"):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
             return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
 
     def write(self, document: Any) -> bytes:
         """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
-        with warnings_fail(), recording() as record:
+        with warnings_fail(), recording() as record, timed("write_pdf"):
             raw = document.write_pdf(pdf_variant="pdf/ua-1")
-        return repair(raw, record)[0]
+        with timed("tag repair"):
+            return repair(raw, record)[0]
 
     @staticmethod
     def last_page_fill(document: Any) -> float:
