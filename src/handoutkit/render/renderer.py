@@ -43,6 +43,8 @@ from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
 from handoutkit.render.pdftags import recording, repair
 from handoutkit.render.qr import QrCode, qr_code
+from handoutkit.render.stylesheets import StylesheetCache, reusing
+from handoutkit.render.stylesheets import install as install_stylesheet_reuse
 from handoutkit.translation.locales import (  # noqa: F401 (some re-exported)
     counter_style,
     format_long_date,
@@ -420,20 +422,25 @@ def make_url_fetcher(templates_dir: Path) -> Any:
 
 
 class PdfWriter:
-    """One per process: WeasyPrint's FontConfiguration and fetcher are reused for every PDF."""
+    """One per process: WeasyPrint's FontConfiguration, fetcher and parsed stylesheets are reused for every PDF.
 
-    def __init__(self, project: Project):
+    `reuse_stylesheets=False` parses every document's stylesheets again, as bare WeasyPrint
+    does (render/stylesheets.py; the tests compare the two).
+    """
+
+    def __init__(self, project: Project, reuse_stylesheets: bool = True):
         from weasyprint.text.fonts import FontConfiguration
 
         self.base_url = project.templates_dir.resolve().as_uri() + "/"
         self.fetcher = make_url_fetcher(project.templates_dir)
         self.font_config = FontConfiguration()
+        self.stylesheets = StylesheetCache() if reuse_stylesheets and install_stylesheet_reuse() else None
 
     def layout(self, html: str) -> Any:
         """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
         from weasyprint import HTML
 
-        with warnings_fail(), timed("layout"):
+        with warnings_fail(), timed("layout"), reusing(self.stylesheets):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
             return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
 
