@@ -250,10 +250,17 @@ def in_shard(locale: str, handout_id: str, shard: tuple[int, int]) -> bool:
     return zlib.crc32(f"{locale}/{handout_id}".encode()) % count == index - 1
 
 
-def parse_shard(text: str) -> tuple[int, int]:
+def locale_group(locales: tuple[str, ...], group: tuple[int, int]) -> tuple[str, ...]:
+    """The K-th of N groups of the published locales, dealt in clinic.yaml's order (locale i goes to
+    group i mod N + 1): a CI runner that builds one group prepares and checks only its own locales."""
+    index, count = group
+    return tuple(locale for position, locale in enumerate(locales) if position % count == index - 1)
+
+
+def parse_shard(text: str, option: str = "--shard") -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise HandoutError(f"--shard {text!r}: expected K/N with 1 <= K <= N, such as 2/4")
+        raise HandoutError(f"{option} {text!r}: expected K/N with 1 <= K <= N, such as 2/4")
     return int(match[1]), int(match[2])
 
 
