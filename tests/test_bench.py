@@ -62,3 +62,22 @@ def test_the_scale_step_copies_only_handouts(tmp_path: Path) -> None:
         f"{originals[i % len(originals)]}-{i:03d}.yaml" for i in range(count))
     assert sorted(p.name for p in project.handouts_dir.glob("*.yaml")
                   if p not in handout_files(project.handouts_dir)) == [n for n in others if n != "packets.yaml"]
+
+
+def test_build_timings_name_the_steps_and_the_workers_phases(sample) -> None:
+    """`handouts build --timings FILE`: what the bench's breakdown is made of."""
+    out = sample.root / "timings.json"
+    handouts = Path(sys.executable).with_name("handouts")
+    done = subprocess.run([str(handouts), "build", "--locale", "es", "-j", "1", "--timings", str(out)],
+                          cwd=sample.root, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    timings = json.loads(out.read_text())
+    assert timings["processes"] == 1 and timings["rendered"] > 0
+    assert {"load", "checks", "subsets", "render", "catalog", "manifest"} <= set(timings["steps"])
+    assert {"html", "layout", "write_pdf", "tag repair"} <= set(timings["work"])
+    assert all(seconds >= 0 for seconds in [*timings["steps"].values(), *timings["work"].values()])
+    # The workers' phases are part of the render step (one process here: no overlap); the layouts
+    # thrown away are some of the layouts.
+    work = timings["work"]
+    assert sum(work.values()) - work.get("layout thrown away", 0) <= timings["steps"]["render"]
+    assert work.get("layout thrown away", 0) <= work["layout"]
