@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import inspect
+import json
 import os
 import sys
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Callable, Sequence
 from handoutkit import __version__
 from handoutkit.content.settings import Project, find_project
 from handoutkit.errors import HandoutError
+from handoutkit.files import atomic_write
 from handoutkit.outputs.editions import EDITIONS
 
 
@@ -25,11 +27,23 @@ def cmd_build(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts build --locale es --handout lumbar-discectomy
     """
-    from handoutkit.outputs.build import build, parse_shard
+    from handoutkit.outputs.build import build, locale_group, parse_shard
 
-    result = build(project, tuple(args.locale or ()) or None, tuple(args.handout or ()) or None,
+    locales = tuple(args.locale or ())
+    if args.locale_group:
+        if locales:
+            raise HandoutError("--locale-group and --locale: give one or the other")
+        locales = locale_group(project.settings.locales, parse_shard(args.locale_group, "--locale-group"))
+        if not locales:
+            raise HandoutError(f"--locale-group {args.locale_group}: this group has no locale "
+                               f"(handouts/clinic.yaml publishes {len(project.settings.locales)})")
+    result = build(project, locales or None, tuple(args.handout or ()) or None,
                    workers=args.jobs, force=args.force, shard=parse_shard(args.shard),
                    editions=tuple(args.edition or EDITIONS))
+    if args.timings:
+        timings = {"processes": result.processes, "steps": result.steps, "work": result.work,
+                   "rendered": len(result.outputs)}
+        atomic_write(Path(args.timings), (json.dumps(timings, indent=1, sort_keys=True) + "\n").encode())
     for problem in result.problems:
         print(problem, file=sys.stderr)
     every = result.outputs + result.unchanged
@@ -500,6 +514,11 @@ def make_parser() -> argparse.ArgumentParser:
                        help="only this edition (repeatable; default: both)")
     build.add_argument("--shard", default="1/1", metavar="K/N",
                        help="build only the K-th of N deterministic parts of the outputs (for CI matrices)")
+    build.add_argument("--locale-group", metavar="K/N",
+                       help="build only the K-th of N groups of the published locales, preparing only those "
+                            "(for CI matrices; a final job runs `handouts catalog`)")
+    build.add_argument("--timings", metavar="FILE",
+                       help="write where the time went (the build's steps, the workers' phases) as JSON (make bench)")
 
     _add(sub, "catalog", cmd_catalog)
 

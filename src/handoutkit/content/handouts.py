@@ -378,6 +378,9 @@ class Content:
 
 
 def handout_files(handouts_dir: Path) -> list[Path]:
+    """The handout YAML files: every `*.yaml` directly under handouts/ that is not one of the project's
+    other files (clinic settings, shared blocks, sources, packets, medical words). The one rule every
+    reader uses (the loader, the bench's synthetic libraries)."""
     not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, MEDICAL_WORDS_FILE)
     return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in not_handouts)
 

@@ -12,6 +12,7 @@ import datetime as dt
 import os
 import re
 import sys
+import time
 import zlib
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,7 @@ from handoutkit.outputs.targets import (
     write_target,
 )
 from handoutkit.outputs.web import web_url
+from handoutkit.render import clock
 from handoutkit.render.fonts import (
     SubsetTask,
     activate_fontconfig,
@@ -84,6 +86,8 @@ class Output:
     pages: int
     edition: str = "standard"
     product: Path | None = None  # what readers get (the edition says which file that is)
+    # Seconds per phase the worker spent on this output (render.clock), for the bench's breakdown.
+    timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
 
 
 def edition_output(project: Project, locale: str, handout_id: str, edition: str, pages: int) -> Output:
@@ -100,6 +104,11 @@ class BuildResult:
     unchanged: list[Output] = field(default_factory=list)  # up to date, not rendered again
     problems: list[Problem] = field(default_factory=list)
     skipped_locales: list[str] = field(default_factory=list)
+    # Where the time went: the build's own steps (wall seconds), the render workers' phases summed
+    # over every output (seconds of work), and how many processes rendered.
+    steps: dict[str, float] = field(default_factory=dict)
+    work: dict[str, float] = field(default_factory=dict)
+    processes: int = 1
 
     @property
     def ok(self) -> bool:
@@ -178,9 +187,11 @@ def render_job(job: Job) -> Output:
     handout = _worker["content"].get(job.handout_id)
     renderer = _renderer(job.locale, job.draft, job.font_stack, job.mo)
     edition = EDITIONS[job.edition]
+    clock.take()  # this job's phases only
     made = edition.make(renderer, writer, handout, project)
     edition.write(project, job.locale, job.handout_id, made)
-    return edition_output(project, job.locale, job.handout_id, job.edition, made.pages)
+    return replace(edition_output(project, job.locale, job.handout_id, job.edition, made.pages),
+                   timings=tuple(clock.take().items()))
 
 
 def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
@@ -237,10 +248,17 @@ def in_shard(locale: str, handout_id: str, shard: tuple[int, int]) -> bool:
     return zlib.crc32(f"{locale}/{handout_id}".encode()) % count == index - 1
 
 
-def parse_shard(text: str) -> tuple[int, int]:
+def locale_group(locales: tuple[str, ...], group: tuple[int, int]) -> tuple[str, ...]:
+    """The K-th of N groups of the published locales, dealt in clinic.yaml's order (locale i goes to
+    group i mod N + 1): a CI runner that builds one group prepares and checks only its own locales."""
+    index, count = group
+    return tuple(locale for position, locale in enumerate(locales) if position % count == index - 1)
+
+
+def parse_shard(text: str, option: str = "--shard") -> tuple[int, int]:
     match = re.fullmatch(r"(\d+)/(\d+)", text.strip())
     if not match or not 1 <= int(match[1]) <= int(match[2]):
-        raise HandoutError(f"--shard {text!r}: expected K/N with 1 <= K <= N, such as 2/4")
+        raise HandoutError(f"{option} {text!r}: expected K/N with 1 <= K <= N, such as 2/4")
     return int(match[1]), int(match[2])
 
 
@@ -315,11 +333,13 @@ def start_library_pdfs(lib: Library, manifest: dict[str, Entry], whole_library: 
 
 
 def write_library_targets(lib: Library, manifest: dict[str, Entry], result: BuildResult, whole_library: bool,
-                          progress: Progress) -> None:
+                          progress: Progress, watch: clock.Stopwatch | None = None) -> None:
     """Write each library target (language sheet, catalog page) whose inputs changed."""
+    watch = watch or clock.Stopwatch()
     for target, inputs in due_targets(lib, manifest, whole_library):
         try:
-            pages, line = write_target(target, lib)
+            with watch(target.key):
+                pages, line = write_target(target, lib)
         except HandoutError as exc:
             result.problems.append(Problem(lib.project.rel(target.path(lib.project)), 0, str(exc).split(": ", 1)[-1]))
             continue
@@ -340,6 +360,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
           force: bool = False, editions: tuple[str, ...] = tuple(EDITIONS),
           shard: tuple[int, int] = (1, 1), progress: Progress = lambda line: print(line, file=sys.stderr)) -> BuildResult:
     """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
+    started = time.perf_counter()
     settings = project.settings
     content = load_content(project.handouts_dir, project.root)
     read_approvals(project, content)  # a damaged approval record stops the build before any work
@@ -350,12 +371,23 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
 
     result = BuildResult()
     manifest = {} if force else read_manifest(project)
+    watch = clock.Stopwatch()
+    watch.seconds["load"] = time.perf_counter() - started
     # A build with no record of earlier outputs will render: its workers start now, so
     # their start-up (importing WeasyPrint) overlaps the checks below.
-    with WorkerPool(project, workers or default_jobs(), start_now=not manifest) as pool:
-        return _build(project, result, manifest, pool, content, plan, chosen_locales, chosen_handouts,
-                      whole_library=locales is None and handout_ids is None, editions=editions,
-                      shard=shard, progress=progress)
+    pool = WorkerPool(project, workers or default_jobs(), start_now=not manifest)
+    with pool:
+        _build(project, result, manifest, pool, content, plan, chosen_locales, chosen_handouts,
+               whole_library=locales is None and handout_ids is None, editions=editions,
+               shard=shard, progress=progress, watch=watch)
+        shutdown = time.perf_counter()
+    watch.seconds["pool shutdown"] = time.perf_counter() - shutdown
+    result.steps = watch.seconds
+    result.processes = pool.workers if pool.pool is not None else 1
+    for output in result.outputs:
+        for phase, seconds in output.timings:
+            result.work[phase] = result.work.get(phase, 0.0) + seconds
+    return result
 
 
 class WorkerPool:
@@ -390,8 +422,8 @@ class WorkerPool:
 def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], pool: WorkerPool,
            content: Content, plan: FontPlan, chosen_locales: tuple[str, ...],
            chosen_handouts: tuple[Handout, ...], whole_library: bool, editions: tuple[str, ...],
-           shard: tuple[int, int], progress: Progress) -> BuildResult:
-    """The pipeline proper: check each locale, plan the jobs, render, record."""
+           shard: tuple[int, int], progress: Progress, watch: clock.Stopwatch) -> BuildResult:
+    """The pipeline proper: check each locale, plan the jobs, render, record (each step timed by `watch`)."""
     settings = project.settings
     common = common_inputs(project, plan)
     wanted: dict[str, str] = {}  # manifest key -> input hash, for every PDF this build covers
@@ -400,6 +432,7 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     stacks: dict[str, tuple[str, ...]] = {}  # locale -> the fonts it renders with
     ready: dict[str, PreparedLocale] = {}  # the locales that passed their checks
     subset_tasks: list[SubsetTask] = []
+    checks_started = time.perf_counter()
     for locale in chosen_locales:
         passed = manifest.get(check_key(locale))
         prepared = prepare_locale(project, locale, content, plan, passed.inputs if passed else None)
@@ -429,19 +462,23 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
                 else:
                     jobs.append(Job(locale, handout.id, prepared.draft, stack, edition, mo=prepared.mo))
 
-    make_subsets(subset_tasks, progress)
-    fontconfig = str(activate_fontconfig(project, plan, tuple(subset_files)).resolve())
+    watch.seconds["checks"] = time.perf_counter() - checks_started
+    with watch("subsets"):
+        make_subsets(subset_tasks, progress)
+        fontconfig = str(activate_fontconfig(project, plan, tuple(subset_files)).resolve())
     jobs = [replace(job, fontconfig=fontconfig) for job in jobs]
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")
     whole_library = whole_library and shard[0] == 1
-    executor = pool.for_jobs(len(jobs))
-    # The approval files are read and fingerprinted once, for both looks at the library targets.
-    approvals = tuple(approval_summary(project, content))
-    recorded = read_manifest(project)  # what the library targets are checked against (also after --force)
-    render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded, approvals=approvals),
-                                    recorded, whole_library, executor, fontconfig)
-    outputs, problems = run_jobs(project, jobs, executor, progress)
+    with watch("library inputs"):
+        executor = pool.for_jobs(len(jobs))
+        # The approval files are read and fingerprinted once, for both looks at the library targets.
+        approvals = tuple(approval_summary(project, content))
+        recorded = read_manifest(project)  # what the library targets are checked against (also after --force)
+        render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded,
+                                                approvals=approvals), recorded, whole_library, executor, fontconfig)
+    with watch("render"):
+        outputs, problems = run_jobs(project, jobs, executor, progress)
     result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
     result.problems += problems
 
@@ -452,11 +489,13 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
     if whole_library:  # packets first: the catalog page links the ones that exist
-        for line in build_packets(project, content, tuple(ready), manifest, executor):
-            progress(line)
+        with watch("packets"):
+            for line in build_packets(project, content, tuple(ready), manifest, executor):
+                progress(line)
     write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf, approvals),
-                          manifest, result, whole_library=whole_library, progress=progress)
-    write_manifest(project, manifest)
+                          manifest, result, whole_library=whole_library, progress=progress, watch=watch)
+    with watch("manifest"):
+        write_manifest(project, manifest)
     pages = {(o.handout_id, o.locale): o.pages for o in (*result.outputs, *result.unchanged)
              if o.edition == "standard"}
     result.problems += check_page_budget(pages, settings.limits,

@@ -40,8 +40,11 @@ from handoutkit.content.handouts import Block, Handout, Text, translate
 from handoutkit.content.settings import Clinic, Project
 from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
+from handoutkit.render.clock import timed
 from handoutkit.render.pdftags import recording, repair
 from handoutkit.render.qr import QrCode, qr_code
+from handoutkit.render.stylesheets import StylesheetCache, reusing
+from handoutkit.render.stylesheets import install as install_stylesheet_reuse
 from handoutkit.translation.locales import (
     character_width,
     counter_style,
@@ -346,11 +349,12 @@ class Renderer:
         """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition,
         `web` the page of the web edition (templates/web-handout.html)."""
         try:
-            html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
-            if self.context.digits:
-                html = native_numerals(html, self.context.digits, self.context.counter_style)
-            # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
-            return keep_all(html) if self.context.keep_all and not web else html
+            with timed("html"):
+                html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+                if self.context.digits:
+                    html = native_numerals(html, self.context.digits, self.context.counter_style)
+                # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
+                return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
             raise HandoutError(f"templates/{exc.name}:{exc.lineno}: template error: {exc.message}") from None
         except TemplateError as exc:
@@ -419,28 +423,34 @@ def make_url_fetcher(templates_dir: Path) -> Any:
 
 
 class PdfWriter:
-    """One per process: WeasyPrint's FontConfiguration and fetcher are reused for every PDF."""
+    """One per process: WeasyPrint's FontConfiguration, fetcher and parsed stylesheets are reused for every PDF.
 
-    def __init__(self, project: Project):
+    `reuse_stylesheets=False` parses every document's stylesheets again, as bare WeasyPrint
+    does (render/stylesheets.py; the tests compare the two).
+    """
+
+    def __init__(self, project: Project, reuse_stylesheets: bool = True):
         from weasyprint.text.fonts import FontConfiguration
 
         self.base_url = project.templates_dir.resolve().as_uri() + "/"
         self.fetcher = make_url_fetcher(project.templates_dir)
         self.font_config = FontConfiguration()
+        self.stylesheets = StylesheetCache() if reuse_stylesheets and install_stylesheet_reuse() else None
 
     def layout(self, html: str) -> Any:
         """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
         from weasyprint import HTML
 
-        with warnings_fail():
+        with warnings_fail(), timed("layout"), reusing(self.stylesheets):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
             return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
 
     def write(self, document: Any) -> bytes:
         """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
-        with warnings_fail(), recording() as record:
+        with warnings_fail(), recording() as record, timed("write_pdf"):
             raw = document.write_pdf(pdf_variant="pdf/ua-1")
-        return repair(raw, record)[0]
+        with timed("tag repair"):
+            return repair(raw, record)[0]
 
     @staticmethod
     def last_page_fill(document: Any) -> float:
