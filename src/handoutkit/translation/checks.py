@@ -34,7 +34,7 @@ from handoutkit.content.syntax import (
 from handoutkit.content.yamlsource import NodeReader, read_yaml
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.translation.catalogs import (
-    byte_order_mark_problem,
+    encoding_problems,
     load_catalog,
     msgfmt_problems,
     read_template,
@@ -148,6 +148,32 @@ def check_length(message: Message, rules: EntryRules = EntryRules()) -> list[str
     return []
 
 
+def check_mojibake(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """UTF-8 read as ISO-8859-1 or Windows-1252 ("RefÃ¨" for "Refè"), and the control characters it leaves.
+
+    A file saved as UTF-8 under a header that said ISO-8859-1 comes back from a
+    merge with every accented letter double-encoded; where that yields C1
+    controls (U+0080-U+009F) the renderer has no glyph for them.
+    """
+    _, target = _text(message)
+    found = []
+    controls = sorted({c for c in target if unicodedata.category(c) == "Cc" and c not in "\n\t"})
+    if controls:
+        found.append(f"control character(s) {', '.join(f'U+{ord(c):04X}' for c in controls)} cannot be printed")
+    if any(ord(c) > 127 for c in target):
+        for codec in ("latin-1", "cp1252"):
+            try:
+                repaired = target.encode(codec).decode("utf-8")
+            except UnicodeError:
+                continue
+            if repaired != target:
+                found.append(f"the text is double-encoded (UTF-8 read as {codec.upper()}): it should read "
+                             f"{repaired[:60]!r}; restore the file from before the faulty save, or convert it with "
+                             "`iconv -f UTF-8 -t ISO-8859-1` and check each entry")
+                break
+    return found
+
+
 @dataclass(frozen=True)
 class Registered:
     """A check and the severity of what it finds."""
@@ -163,6 +189,7 @@ ENTRY_CHECKS: tuple[Registered, ...] = (
     Registered(check_invisible, "error"),
     Registered(check_markup_syntax, "error"),
     Registered(check_length, "warning"),
+    Registered(check_mojibake, "error"),
 )
 
 
@@ -371,8 +398,8 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
     path = project.po_path(locale)
     label = project.rel(path)
     syntax: list[Problem] = []
-    if bom := byte_order_mark_problem(path, label, data):
-        return LocaleReport(locale, label, 0, 0, 0, 0, [bom])
+    if early := encoding_problems(data if data is not None else path.read_bytes() if path.exists() else b"", label):
+        return LocaleReport(locale, label, 0, 0, 0, 0, early)  # UTF-16, BOM, charset, merge conflict
     rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
     try:
         syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
