@@ -11,6 +11,8 @@ warnings are shown to translators.
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -348,6 +350,66 @@ def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label
     return problems
 
 
+def committed_version(root: Path, path: Path) -> bytes | None:
+    """The file as last committed to git (HEAD), or None outside a repository or for a new file."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    run = subprocess.run([git, "-C", str(root), "show", f"HEAD:./{rel.as_posix()}"], capture_output=True,
+                         env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")})
+    return run.stdout if run.returncode == 0 else None
+
+
+def check_dropped_comments(context: "Context") -> list[Problem]:
+    """A save that dropped what the committed file had: the MACHINE DRAFT header, translator comments.
+
+    Some editors discard `#` comments on save. The machine-draft header is what
+    tells a reader the file is unreviewed, and the `# back-translation ...`
+    comments are what a reviewer works from: losing them silently is a loss
+    nobody notices until the review. Compared with git's HEAD (no repository,
+    no check).
+    """
+    from babel.messages.pofile import read_po
+
+    from handoutkit.translation.catalogs import MACHINE_DRAFT_COMMENT, for_babel, normalized_newlines
+
+    before = committed_version(context.project.root, context.path)
+    if before is None:
+        return []
+    try:
+        old = read_po(io.BytesIO(for_babel(normalized_newlines(before))), charset="utf-8")
+    except Exception:  # noqa: BLE001 - a broken committed file is nothing to compare with
+        return []
+    problems = []
+    marker = MACHINE_DRAFT_COMMENT.split(":", 1)[0]
+    review = context.project.locales_dir / context.locale / "review.yaml"
+    if marker in (old.header_comment or "") and marker not in (context.catalog.header_comment or "") \
+            and not review.exists():
+        problems.append(Problem(context.label, 1, f"the {marker} header comment of the committed file is gone, "
+                                "and no review is recorded: put it back (only `handouts review` ends a draft)",
+                                "warning"))
+    now = {(m.context, str(m.id)): m for m in context.catalog if m.id}
+    dropped = [now[key] for key in ((m.context, str(m.id)) for m in old if m.id and m.user_comments)
+               if key in now and not now[key].user_comments]
+    if dropped:
+        first = min(dropped, key=lambda m: m.lineno)
+        notes = sum(1 for m in old if m.id and (m.context, str(m.id)) in {(d.context, str(d.id)) for d in dropped}
+                    and any(c.startswith("back-translation") for c in m.user_comments))
+        problems.append(Problem(context.label, first.lineno,
+                                f"the translator comments of {len(dropped)} entries of the committed file are gone "
+                                f"({notes} of them back-translation notes; this is the first): your editor may "
+                                f"discard `#` comments on save; restore them from git: {str(first.id)!r}",
+                                "warning"))
+    return problems
+
+
 @dataclass(frozen=True)
 class Context:
     """What a whole-catalog check looks at: the catalog as read, never the file again."""
@@ -378,6 +440,7 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
     FileCheck("glossary", "error",
               lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
               reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
+    FileCheck("dropped-comments", "warning", check_dropped_comments, needs_clean_syntax=True),
 )
 
 
