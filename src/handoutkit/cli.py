@@ -189,6 +189,9 @@ def cmd_import_xliff(project: Project, args: argparse.Namespace) -> int:
     state = "updated" if result.written else "unchanged"
     print(f"{project.rel(result.path)}: {state}; {result.changed} entr{'y' if result.changed == 1 else 'ies'} "
           f"changed")
+    if result.not_printed:
+        print(f"{result.not_printed} unit(s) came back in a state that is not final (new, needs-*, an "
+              "unconfirmed machine or fuzzy match): imported as fuzzy, not printed", file=sys.stderr)
     return 0
 
 
