@@ -248,8 +248,11 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
         rows = read_sheet(args.back_translations, label)
     state = record_review(project, args.locale, load_catalog(project, args.locale), args.by,
                           back_translations=rows, sheet_label=label)
+    for problem in state.disputed:
+        print(problem, file=sys.stderr)
     if rows:
-        print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}")
+        print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}"
+              + (f", {len(state.disputed)} of them disputed (see above)" if state.disputed else ""))
     if state.safety_open:
         print(f"{args.locale}: reviewed by {state.reviewed_by} on {state.reviewed_on}, but {state.safety_open} "
               f"safety-critical entries have no back-translation yet; the draft notice stays "

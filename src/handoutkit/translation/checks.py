@@ -410,6 +410,20 @@ def check_dropped_comments(context: "Context") -> list[Problem]:
     return problems
 
 
+def check_review_changes(context: "Context") -> list[Problem]:
+    """Name every entry whose translation changed since the recorded review (per-entry fingerprints),
+    so a re-reviewer looks at exactly those."""
+    from handoutkit.translation.review import changed_since_review, read_review_record
+
+    changed = changed_since_review(context.project, context.locale, context.catalog)
+    if not changed:
+        return []
+    record = read_review_record(context.project, context.locale) or {}
+    by, on = record.get("reviewed_by", "?"), record.get("reviewed_on", "?")
+    return [Problem(context.label, m.lineno, f"changed since the review by {by} on {on} (review it again): "
+                                             f"{_text(m)[0]!r}", "warning") for m in changed]
+
+
 @dataclass(frozen=True)
 class Context:
     """What a whole-catalog check looks at: the catalog as read, never the file again."""
@@ -441,6 +455,7 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
               lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
               reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
     FileCheck("dropped-comments", "warning", check_dropped_comments, needs_clean_syntax=True),
+    FileCheck("review-changes", "warning", check_review_changes, reads=("locales/{locale}/review.yaml",)),
 )
 
 
