@@ -415,10 +415,13 @@ def check_review_changes(context: "Context") -> list[Problem]:
     so a re-reviewer looks at exactly those."""
     from handoutkit.translation.review import changed_since_review, read_review_record
 
-    changed = changed_since_review(context.project, context.locale, context.catalog)
+    try:
+        changed = changed_since_review(context.project, context.locale, context.catalog)
+        record = read_review_record(context.project, context.locale) or {}
+    except HandoutError:
+        return []  # an unreadable review record is reported by the review state, where it belongs
     if not changed:
         return []
-    record = read_review_record(context.project, context.locale) or {}
     by, on = record.get("reviewed_by", "?"), record.get("reviewed_on", "?")
     return [Problem(context.label, m.lineno, f"changed since the review by {by} on {on} (review it again): "
                                              f"{_text(m)[0]!r}", "warning") for m in changed]
