@@ -427,6 +427,51 @@ def check_review_changes(context: "Context") -> list[Problem]:
                                              f"{_text(m)[0]!r}", "warning") for m in changed]
 
 
+def warning_lists(project: Project) -> list[tuple[str, ...]]:
+    """The English of the warning-sign lists, pooled per section (the 911 list and the office list
+    together: a sign moved from one to the other is the swap that matters)."""
+    from handoutkit.content.handouts import load_content
+
+    pools: dict[tuple[str, ...], None] = {}
+    for handout in load_content(project.handouts_dir, project.root).handouts:
+        for section in handout.sections:
+            items = tuple(t.value for b in section.blocks if b.callout for t in b.items if t.safety)
+            if len(items) > 1:
+                pools[items] = None
+    return list(pools)
+
+
+def check_meaning(context: "Context") -> list[Problem]:
+    """Meaning checks that need no reviewer (see translation/meaning.py and TRANSLATING.md for their
+    measured false alarms): negation dropped, numbers in words, durations and units, web addresses,
+    and in the warning-sign lists, items swapped between lists or cut short."""
+    from handoutkit.translation import meaning
+
+    label = context.label
+    entries = {(m.context, str(m.id)): m for m in context.catalog if m.id and m.string and not m.fuzzy}
+    problems = []
+    for message in entries.values():
+        english, target = _text(message)
+        for finding, severity in ((meaning.negation_dropped(context.locale, english, target), "warning"),
+                                  (meaning.number_words_added(context.locale, english, target), "warning"),
+                                  (meaning.units_missing(context.locale, english, target), "error"),
+                                  (meaning.domains_added(english, target), "error")):
+            if finding:
+                problems.append(Problem(label, message.lineno, f"{finding}: {english!r}", severity))
+    median = meaning.length_ratios([_text(m) for m in entries.values()])
+    for pool in warning_lists(context.project):
+        present = [entries[(None, english)] for english in pool if (None, english) in entries]
+        items = [_text(m) for m in present]
+        for i, j in meaning.swapped_items(items, median):
+            problems.append(Problem(label, present[i].lineno, f"warning signs swapped? the translation of "
+                                    f"{items[i][0]!r} fits {items[j][0]!r} (line {present[j].lineno}) far better, "
+                                    "and the other way round: check both", "error"))
+        for message, (english, target) in zip(present, items):
+            if short := meaning.cut_short(english, target, median):
+                problems.append(Problem(label, message.lineno, f"{short}: {english!r}", "error"))
+    return problems
+
+
 @dataclass(frozen=True)
 class Context:
     """What a whole-catalog check looks at: the catalog as read, never the file again."""
@@ -459,6 +504,7 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
               reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
     FileCheck("dropped-comments", "warning", check_dropped_comments, needs_clean_syntax=True),
     FileCheck("review-changes", "warning", check_review_changes, reads=("locales/{locale}/review.yaml",)),
+    FileCheck("meaning", "warning", check_meaning, reads=("handouts/shared.yaml", "handouts/warning-signs.yaml")),
 )
 
 

@@ -188,3 +188,173 @@ def not_a_back_translation(english: str, back: str) -> str | None:
     if normalized(text) == normalized(english) and len(WORD.findall(english.lower())) >= COPY_MIN_WORDS:
         return "the back-translation is a copy of the English: write what the translation says, without the English"
     return None
+
+
+# ---------------------------------------------------------------- meaning checks on a translation
+#
+# Word lists per language for what a meaning check looks for in a translation. Where a language
+# has no list, its check does not run (and TRANSLATING.md says which checks cover which languages).
+
+NEGATION_MARKERS: dict[str, str] = {
+    "es": r"\b(?:no|nunca|jamás|ni|sin|tampoco|nada|nadie|ningún|ninguna|ninguno|evite|evitar)\b",
+    "pt": r"\b(?:não|nunca|nem|sem|nada|ninguém|nenhum|nenhuma|evite|evitar)\b",
+    "ht": r"\b(?:pa|p|poko|janm|okenn|san|ni|evite)\b",
+    "tl": r"\b(?:hindi|huwag|wala|walang|di|iwasan|iwasang)\b",
+    "vi": r"(?:không|đừng|chưa|tránh|chớ|chẳng)",
+    "ru": r"(?<!\w)(?:не|нет|ни|никогда|никакие|никакой|ничего|без|нельзя|избега\w*)(?!\w)",
+    "ar": r"(?<!\w)[وف]?(?:لا|لم|لن|ليس|ليست|غير|بدون|دون|عدم|تجن\w*)(?!\w)",
+    "fa": r"(?<!\w)(?:ن(?:می|ه|ک|ش|د|ب|ر|گ|خ|ز|پ|ت|ی|م|ا)\w*|هرگز|بدون|هیچ|اجتناب|خودداری|برخلاف)",
+    "ne": r"(?:(?<!\S)न\S|छैन|दैन|न्न|एन(?!\S)|बिना|कहिल्यै|होइन|नभ)",
+    "ko": r"(?:않|지 마|말아|말고|없|못|안 |피하|피해|금지|아직)",
+    "zh_Hans": r"[不没别勿无未非]|禁止|避免",
+    "zh_Hant": r"[不沒別勿無未非]|禁止|避免",
+}
+
+# Number words from 2 up (1 is also an article in most of these languages), as values.
+TARGET_NUMBER_WORDS: dict[str, dict[str, int]] = {
+    "es": {"dos": 2, "tres": 3, "cuatro": 4, "cinco": 5, "seis": 6, "siete": 7, "ocho": 8, "nueve": 9, "diez": 10,
+           "once": 11, "doce": 12, "veinte": 20},
+    "pt": {"dois": 2, "duas": 2, "três": 3, "quatro": 4, "cinco": 5, "seis": 6, "sete": 7, "oito": 8, "nove": 9,
+           "dez": 10, "onze": 11, "doze": 12, "vinte": 20},
+    "ht": {"twa": 3, "senk": 5, "sis": 6, "sèt": 7, "uit": 8, "dis": 10},
+    "tl": {"dalawa": 2, "dalawang": 2, "tatlo": 3, "tatlong": 3, "apat": 4, "lima": 5, "limang": 5, "anim": 6,
+           "pito": 7, "walo": 8, "siyam": 9, "sampu": 10, "sampung": 10},
+    "vi": {"hai": 2, "bốn": 4, "sáu": 6, "bảy": 7, "tám": 8, "mười": 10},
+    "ru": {"два": 2, "две": 2, "двух": 2, "три": 3, "трёх": 3, "трех": 3, "четыре": 4, "четырёх": 4, "пять": 5,
+           "пяти": 5, "шесть": 6, "шести": 6, "семь": 7, "восемь": 8, "девять": 9, "десять": 10, "десяти": 10},
+    "zh_Hans": {"两": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9},
+    "zh_Hant": {"兩": 2, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9},
+}
+CJK = ("zh_Hans", "zh_Hant")
+
+# Units of time and measure: each English unit and how a translation says it.
+TARGET_UNITS: dict[str, dict[str, str]] = {
+    "es": {"day": r"d[ií]as?|diari\w*", "night": r"noches?", "week": r"semanas?", "month": r"mes(?:es)?",
+           "hour": r"horas?", "minute": r"minutos?", "year": r"años?", "pound": r"libras?", "kilogram": r"kilos?|kg"},
+    "pt": {"day": r"dias?|diári\w*", "night": r"noites?", "week": r"semanas?", "month": r"m[eê]s(?:es)?",
+           "hour": r"horas?", "minute": r"minutos?", "year": r"anos?", "pound": r"libras?", "kilogram": r"quilos?|kg"},
+    "ht": {"day": r"jou", "night": r"nwit|swa", "week": r"semèn", "month": r"mwa", "hour": r"èdtan|è",
+           "minute": r"minit", "year": r"ane|lane|an", "pound": r"liv", "kilogram": r"kilo|kg"},
+    "tl": {"day": r"araw", "night": r"gabi", "week": r"linggo", "month": r"buwan", "hour": r"oras",
+           "minute": r"minuto", "year": r"taon", "pound": r"libra", "kilogram": r"kilo|kg"},
+    "vi": {"day": r"ngày", "night": r"đêm|tối", "week": r"tuần", "month": r"tháng", "hour": r"giờ",
+           "minute": r"phút", "year": r"năm", "pound": r"pound|cân Anh", "kilogram": r"kg|ký|cân"},
+    "ru": {"day": r"д[ен]\w*|сут\w*|ежедневн\w*", "night": r"ноч\w*|ночь", "week": r"недел\w*",
+           "month": r"месяц\w*", "hour": r"час\w*", "minute": r"минут\w*", "year": r"год\w*|лет",
+           "pound": r"фунт\w*", "kilogram": r"кг|килограмм\w*"},
+    "ar": {"day": r"\w*يوم\w*|\w*أيام\w*", "night": r"\w*لي\w*", "week": r"\w*أسبوع\w*|\w*أسابيع\w*",
+           "month": r"\w*شهر\w*|\w*أشهر\w*|\w*شهور\w*", "hour": r"\w*ساع\w*", "minute": r"\w*دقيق\w*|\w*دقائق\w*",
+           "year": r"\w*سن\w*|\w*عام\w*", "pound": r"\w*رطل\w*|\w*أرطال\w*", "kilogram": r"\w*كيلو\w*|كغ"},
+    "fa": {"day": r"روز\w*", "night": r"شب\w*", "week": r"هفته\w*", "month": r"ماه\w*", "hour": r"ساعت\w*",
+           "minute": r"دقیقه\w*", "year": r"سال\w*", "pound": r"پوند\w*", "kilogram": r"کیلو\w*"},
+    "ne": {"day": r"दिन\S*|दैनिक\S*", "night": r"रात\S*", "week": r"हप्ता\S*", "month": r"महिना\S*", "hour": r"घण्टा\S*",
+           "minute": r"मिनेट\S*", "year": r"वर्ष\S*|साल\S*", "pound": r"पाउन्ड\S*", "kilogram": r"किलो\S*"},
+    "ko": {"day": r"일|날|하루|이틀|며칠", "night": r"밤|박", "week": r"주", "month": r"개월|달", "hour": r"시간",
+           "minute": r"분", "year": r"년|해", "pound": r"파운드", "kilogram": r"킬로|kg"},
+    "zh_Hans": {"day": r"天|日", "night": r"晚|夜", "week": r"周|星期", "month": r"月", "hour": r"小时|钟头",
+                "minute": r"分钟", "year": r"年", "pound": r"磅", "kilogram": r"公斤|千克"},
+    "zh_Hant": {"day": r"天|日", "night": r"晚|夜", "week": r"週|周|星期", "month": r"月", "hour": r"小時|鐘頭",
+                "minute": r"分鐘", "year": r"年", "pound": r"磅", "kilogram": r"公斤|千克"},
+}
+
+DOMAIN = re.compile(r"(?<![\w@.-])(?:https?://)?((?:[a-z0-9-]+\.)+(?:com|org|net|gov|edu|info|health|care|io|co|us|"
+                    r"mx|es|br|pt|ru|cn|tw|kr|vn|ph|ht|np|ir|sa|ae|eg|uk|de|fr|ca|au|in))\b", re.IGNORECASE)
+
+
+def _language(locale: str) -> str:
+    return locale if locale in CJK else locale.split("_")[0]
+
+
+def negation_dropped(locale: str, english: str, translation: str) -> str | None:
+    """The English says not (no, never, without, avoid...) and the translation has no negation at all."""
+    markers = NEGATION_MARKERS.get(_language(locale))
+    if markers is None or not has_negation(english):
+        return None
+    if re.search(markers, PLACEHOLDER.sub(" ", translation), re.IGNORECASE):
+        return None
+    return ("negation dropped: the English says 'not' (or no, never, without, avoid) and the translation has "
+            "no negation: check that it does not say the opposite")
+
+
+def number_words_added(locale: str, english: str, translation: str) -> str | None:
+    """A number written in words in the translation that the English does not state ("dos" for "one")."""
+    words = TARGET_NUMBER_WORDS.get(_language(locale))
+    if not words:
+        return None
+    ours = set(number_values(english)) | {float(v) for v in re.findall(r"\d+", english)}
+    text = PLACEHOLDER.sub(" ", translation.lower())
+    if _language(locale) in CJK:
+        found = {words[c] for c in text if c in words}
+    else:
+        found = {words[w] for w in re.findall(r"\w+", text) if w in words}
+    extra = sorted(v for v in found if float(v) not in ours)
+    if not extra:
+        return None
+    return (f"number in words: the translation says {', '.join(map(str, extra))}, which the English does not "
+            f"(the English has {_fmt(number_values(english))})")
+
+
+def units_missing(locale: str, english: str, translation: str) -> str | None:
+    """A unit of time or measure of the English that the translation never names (weeks become days)."""
+    units = TARGET_UNITS.get(_language(locale))
+    if not units:
+        return None
+    text = translation.lower()
+    missing = []
+    for unit in sorted(unit_names(english)):
+        pattern = units.get(unit)
+        if pattern is None:
+            continue
+        bounded = pattern if _language(locale) in CJK + ("ko",) else rf"(?<!\w)(?:{pattern})(?!\w)"
+        if not re.search(bounded, text):
+            missing.append(unit)
+    if not missing:
+        return None
+    return f"duration or unit: the English has {', '.join(missing)}, the translation never says it"
+
+
+def domains_added(english: str, translation: str) -> str | None:
+    """A web address or bare domain in the translation that the English does not have."""
+    ours = {d.lower() for d in DOMAIN.findall(english)}
+    extra = sorted({d.lower() for d in DOMAIN.findall(translation)} - ours)
+    if not extra:
+        return None
+    return f"web address not in the English: {', '.join(extra)} (a patient would follow it)"
+
+
+# ---------------------------------------------------------------- warning-sign lists
+
+def length_ratios(pairs: list[tuple[str, str]]) -> float:
+    """The median length of a translation over its English: how long this language runs."""
+    ratios = sorted(len(t) / len(e) for e, t in pairs if e and t)
+    return ratios[len(ratios) // 2] if ratios else 1.0
+
+
+def _misfit(english: str, translation: str, median: float) -> float:
+    import math
+
+    return abs(math.log(max(len(translation), 1) / max(len(english), 1) / median))
+
+
+SWAP_MARGIN = 0.5  # how much better (log length ratio) the swapped pair must fit; honest pairs: at most 0.08
+SHORT = 0.3  # a warning sign under 30% of the length its language usually needs; honest ones: 0.38 and up
+
+
+def swapped_items(items: list[tuple[str, str]], median: float) -> list[tuple[int, int]]:
+    """Pairs (i, j) of list items whose translations fit each other's English far better than their own."""
+    found = []
+    for i, (english_i, target_i) in enumerate(items):
+        for j in range(i + 1, len(items)):
+            english_j, target_j = items[j]
+            now = _misfit(english_i, target_i, median) + _misfit(english_j, target_j, median)
+            swapped = _misfit(english_i, target_j, median) + _misfit(english_j, target_i, median)
+            if now - swapped > SWAP_MARGIN:
+                found.append((i, j))
+    return found
+
+
+def cut_short(english: str, translation: str, median: float) -> str | None:
+    if len(english) < 12 or len(translation) >= SHORT * median * len(english):
+        return None
+    return (f"a warning sign much shorter than its English ({len(translation)} characters for {len(english)}; "
+            f"this language usually needs {median:.1f}x): was it cut short?")
