@@ -192,6 +192,10 @@ def cmd_import_xliff(project: Project, args: argparse.Namespace) -> int:
     if result.not_printed:
         print(f"{result.not_printed} unit(s) came back in a state that is not final (new, needs-*, an "
               "unconfirmed machine or fuzzy match): imported as fuzzy, not printed", file=sys.stderr)
+    if result.emptied:
+        print(f"{result.emptied} translated entr{'y' if result.emptied == 1 else 'ies'} came back with an empty "
+              f"target and {'is' if result.emptied == 1 else 'are'} now untranslated: the language does not print "
+              "until they are translated again", file=sys.stderr)
     return 0
 
 

@@ -307,6 +307,7 @@ class ImportResult:
     written: bool
     warnings: list[Problem]
     not_printed: int = 0  # units imported as fuzzy by their state (needs-*, new, approved="no")
+    emptied: int = 0  # translated entries whose target came back empty (now untranslated)
 
 
 def xliff_locale(project: Project, store, label: str) -> str:
@@ -388,7 +389,7 @@ def import_xliff(project: Project, path: Path) -> ImportResult:
              if not u.isheader() and not u.isobsolete()}
     problems: list[Problem] = []
     unit_lines: dict[tuple[str, str | None], int] = {}
-    changed = not_printed = 0
+    changed = not_printed = emptied = 0
     for unit in store.units:
         element = unit.xmlelement
         line = element.sourceline or 1
@@ -415,6 +416,7 @@ def import_xliff(project: Project, path: Path) -> ImportResult:
         problems += [Problem(label, at, message) for at, message in faults]
         fuzzy = bool(text) and not printable
         not_printed += fuzzy
+        emptied += not text and bool(entry.target)
         if text != (entry.target or "") or fuzzy != entry.isfuzzy():
             entry.target = text
             entry.markfuzzy(fuzzy)
@@ -426,7 +428,7 @@ def import_xliff(project: Project, path: Path) -> ImportResult:
     if problems:
         raise ProblemsError(problems, "problem")
     written = write_if_changed(po_path, data)
-    return ImportResult(locale, po_path, changed, written, warnings, not_printed)
+    return ImportResult(locale, po_path, changed, written, warnings, not_printed, emptied)
 
 
 def check_import(project: Project, locale: str, data: bytes, label: str,
