@@ -191,3 +191,36 @@ def test_the_pdf_keeps_its_draft_notice_after_a_disputed_review(project: Project
     text = subprocess.run(["pdftotext", str(pdf_path(project, "es", "warning-signs")), "-"], capture_output=True,
                           text=True, check=True).stdout
     assert "Traducción preliminar" in " ".join(text.split()), text[:500]
+
+
+def test_the_cli_shows_disputed_rows_and_reads_the_coordinator_note_column(project: Project, tmp_path) -> None:
+    import contextlib
+    import csv
+    import io
+
+    from handoutkit.cli import main
+
+    def run(*args: str) -> tuple[int, str]:
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+            code = main(["-C", str(project.root), *args])
+        return code, out.getvalue()
+
+    sheet = tmp_path / "es-sheet.csv"
+    assert run("back-translation-sheet", "es", "--output", str(sheet))[0] == 0
+    rows = list(csv.reader(io.StringIO(sheet.read_text("utf-8"))))
+    honest = {r.english: r.back_translation for r in honest_rows(project)}
+    with sheet.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*rows[0], "coordinator_note"])
+        for context, english, translation, _ in rows[1:]:
+            back = HARMFUL.get(english, honest[english])
+            note = "" if english in HARMFUL else "checked with the translator, B. Coord"
+            writer.writerow([context, english, translation, back, note])
+    code, output = run("review", "es", "--by", "Ana Ruiz, CMI", "--back-translations", str(sheet))
+    assert code == 0 and "Traceback" not in output
+    for english in HARMFUL:
+        assert any(line.startswith(f"{sheet}:") and "disagrees with the English" in line and "recorded as disputed"
+                   in line and english in line for line in output.splitlines()), output
+    assert f"{len(HARMFUL)} safety-critical entries have no back-translation yet; the draft notice stays" in output
+    assert review_state(project, "es", load_catalog(project, "es")).safety_open == len(HARMFUL)
