@@ -336,3 +336,17 @@ def test_export_of_a_fuzzy_entry_carries_its_previous_english(project: Project, 
         assert import_xliff(project, path).written is False
     finally:
         po.write_bytes(before)
+
+
+def test_export_approves_only_a_reviewed_language(tmp_path: Path) -> None:
+    from handoutkit.translation.review import SheetRow, open_safety_entries, record_review
+
+    project = copy_repo(tmp_path)
+    catalog = load_catalog(project, "es")
+    prefix = "back-translation (machine draft, not a human review):"
+    rows = [SheetRow(line, m.context, str(m.id), str(m.string),
+                     " ".join(m.user_comments).split(prefix, 1)[1].split(" fixed: ")[0].strip(), "checked, B. Coord")
+            for line, m in enumerate(open_safety_entries(project, "es", catalog), 2)]
+    assert record_review(project, "es", catalog, "Ana Ruiz, CMI", back_translations=rows).status == "reviewed"
+    units = etree.parse(str(export_xliff(project, "es", tmp_path / "es.xlf").path)).getroot().iter(f"{NS}trans-unit")
+    assert {u.get("approved") for u in units} == {"yes"}
