@@ -68,6 +68,7 @@ GENERATED = {"huge.yaml": huge_yaml}
 # Inputs whose first line cannot hold the expectation.
 TABLE = {
     "utf16.yaml": Expect(range(1, 2), "expected UTF-8 text, found byte 0xff"),
+    "utf16.po": Expect(range(1, 2), "the file is UTF-16"),  # iconv -f UTF-8 -t UTF-16 (with its BOM)
     "huge.yaml": Expect(ANY_LINE, f"expected at most {MAX_YAML_BYTES} bytes"),
 }
 

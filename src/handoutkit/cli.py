@@ -203,6 +203,13 @@ def cmd_import_xliff(project: Project, args: argparse.Namespace) -> int:
     state = "updated" if result.written else "unchanged"
     print(f"{project.rel(result.path)}: {state}; {result.changed} entr{'y' if result.changed == 1 else 'ies'} "
           f"changed")
+    if result.not_printed:
+        print(f"{result.not_printed} unit(s) came back in a state that is not final (new, needs-*, an "
+              "unconfirmed machine or fuzzy match): imported as fuzzy, not printed", file=sys.stderr)
+    if result.emptied:
+        print(f"{result.emptied} translated entr{'y' if result.emptied == 1 else 'ies'} came back with an empty "
+              f"target and {'is' if result.emptied == 1 else 'are'} now untranslated: the language does not print "
+              "until they are translated again", file=sys.stderr)
     return 0
 
 
@@ -259,8 +266,11 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
         rows = read_sheet(args.back_translations, label)
     state = record_review(project, args.locale, load_catalog(project, args.locale), args.by,
                           back_translations=rows, sheet_label=label)
+    for problem in state.disputed:
+        print(problem, file=sys.stderr)
     if rows:
-        print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}")
+        print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}"
+              + (f", {len(state.disputed)} of them disputed (see above)" if state.disputed else ""))
     if state.safety_open:
         print(f"{args.locale}: reviewed by {state.reviewed_by} on {state.reviewed_on}, but {state.safety_open} "
               f"safety-critical entries have no back-translation yet; the draft notice stays "

@@ -16,7 +16,9 @@ Clinical governance lives on each text: `source: <id>#<section>` cites where a
 statement comes from, `confirm: true` (or a reason) flags a statement no source
 supports, and `safety: true` marks a safety-critical line (warning signs, whom
 to call, medicines, smoking, driving and the ride home). A section or callout
-may set them once for all its statements.
+may set them once for all its statements. Most safety-critical lines need no
+mark: the rule in safety.py finds every restriction, medicine instruction,
+duration, number and warning sign, and every line of a warning callout.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from typing import Iterator
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from handoutkit.content.codes import check_code, system_uri
+from handoutkit.content.safety import safety_reason
 from handoutkit.content.yamlsource import NodeReader, line_of, read_yaml
 from handoutkit.errors import Problem, ProblemsError, relative
 
@@ -209,9 +212,9 @@ def _text(reader: NodeReader, node: Node, what: str) -> Text | None:
         context = reader.string(keys["context"], f"the context of {what}") if "context" in keys else None
         marks = _governance(reader, keys, what)
         return Text(value, reader.path, line_of(keys["text"]), note, context,
-                    marks.source, marks.confirm, marks.safety) if value else None
+                    marks.source, marks.confirm, marks.safety or safety_reason(value) is not None) if value else None
     value = reader.string(node, what)
-    return Text(value, reader.path, line_of(node)) if value else None
+    return Text(value, reader.path, line_of(node), safety=safety_reason(value) is not None) if value else None
 
 
 def _items(reader: NodeReader, node: Node, what: str) -> tuple[Text, ...]:
@@ -227,6 +230,8 @@ def _callout(reader: NodeReader, node: Node, line: int) -> Block | None:
         reader.fail(node, "expected a callout to have 'text' or 'items', found neither")
     kind = reader.choice(keys["kind"], "the callout kind", CALLOUT_KINDS) if "kind" in keys else None
     marks = _governance(reader, keys, "a callout")
+    if kind == "warning":  # every line of a warning callout is a warning sign
+        marks = replace(marks, safety=True)
     return Block(
         kind="callout",
         line=line,
@@ -329,7 +334,9 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
                                  for n in reader.sequence(keys.get("sections"), "sections"))
                      if s is not None) if "sections" in keys else ()
     codes = _codes(reader, keys["codes"]) if "codes" in keys else ()
-    keywords = _items(reader, keys["keywords"], "keywords") if "keywords" in keys else ()
+    # Search words are never printed: not safety-critical, whatever they say.
+    keywords = tuple(replace(k, safety=False) for k in _items(reader, keys["keywords"], "keywords")) \
+        if "keywords" in keys else ()
     kind = reader.choice(keys["kind"], "the handout kind", HANDOUT_KINDS) if "kind" in keys else "general"
     key_points = _items(reader, keys["key_points"], "the key points") if "key_points" in keys else ()
     if reader.problems or not (handout_id and title and summary and revision):

@@ -85,6 +85,60 @@ def byte_order_mark_problem(path: Path, label: str, data: bytes | None = None) -
     return None
 
 
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")
+CONFLICT_MARKER = re.compile(rb"^(<<<<<<<|=======|>>>>>>>|\|\|\|\|\|\|\|)(?: |\r?$)", re.MULTILINE)
+CHARSET = re.compile(rb'^"Content-Type:[^"\n]*?charset=([^"\\\s;]*)', re.MULTILINE | re.IGNORECASE)
+
+
+def normalized_newlines(data: bytes) -> bytes:
+    """CRLF (a Windows editor's save) as LF: what every tool downstream reads and what we write.
+
+    GNU msgmerge keeps a CR at the end of each comment line for good, so the
+    line ends are normalised before any tool sees the file.
+    """
+    return data.replace(b"\r\n", b"\n")
+
+
+def _line_of(data: bytes, offset: int) -> int:
+    return data[:offset].count(b"\n") + 1
+
+
+def encoding_problems(data: bytes, label: str) -> list[Problem]:
+    """What must be true of a PO file's bytes before any tool reads it, each with the exact fix.
+
+    UTF-8 without a byte-order mark, a header that says UTF-8 (a header that
+    says ISO-8859-1 over UTF-8 bytes makes msgmerge double-encode every
+    accented line: "RefÃ¨" in the PDF), and no git merge-conflict markers.
+    """
+    if data.startswith(UTF16_MARKS) or (len(data) > 1 and b"\x00" in data[:200]):
+        return [Problem(label, 1, "the file is UTF-16 (\"Unicode\" in Windows editors), which gettext cannot "
+                                  "read: save it as UTF-8 (Poedit does; in Notepad: Save As > Encoding > "
+                                  "UTF-8), or convert it with `iconv -f UTF-16 -t UTF-8`")]
+    if bom := byte_order_mark_problem(Path(label), label, data):
+        return [bom]
+    problems = [Problem(label, _line_of(data, m.start()),
+                        f"git merge-conflict marker {m[1].decode()!r}: the file was saved in the middle of a "
+                        "merge; keep one version of each entry and delete the <<<<<<< ======= >>>>>>> lines")
+                for m in CONFLICT_MARKER.finditer(data)]
+    declared = CHARSET.search(data)
+    charset = declared[1].decode("ascii", "replace") if declared else ""
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        hint = (f"; the header says charset={charset}: convert the file with "
+                f"`msgconv --to-code=UTF-8 -o FILE FILE`" if charset and charset.lower() not in ("utf-8", "utf8")
+                else "; save the file as UTF-8")
+        problems.append(Problem(label, _line_of(data, exc.start),
+                                f"expected UTF-8 text, found byte 0x{data[exc.start]:02x}{hint}"))
+        return problems
+    if declared and charset.lower() not in ("utf-8", "utf8"):
+        problems.append(Problem(label, _line_of(data, declared.start()),
+                                f"the header says charset={charset} but the text is UTF-8: change this line to "
+                                f"\"Content-Type: text/plain; charset=UTF-8\\n\" (tools would re-encode every "
+                                "accented letter)"))
+    return problems
+
+
 def gettext_tool(name: str) -> str:
     tool = shutil.which(name)
     if tool is None:
@@ -110,7 +164,7 @@ def canonical(data: bytes) -> bytes:
     return run_gettext(["msgcat", "--output-file=-", "-"], data)
 
 
-def merged(po_path: Path, pot_path: Path) -> bytes:
+def merged(po_path: Path, pot_path: Path, data: bytes | None = None) -> bytes:
     """The catalog at `po_path` merged with the template, as `msgmerge --previous` writes it.
 
     msgmerge keeps every translation: a changed English string keeps its old
@@ -118,8 +172,10 @@ def merged(po_path: Path, pot_path: Path) -> bytes:
     becomes obsolete (`#~`), and an obsolete one whose English comes back is
     revived. Headers it does not own (X-Generator, X-Poedit-*) are kept.
     """
-    return run_gettext(["msgmerge", "--quiet", "--previous", "--output-file=-",
-                        str(po_path), str(pot_path)])
+    if data is None:
+        data = po_path.read_bytes()
+    return run_gettext(["msgmerge", "--quiet", "--previous", "--output-file=-", "-", str(pot_path)],
+                       normalized_newlines(data))
 
 
 def restore_previous_ids(catalog: Catalog, text: str) -> None:
@@ -158,14 +214,9 @@ def read_catalog(path: Path, label: str, locale: str | None = None, strict: bool
     """Parse a PO/POT file (or `data`, its bytes as read); a fault becomes `file:line: problem`."""
     if data is None:
         data = path.read_bytes()
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise ProblemsError([Problem(label, line, f"expected UTF-8 text, found byte "
-                                                  f"0x{data[exc.start]:02x}")], "catalog error") from None
-    if bom := byte_order_mark_problem(path, label, data):
-        raise ProblemsError([bom], "catalog error")
+    if problems := encoding_problems(data, label):
+        raise ProblemsError(problems, "catalog error")
+    data = normalized_newlines(data)
     if strict and (errors := [p for p in msgfmt_problems(path, label, data) if p.severity == "error"]):
         raise ProblemsError(errors, "catalog error")
     try:
@@ -221,7 +272,7 @@ def read_catalog_bytes(project: Project, locale: str) -> bytes:
     """The one read of a locale's PO file that a prepared locale is made from."""
     path = project.po_path(locale)
     try:
-        return path.read_bytes()
+        return normalized_newlines(path.read_bytes())
     except FileNotFoundError:
         raise HandoutError(f"{project.rel(path)}: missing catalog for locale '{locale}'; "
                            f"create it with `handouts init-locale {locale}`") from None
@@ -280,12 +331,15 @@ class UpdateResult:
     obsolete: int
 
 
-def load_catalogs(project: Project, locales: tuple[str, ...]) -> dict[str, Catalog]:
-    """Every named catalog, or one error listing every broken one (so nothing is half-updated)."""
+def load_catalogs(project: Project, locales: tuple[str, ...],
+                  data: dict[str, bytes] | None = None) -> dict[str, Catalog]:
+    """Every named catalog, or one error listing every broken one (so nothing is half-updated).
+
+    `data` holds catalogs as already read (locale -> bytes), so what was checked is what is merged."""
     catalogs, problems = {}, []
     for locale in locales:
         try:
-            catalogs[locale] = load_catalog(project, locale)
+            catalogs[locale] = load_catalog(project, locale, data=(data or {}).get(locale))
         except ProblemsError as exc:
             problems += exc.problems
         except HandoutError as exc:
@@ -303,9 +357,11 @@ def update(project: Project, locales: tuple[str, ...] | None = None) -> list[Upd
     """
     read_template(project)  # a broken template stops the update before any catalog is touched
     results = []
-    for locale in load_catalogs(project, locales or project.catalog_locales()):
+    read = {locale: read_catalog_bytes(project, locale) for locale in locales or project.catalog_locales()}
+    load_catalogs(project, tuple(read), read)
+    for locale, before in read.items():
         path = project.po_path(locale)
-        data = merged(path, project.pot_path)
+        data = merged(path, project.pot_path, before)
         written = write_if_changed(path, data)
         catalog = read_po(io.BytesIO(for_babel(data)), charset="utf-8")
         messages = [m for m in catalog if m.id]

@@ -11,6 +11,8 @@ warnings are shown to translators.
 
 from __future__ import annotations
 
+import io
+import os
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
@@ -34,7 +36,7 @@ from handoutkit.content.syntax import (
 from handoutkit.content.yamlsource import NodeReader, read_yaml
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.translation.catalogs import (
-    byte_order_mark_problem,
+    encoding_problems,
     load_catalog,
     msgfmt_problems,
     read_template,
@@ -148,6 +150,32 @@ def check_length(message: Message, rules: EntryRules = EntryRules()) -> list[str
     return []
 
 
+def check_mojibake(message: Message, rules: EntryRules = EntryRules()) -> list[str]:
+    """UTF-8 read as ISO-8859-1 or Windows-1252 ("RefÃ¨" for "Refè"), and the control characters it leaves.
+
+    A file saved as UTF-8 under a header that said ISO-8859-1 comes back from a
+    merge with every accented letter double-encoded; where that yields C1
+    controls (U+0080-U+009F) the renderer has no glyph for them.
+    """
+    _, target = _text(message)
+    found = []
+    controls = sorted({c for c in target if unicodedata.category(c) == "Cc" and c not in "\n\t"})
+    if controls:
+        found.append(f"control character(s) {', '.join(f'U+{ord(c):04X}' for c in controls)} cannot be printed")
+    if any(ord(c) > 127 for c in target):
+        for codec in ("latin-1", "cp1252"):
+            try:
+                repaired = target.encode(codec).decode("utf-8")
+            except UnicodeError:
+                continue
+            if repaired != target:
+                found.append(f"the text is double-encoded (UTF-8 read as {codec.upper()}): it should read "
+                             f"{repaired[:60]!r}; restore the file from before the faulty save, or convert it with "
+                             "`iconv -f UTF-8 -t ISO-8859-1` and check each entry")
+                break
+    return found
+
+
 @dataclass(frozen=True)
 class Registered:
     """A check and the severity of what it finds."""
@@ -163,6 +191,7 @@ ENTRY_CHECKS: tuple[Registered, ...] = (
     Registered(check_invisible, "error"),
     Registered(check_markup_syntax, "error"),
     Registered(check_length, "warning"),
+    Registered(check_mojibake, "error"),
 )
 
 
@@ -321,6 +350,128 @@ def check_glossary(catalog: Catalog, glossary: dict[str, tuple[str, ...]], label
     return problems
 
 
+def committed_version(root: Path, path: Path) -> bytes | None:
+    """The file as last committed to git (HEAD), or None outside a repository or for a new file."""
+    import shutil
+    import subprocess
+
+    git = shutil.which("git")
+    if git is None:
+        return None
+    try:
+        rel = path.resolve().relative_to(root.resolve())
+    except ValueError:
+        return None
+    run = subprocess.run([git, "-C", str(root), "show", f"HEAD:./{rel.as_posix()}"], capture_output=True,
+                         env={"LC_ALL": "C", "PATH": os.environ.get("PATH", "")})
+    return run.stdout if run.returncode == 0 else None
+
+
+def check_dropped_comments(context: "Context") -> list[Problem]:
+    """A save that dropped what the committed file had: the MACHINE DRAFT header, translator comments.
+
+    Some editors discard `#` comments on save. The machine-draft header is what
+    tells a reader the file is unreviewed, and the `# back-translation ...`
+    comments are what a reviewer works from: losing them silently is a loss
+    nobody notices until the review. Compared with git's HEAD (no repository,
+    no check).
+    """
+    from babel.messages.pofile import read_po
+
+    from handoutkit.translation.catalogs import MACHINE_DRAFT_COMMENT, for_babel, normalized_newlines
+
+    before = committed_version(context.project.root, context.path)
+    if before is None:
+        return []
+    try:
+        old = read_po(io.BytesIO(for_babel(normalized_newlines(before))), charset="utf-8")
+    except Exception:  # noqa: BLE001 - a broken committed file is nothing to compare with
+        return []
+    problems = []
+    marker = MACHINE_DRAFT_COMMENT.split(":", 1)[0]
+    review = context.project.locales_dir / context.locale / "review.yaml"
+    if marker in (old.header_comment or "") and marker not in (context.catalog.header_comment or "") \
+            and not review.exists():
+        problems.append(Problem(context.label, 1, f"the {marker} header comment of the committed file is gone, "
+                                "and no review is recorded: put it back (only `handouts review` ends a draft)",
+                                "warning"))
+    now = {(m.context, str(m.id)): m for m in context.catalog if m.id}
+    dropped = [now[key] for key in ((m.context, str(m.id)) for m in old if m.id and m.user_comments)
+               if key in now and not now[key].user_comments]
+    if dropped:
+        first = min(dropped, key=lambda m: m.lineno)
+        notes = sum(1 for m in old if m.id and (m.context, str(m.id)) in {(d.context, str(d.id)) for d in dropped}
+                    and any(c.startswith("back-translation") for c in m.user_comments))
+        problems.append(Problem(context.label, first.lineno,
+                                f"the translator comments of {len(dropped)} entries of the committed file are gone "
+                                f"({notes} of them back-translation notes; this is the first): your editor may "
+                                f"discard `#` comments on save; restore them from git: {str(first.id)!r}",
+                                "warning"))
+    return problems
+
+
+def check_review_changes(context: "Context") -> list[Problem]:
+    """Name every entry whose translation changed since the recorded review (per-entry fingerprints),
+    so a re-reviewer looks at exactly those."""
+    from handoutkit.translation.review import changed_since_review, read_review_record
+
+    try:
+        changed = changed_since_review(context.project, context.locale, context.catalog)
+        record = read_review_record(context.project, context.locale) or {}
+    except HandoutError:
+        return []  # an unreadable review record is reported by the review state, where it belongs
+    if not changed:
+        return []
+    by, on = record.get("reviewed_by", "?"), record.get("reviewed_on", "?")
+    return [Problem(context.label, m.lineno, f"changed since the review by {by} on {on} (review it again): "
+                                             f"{_text(m)[0]!r}", "warning") for m in changed]
+
+
+def warning_lists(project: Project) -> list[tuple[str, ...]]:
+    """The English of the warning-sign lists, pooled per section (the 911 list and the office list
+    together: a sign moved from one to the other is the swap that matters)."""
+    from handoutkit.content.handouts import load_content
+
+    pools: dict[tuple[str, ...], None] = {}
+    for handout in load_content(project.handouts_dir, project.root).handouts:
+        for section in handout.sections:
+            items = tuple(t.value for b in section.blocks if b.callout for t in b.items if t.safety)
+            if len(items) > 1:
+                pools[items] = None
+    return list(pools)
+
+
+def check_meaning(context: "Context") -> list[Problem]:
+    """Meaning checks that need no reviewer (see translation/meaning.py and TRANSLATING.md for their
+    measured false alarms): negation dropped, numbers in words, durations and units, web addresses,
+    and in the warning-sign lists, items swapped between lists or cut short."""
+    from handoutkit.translation import meaning
+
+    label = context.label
+    entries = {(m.context, str(m.id)): m for m in context.catalog if m.id and m.string and not m.fuzzy}
+    problems = []
+    for message in entries.values():
+        english, target = _text(message)
+        for finding, severity in ((meaning.negation_dropped(context.locale, english, target), "warning"),
+                                  (meaning.number_words_added(context.locale, english, target), "warning"),
+                                  (meaning.units_missing(context.locale, english, target), "error"),
+                                  (meaning.domains_added(english, target), "error")):
+            if finding:
+                problems.append(Problem(label, message.lineno, f"{finding}: {english!r}", severity))
+    median = meaning.length_ratios([_text(m) for m in entries.values()])
+    for pool in warning_lists(context.project):
+        present = [entries[(None, english)] for english in pool if (None, english) in entries]
+        items = [_text(m) for m in present]
+        for i, j in meaning.swapped_items(items, median):
+            problems.append(Problem(label, present[i].lineno, f"warning signs swapped? the translation of "
+                                    f"{items[i][0]!r} fits {items[j][0]!r} (line {present[j].lineno}) far better, "
+                                    "and the other way round: check both", "error"))
+        for message, (english, target) in zip(present, items):
+            if short := meaning.cut_short(english, target, median):
+                problems.append(Problem(label, message.lineno, f"{short}: {english!r}", "error"))
+    return problems
+
+
 @dataclass(frozen=True)
 class Context:
     """What a whole-catalog check looks at: the catalog as read, never the file again."""
@@ -351,6 +502,9 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
     FileCheck("glossary", "error",
               lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
               reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
+    FileCheck("dropped-comments", "warning", check_dropped_comments, needs_clean_syntax=True),
+    FileCheck("review-changes", "warning", check_review_changes, reads=("locales/{locale}/review.yaml",)),
+    FileCheck("meaning", "warning", check_meaning, reads=("handouts/shared.yaml", "handouts/warning-signs.yaml")),
 )
 
 
@@ -371,8 +525,8 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
     path = project.po_path(locale)
     label = project.rel(path)
     syntax: list[Problem] = []
-    if bom := byte_order_mark_problem(path, label, data):
-        return LocaleReport(locale, label, 0, 0, 0, 0, [bom])
+    if early := encoding_problems(data if data is not None else path.read_bytes() if path.exists() else b"", label):
+        return LocaleReport(locale, label, 0, 0, 0, 0, early)  # UTF-16, BOM, charset, merge conflict
     rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
     try:
         syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []

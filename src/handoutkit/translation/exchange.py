@@ -13,13 +13,12 @@ import bisect
 import hashlib
 import io
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 from lxml import etree
-from translate.storage import factory, tmx, xliff
+from translate.storage import pypo, tmx, xliff
 from translate.storage.placeables import StringElem
 from translate.storage.placeables.xliff import G, Ph
 
@@ -31,11 +30,9 @@ from handoutkit.translation.catalogs import (
     canonical,
     for_babel,
     load_catalog,
-    msgfmt_problems,
-    read_template,
+    read_catalog_bytes,
 )
-from handoutkit.translation.checks import EntryRules, check_catalog
-from handoutkit.translation.locales import native_digits
+from handoutkit.translation.checks import check_locale
 from handoutkit.translation.review import review_state
 
 XLIFF_12 = "urn:oasis:names:tc:xliff:document:1.2"
@@ -106,23 +103,65 @@ def to_inline(text: str) -> StringElem:
     return StringElem(parts)
 
 
-def from_inline(node: etree._Element, placeholders: dict[str, str]) -> str:
-    """The PO text of an XLIFF <target>: <g> back to **...**, <ph> back to its placeholder.
+# A CAT tool segments a sentence pair into <mrk mtype="seg"> elements; between two segments of
+# a target it may leave no space. Scripts written without spaces end a sentence with these.
+NO_SPACE_AFTER = "。！？；：」』）】〕…、，"
 
-    A CAT tool may empty a <ph>; its id still names the placeholder of the source.
-    <mrk> (a CAT tool's own markup) keeps its text.
+
+def from_inline(node: etree._Element, placeholders: dict[str, str],
+                faults: list[tuple[int, str]] | None = None) -> str:
+    """The PO text of an XLIFF <target>: <g> (or <bx/>...<ex/>) back to **...**, <ph> and <x/> back
+    to their placeholders.
+
+    A <ph> is read by its content when it has one (memoQ numbers its ids, and an
+    agency may swap two contents): a content that disagrees with what its id
+    names in the English is a fault, never silently taken. An empty <ph> or an
+    <x/> is read by its id. Adjacent <mrk mtype="seg"> keep a space between them.
     """
+    faults = faults if faults is not None else []
     parts = [node.text or ""]
     for child in node:
         tag = etree.QName(child).localname if isinstance(child.tag, str) else ""
+        line = child.sourceline or node.sourceline or 1
         if tag == "g":
-            parts.append(f"{EMPHASIS}{from_inline(child, placeholders)}{EMPHASIS}")
+            parts.append(f"{EMPHASIS}{from_inline(child, placeholders, faults)}{EMPHASIS}")
+        elif tag in ("bx", "ex"):
+            parts.append(EMPHASIS)
         elif tag in ("ph", "x"):
-            parts.append(placeholders.get(child.get("id", ""), "".join(child.itertext())))
+            ident = child.get("id", "")
+            content = "".join(child.itertext())
+            named = placeholders.get(ident)
+            if content:
+                if named is not None and content != named:
+                    faults.append((line, f'<{tag} id="{ident}"> holds {content}, but that id is {named} in '
+                                         "the English: the ids and contents disagree (move the placeholder, "
+                                         "not its content)"))
+                parts.append(content)
+            elif named is not None:
+                parts.append(named)
+            else:
+                faults.append((line, f'<{tag} id="{ident}"/> names no placeholder of the English '
+                                     f"(expected one of: {', '.join(sorted(placeholders)) or 'none'})"))
+        elif tag == "mrk" and child.get("mtype") == "seg":
+            text = from_inline(child, placeholders, faults)
+            before = "".join(parts)
+            if before.strip() and not before[-1].isspace() and text and not text[0].isspace() \
+                    and before[-1] not in NO_SPACE_AFTER:
+                parts.append(" ")
+            parts.append(text)
         elif tag:
-            parts.append(from_inline(child, placeholders))
+            parts.append(from_inline(child, placeholders, faults))
         parts.append(child.tail or "")
     return "".join(parts)
+
+
+def preserves_space(node: etree._Element) -> bool:
+    """xml:space="preserve" on the element or its nearest ancestor that sets it."""
+    for element in (node, *node.iterancestors()):
+        value = element.get("{http://www.w3.org/XML/1998/namespace}space")
+        if value is not None:
+            return value == "preserve"
+    return False
 
 
 def placeholder_ids(source: str) -> dict[str, str]:
@@ -153,8 +192,15 @@ class ExportResult:
 
 
 def export_xliff(project: Project, locale: str, output: Path | None = None) -> ExportResult:
-    """Write a locale's catalog as XLIFF 1.2 for a CAT tool (default build/xliff/<locale>.xlf)."""
+    """Write a locale's catalog as XLIFF 1.2 for a CAT tool (default build/xliff/<locale>.xlf).
+
+    States follow STATES: a translated entry is state="translated", and
+    approved="yes" only while the locale has a current review (a machine draft
+    is never sent as approved); a fuzzy entry is needs-review-translation with
+    its previous English in an <alt-trans>; an empty one has no <target>.
+    """
     catalog = load_catalog(project, locale)
+    reviewed = review_state(project, locale, catalog).status == "reviewed"
     store = Xliff12File(sourcelanguage="en", targetlanguage=locale.replace("_", "-"))
     units = translated = 0
     for message in catalog:
@@ -170,7 +216,25 @@ def export_xliff(project: Project, locale: str, output: Path | None = None) -> E
         if message.string:
             unit.rich_target = [to_inline(str(message.string))]
             translated += not message.fuzzy
-        unit.markfuzzy(message.fuzzy or not message.string)
+        element = unit.xmlelement
+        target = element.find(f"{{{XLIFF_12}}}target")
+        element.attrib.pop("approved", None)
+        if target is not None:
+            target.set("state", "needs-review-translation" if message.fuzzy else "translated")
+            if message.fuzzy:
+                element.set("approved", "no")
+            elif reviewed:
+                element.set("approved", "yes")
+        if message.fuzzy and message.previous_id:
+            previous = message.previous_id[0] if isinstance(message.previous_id, list) else message.previous_id
+            alt = etree.SubElement(element, f"{{{XLIFF_12}}}alt-trans", {"origin": "previous-source"})
+            # rich text into a detached unit, then moved: the same <ph>/<g> as the source
+            holder = Xliff12Unit(previous)
+            holder.rich_source = [to_inline(previous)]
+            alt.append(holder.xmlelement.find(f"{{{XLIFF_12}}}source"))
+            if message.string:
+                holder.rich_target = [to_inline(str(message.string))]
+                alt.append(holder.xmlelement.find(f"{{{XLIFF_12}}}target"))
         units += 1
     # The file it came from, for the agency's records; the import goes by target-language.
     store.setfilename(store.getfilenode("NoName"), project.rel(project.po_path(locale)))
@@ -181,6 +245,59 @@ def export_xliff(project: Project, locale: str, output: Path | None = None) -> E
 
 # ---------------------------------------------------------------- XLIFF import
 
+# XLIFF 1.2 `state` of a <target> -> printed (True) or kept as fuzzy, never printed (False).
+STATES = {
+    "new": False, "needs-translation": False, "needs-l10n": False, "needs-adaptation": False,
+    "needs-review-translation": False, "needs-review-l10n": False, "needs-review-adaptation": False,
+    "translated": True, "signed-off": True, "final": True,
+}
+# A machine or fuzzy-memory suggestion that nobody signed off is not a translation yet.
+UNCONFIRMED_QUALIFIERS = ("mt-suggestion", "leveraged-mt", "fuzzy-match")
+
+
+def segment_status(unit: etree._Element, target: etree._Element | None) -> tuple[bool | None, str]:
+    """(printable?, reason) of one unit by its state, state-qualifier and approved attributes.
+
+    None means the state is not an XLIFF 1.2 state (the reason says so). See TRANSLATING.md for the table.
+    """
+    approved = unit.get("approved")
+    if target is None:
+        return False, "no target"
+    state = target.get("state")
+    if state is None:
+        return approved != "no", "approved=\"no\"" if approved == "no" else "no state"
+    if state.startswith("x-"):
+        return False, f"tool-specific state {state!r}"
+    if state not in STATES:
+        return None, (f"state={state!r} is not an XLIFF 1.2 state (expected one of "
+                      f"{', '.join(STATES)}, or x-...)")
+    if STATES[state] and state == "translated" and target.get("state-qualifier") in UNCONFIRMED_QUALIFIERS:
+        return False, f"state-qualifier={target.get('state-qualifier')!r}"
+    return STATES[state], f"state={state!r}"
+
+
+SDL = "http://sdl.com/FileTypes/SdlXliff/1.0"
+SDL_UNCONFIRMED = ("Draft", "RejectedTranslation", "RejectedSignOff")
+MEMOQ = "MQXliff"
+MEMOQ_CONFIRMED = ("ManuallyConfirmed", "Proofread", "Reviewer1Confirmed", "Reviewer2Confirmed")
+
+
+def tool_status(unit: etree._Element) -> tuple[bool, str] | None:
+    """What Trados (sdl:seg conf, per segment) or memoQ (mq:status) says, where they say it.
+
+    A unit prints only if every one of its segments is confirmed: a Trados
+    Draft or rejected segment, or a memoQ segment short of ManuallyConfirmed,
+    keeps it out of print whatever its standard attributes say.
+    """
+    confs = [seg.get("conf") for seg in unit.iter(f"{{{SDL}}}seg")]
+    if confs:
+        weak = [c for c in confs if c is None or c in SDL_UNCONFIRMED]
+        return (not weak, f"Trados segment conf={weak[0]!r}" if weak else "Trados: confirmed")
+    status = unit.get(f"{{{MEMOQ}}}status")
+    if status is not None:
+        return status in MEMOQ_CONFIRMED, f"memoQ mq:status={status!r}"
+    return None
+
 
 @dataclass(frozen=True)
 class ImportResult:
@@ -189,6 +306,8 @@ class ImportResult:
     changed: int
     written: bool
     warnings: list[Problem]
+    not_printed: int = 0  # units imported as fuzzy by their state (needs-*, new, approved="no")
+    emptied: int = 0  # translated entries whose target came back empty (now untranslated)
 
 
 def xliff_locale(project: Project, store, label: str) -> str:
@@ -202,45 +321,103 @@ def xliff_locale(project: Project, store, label: str) -> str:
     return target
 
 
+XLIFF_20 = "urn:oasis:names:tc:xliff:document:2.0"
+
+
 def read_xliff(path: Path, label: str):
+    data = path.read_bytes()
     try:
-        return Xliff12File.parsestring(path.read_bytes())
+        root = etree.fromstring(data, etree.XMLParser(resolve_entities=False, no_network=True))
+    except etree.XMLSyntaxError as exc:
+        line = getattr(exc, "lineno", 1) or 1
+        raise ProblemsError([Problem(label, line, f"not a readable XLIFF file: {exc}")], "XLIFF error") from None
+    if etree.QName(root).namespace == XLIFF_20 or root.get("version", "").startswith("2"):
+        raise ProblemsError([Problem(label, root.sourceline or 1, "this is XLIFF 2.0, which the import does not "
+                                     "read: export XLIFF 1.2 from the CAT tool (Trados, memoQ and OmegaT all "
+                                     "offer it)")], "XLIFF error")
+    if etree.QName(root).localname != "xliff":
+        raise ProblemsError([Problem(label, root.sourceline or 1, f"not an XLIFF file: the root element is "
+                                     f"<{etree.QName(root).localname}>, expected <xliff version=\"1.2\">")],
+                            "XLIFF error")
+    try:
+        return Xliff12File.parsestring(data)
     except (etree.XMLSyntaxError, ValueError) as exc:
         line = getattr(exc, "lineno", 1) or 1
         raise ProblemsError([Problem(label, line, f"not a readable XLIFF file: {exc}")], "XLIFF error") from None
 
 
+def source_ids(unit: etree._Element, english: str) -> dict[str, str]:
+    """id -> placeholder of a unit: ours, plus the ids the CAT tool gave the <source>'s inline codes.
+
+    Trados writes <x id="1"/> and memoQ numbers its <ph>; an empty one in the
+    source stands for the English placeholder at its position.
+    """
+    ids = placeholder_ids(english)
+    order = [m.group() for m in PLACEHOLDER.finditer(english)]
+    source = unit.find(f"{{{XLIFF_12}}}source")
+    if source is None:
+        source = next((c for c in unit if isinstance(c.tag, str) and etree.QName(c).localname == "source"), None)
+    if source is not None:
+        codes = [c for c in source.iter() if isinstance(c.tag, str) and etree.QName(c).localname in ("ph", "x")]
+        for position, code in enumerate(codes):
+            content = "".join(code.itertext())
+            if code.get("id") and code.get("id") not in ids:
+                if content:
+                    ids[code.get("id")] = content
+                elif position < len(order):
+                    ids[code.get("id")] = order[position]
+    return ids
+
+
 def import_xliff(project: Project, path: Path) -> ImportResult:
-    """Take an agency's XLIFF back into its PO file; nothing is written unless every check passes."""
+    """Take an agency's XLIFF back into its PO file; nothing is written unless every check passes.
+
+    Each unit's state decides whether it prints (STATES); an emptied <target>
+    empties the entry. The result then goes through exactly the checks of
+    `handouts check`, each finding reported at the XLIFF's own line.
+    """
     label = project.rel(path)
     if not path.exists():
         raise HandoutError(f"{label}: no such file")
     store = read_xliff(path, label)
     locale = xliff_locale(project, store, label)
     po_path = project.po_path(locale)
-    po = factory.getobject(str(po_path))
+    before = read_catalog_bytes(project, locale)
+    load_catalog(project, locale, data=before)  # the catalog itself must be sound first
+    po = pypo.pofile.parsestring(before)
     by_id = {unit_id(u.source, u.getcontext() or None): u for u in po.units
              if not u.isheader() and not u.isobsolete()}
     problems: list[Problem] = []
     unit_lines: dict[tuple[str, str | None], int] = {}
-    changed = 0
+    changed = not_printed = emptied = 0
     for unit in store.units:
-        line = unit.xmlelement.sourceline or 1
-        ident = unit.xmlelement.get("id", "")  # getid() would prefix the file's name
+        element = unit.xmlelement
+        line = element.sourceline or 1
+        ident = element.get("id", "")  # getid() would prefix the file's name
         entry = by_id.get(ident)
         if entry is None:
             problems.append(Problem(label, line, f"unit {ident} ({unit.source!r}) is not in "
                                                  f"{project.rel(po_path)}: the English changed since the export"))
             continue
-        target = unit.target_dom
+        target = element.find(f"{{{XLIFF_12}}}target")  # a direct child: not an <alt-trans>'s
         if target is not None and target.sourceline:
             line = target.sourceline  # where the translator's text is
         unit_lines[(entry.source, entry.getcontext() or None)] = line
-        if target is None or not unit.target:
+        printable, reason = segment_status(element, target)
+        if printable is None:
+            problems.append(Problem(label, line, reason))
             continue
-        text = from_inline(target, placeholder_ids(entry.source))
-        fuzzy = unit.isfuzzy()
-        if text != entry.target or fuzzy != entry.isfuzzy():
+        if printable and (tool := tool_status(element)) is not None:
+            printable, reason = tool
+        faults: list[tuple[int, str]] = []
+        text = "" if target is None else from_inline(target, source_ids(element, entry.source), faults)
+        if target is not None and not preserves_space(target):
+            text = " ".join(text.split())  # xml:space="default": the layout of the XML is not text
+        problems += [Problem(label, at, message) for at, message in faults]
+        fuzzy = bool(text) and not printable
+        not_printed += fuzzy
+        emptied += not text and bool(entry.target)
+        if text != (entry.target or "") or fuzzy != entry.isfuzzy():
             entry.target = text
             entry.markfuzzy(fuzzy)
             changed += 1
@@ -251,12 +428,13 @@ def import_xliff(project: Project, path: Path) -> ImportResult:
     if problems:
         raise ProblemsError(problems, "problem")
     written = write_if_changed(po_path, data)
-    return ImportResult(locale, po_path, changed, written, warnings)
+    return ImportResult(locale, po_path, changed, written, warnings, not_printed, emptied)
 
 
 def check_import(project: Project, locale: str, data: bytes, label: str,
                  unit_lines: dict[tuple[str, str | None], int]) -> tuple[list[Problem], list[Problem]]:
-    """The full check on the PO an import would write, each finding moved to its XLIFF line."""
+    """Exactly the checks of `handouts check` on the PO an import would write, each finding moved to
+    its XLIFF line (fuzzy entries, which an import may rightly leave, are not errors here)."""
     catalog = read_po(io.BytesIO(for_babel(data)), locale=locale, charset="utf-8")
     entries = sorted((m.lineno, unit_lines.get((m.id, m.context), 1)) for m in catalog if m.id)
 
@@ -265,12 +443,9 @@ def check_import(project: Project, locale: str, data: bytes, label: str,
         at = bisect.bisect_right(entries, (po_line, float("inf"))) - 1
         return entries[at][1] if at >= 0 else 1
 
-    with tempfile.NamedTemporaryFile(suffix=".po", dir=project.po_path(locale).parent) as tmp:
-        tmp.write(data)
-        tmp.flush()
-        findings = msgfmt_problems(Path(tmp.name), label)
-    rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
-    findings += check_catalog(catalog, read_template(project), label, locale, rules).problems
+    report = check_locale(project, locale, data=data)
+    findings = [p for p in report.problems
+                if not p.message.startswith(("fuzzy (needs review", "untranslated: "))]
     moved = sorted({Problem(label, xliff_line(p.line), p.message, p.severity) for p in findings})
     return [p for p in moved if p.severity == "error"], [p for p in moved if p.severity != "error"]
 

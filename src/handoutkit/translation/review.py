@@ -23,7 +23,7 @@ import csv
 import datetime as dt
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import yaml
@@ -34,10 +34,12 @@ from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
 from handoutkit.translation.catalogs import read_template
+from handoutkit.translation.meaning import COPY_MIN_WORDS, disagreements, normalized, not_a_back_translation
 
 REVIEW_FILE = "review.yaml"
 BACK_TRANSLATIONS_FILE = "back-translations.yaml"
 SHEET_COLUMNS = ("context", "english", "translation", "back_translation")
+NOTE_COLUMN = "coordinator_note"  # optional: a coordinator confirms a disputed row (who and why)
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,7 @@ class ReviewState:
     reviewed_by: str | None = None
     reviewed_on: str | None = None
     safety_open: int = 0  # safety-critical entries without a current back-translation record
+    disputed: tuple[Problem, ...] = ()  # rows of the sheet just recorded whose back-translation disagrees
 
 
 def fingerprint(catalog: Catalog) -> str:
@@ -58,6 +61,42 @@ def fingerprint(catalog: Catalog) -> str:
     for entry in entries:
         digest.update("\x1f".join(entry).encode() + b"\x1e")
     return digest.hexdigest()
+
+
+def entry_key(context: str | None, msgid: str) -> str:
+    return hashlib.sha256(f"{context or ''}\x04{msgid}".encode()).hexdigest()[:16]
+
+
+def entry_fingerprints(catalog: Catalog) -> dict[str, str]:
+    """entry -> a hash of its printable translation: what a re-reviewer compares, one entry at a time."""
+    return {entry_key(m.context, str(m.id)): hashlib.sha256(str(m.string).encode()).hexdigest()[:16]
+            for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def read_review_record(project: Project, locale: str) -> dict | None:
+    path = review_path(project, locale)
+    if not path.exists():
+        return None
+    try:
+        record = yaml.safe_load(path.read_text("utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise HandoutError(f"{project.rel(path)}: unreadable review record ({exc})") from None
+    if not isinstance(record, dict):
+        raise HandoutError(f"{project.rel(path)}:1: expected the review record as a mapping "
+                           "(reviewed_by, reviewed_on, strings_sha256); run `handouts review` again")
+    return record
+
+
+def changed_since_review(project: Project, locale: str, catalog: Catalog) -> list[Message] | None:
+    """The printable entries whose translation is new or changed since the recorded review, in file
+    order; None when there is no review, or it predates per-entry fingerprints."""
+    record = read_review_record(project, locale)
+    if record is None or not isinstance(record.get("entries"), dict):
+        return None
+    before = record["entries"]
+    now = entry_fingerprints(catalog)
+    keys = {key for key, value in now.items() if before.get(key) != value}
+    return [m for m in catalog if m.id and entry_key(m.context, str(m.id)) in keys]
 
 
 def review_path(project: Project, locale: str) -> Path:
@@ -73,16 +112,9 @@ def review_state(project: Project, locale: str, catalog: Catalog | None) -> Revi
     if locale == project.settings.source_locale or catalog is None:
         return ReviewState("source")
     open_count = len(open_safety_entries(project, locale, catalog))
-    path = review_path(project, locale)
-    if not path.exists():
+    record = read_review_record(project, locale)
+    if record is None:
         return ReviewState("draft", safety_open=open_count)
-    try:
-        record = yaml.safe_load(path.read_text("utf-8")) or {}
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise HandoutError(f"{project.rel(path)}: unreadable review record ({exc})") from None
-    if not isinstance(record, dict):
-        raise HandoutError(f"{project.rel(path)}:1: expected the review record as a mapping "
-                           "(reviewed_by, reviewed_on, strings_sha256); run `handouts review` again")
     status = "reviewed" if record.get("strings_sha256") == fingerprint(catalog) else "stale"
     if status == "reviewed" and open_count:
         status = "pending"
@@ -98,14 +130,17 @@ def record_review(project: Project, locale: str, catalog: Catalog, by: str,
     if not by:
         raise HandoutError("--by needs the reviewer's name")
     on = (today or dt.date.today()).isoformat()
+    disputed: list[Problem] = []
     if back_translations:
-        record_back_translations(project, locale, catalog, by, on, back_translations, sheet_label)
-    record = {"reviewed_by": by, "reviewed_on": on, "strings_sha256": fingerprint(catalog)}
+        disputed = record_back_translations(project, locale, catalog, by, on, back_translations, sheet_label)
+    record = {"reviewed_by": by, "reviewed_on": on, "strings_sha256": fingerprint(catalog),
+              "entries": entry_fingerprints(catalog)}
     header = ("# Written by `handouts review`. The hash covers every translated string;\n"
-              "# when one changes, the locale's PDFs show the draft notice again.\n")
+              "# when one changes, the locale's PDFs show the draft notice again. `entries` holds\n"
+              "# one hash per entry, so `handouts check` can name exactly the strings changed since.\n")
     atomic_write(review_path(project, locale),
                  (header + yaml.safe_dump(record, sort_keys=True, allow_unicode=True)).encode())
-    return review_state(project, locale, catalog)
+    return replace(review_state(project, locale, catalog), disputed=tuple(disputed))
 
 
 # ---------------------------------------------------------------- safety-critical entries
@@ -121,10 +156,17 @@ class EntryReview:
     reviewed_by: str
     reviewed_on: str
     back_translation: str
+    disputed: tuple[str, ...] = ()  # why the back-translation does not say what the English says
+    note: str = ""  # a coordinator's confirmation that a disputed row is right after all
 
     @property
     def key(self) -> tuple[str | None, str]:
         return self.context, self.english
+
+    @property
+    def holds(self) -> bool:
+        """A disputed record keeps the entry open (and the draft notice) until a coordinator confirms it."""
+        return not self.disputed or bool(self.note)
 
 
 def is_safety_critical(message: Message) -> bool:
@@ -157,7 +199,11 @@ def read_entry_reviews(project: Project, locale: str) -> dict[tuple[str | None, 
         fields = ("english", "translation", "reviewed_by", "reviewed_on", "back_translation")
         if not isinstance(item, dict) or any(not item.get(f) for f in fields):
             raise HandoutError(f"{label}: entry {number}: expected {', '.join(fields)}")
-        review = EntryReview(item.get("context"), *(str(item[f]) for f in fields))
+        disputed = item.get("disputed") or ()
+        if not isinstance(disputed, list) or not all(isinstance(d, str) for d in disputed):
+            disputed = (str(disputed),) if disputed else ()
+        review = EntryReview(item.get("context"), *(str(item[f]) for f in fields),
+                             disputed=tuple(disputed), note=str(item.get("note") or ""))
         reviews[review.key] = review
     return reviews
 
@@ -172,7 +218,8 @@ def open_safety_entries(project: Project, locale: str, catalog: Catalog) -> list
         if not message.id or key not in keys:
             continue
         review = reviews.get(key)
-        current = review is not None and not message.fuzzy and review.translation == str(message.string)
+        current = review is not None and not message.fuzzy and review.translation == str(message.string) \
+            and review.holds
         if not current:
             open_entries.append(message)
     return open_entries
@@ -180,10 +227,13 @@ def open_safety_entries(project: Project, locale: str, catalog: Catalog) -> list
 
 def write_entry_reviews(project: Project, locale: str, reviews: dict[tuple[str | None, str], EntryReview]) -> None:
     entries = [{**({"context": r.context} if r.context else {}), "english": r.english, "translation": r.translation,
-                "back_translation": r.back_translation, "reviewed_by": r.reviewed_by, "reviewed_on": r.reviewed_on}
+                "back_translation": r.back_translation, "reviewed_by": r.reviewed_by, "reviewed_on": r.reviewed_on,
+                **({"disputed": list(r.disputed)} if r.disputed else {}), **({"note": r.note} if r.note else {})}
                for r in sorted(reviews.values(), key=lambda r: (r.english, r.context or ""))]
     header = ("# Written by `handouts review --back-translations`. One record per safety-critical entry:\n"
-              "# it holds while the English and the translation are what was reviewed.\n")
+              "# it holds while the English and the translation are what was reviewed. A `disputed`\n"
+              "# record (the back-translation disagrees with the English) keeps the entry open\n"
+              "# until the translation is fixed, or a coordinator's `note` confirms it.\n")
     atomic_write(back_translations_path(project, locale),
                  (header + yaml.safe_dump({"entries": entries}, sort_keys=False, allow_unicode=True,
                                           width=100)).encode())
@@ -196,6 +246,7 @@ class SheetRow:
     english: str
     translation: str
     back_translation: str
+    note: str = ""  # optional fifth column, coordinator_note: confirms a disputed row
 
 
 def back_translation_sheet(project: Project, locale: str, catalog: Catalog, every: bool = False) -> tuple[bytes, int]:
@@ -226,6 +277,7 @@ def read_sheet(path: Path, label: str) -> list[SheetRow]:
     if header is None or tuple(h.strip() for h in header[:4]) != SHEET_COLUMNS:
         raise HandoutError(f"{label}:1: expected the columns {', '.join(SHEET_COLUMNS)}; "
                            f"write a sheet with `handouts back-translation-sheet`")
+    has_note_column = len(header) > 4 and header[4].strip() == NOTE_COLUMN
     rows = []
     for record in reader:
         if len(record) < 4:
@@ -234,29 +286,70 @@ def read_sheet(path: Path, label: str) -> list[SheetRow]:
                                                                      f"{', '.join(SHEET_COLUMNS)}")])
             continue
         context, english, translation, back = record[:4]
+        note = " ".join(record[4].split()) if len(record) > 4 and has_note_column else ""
         if back.strip():
-            rows.append(SheetRow(reader.line_num, context or None, english, translation, " ".join(back.split())))
+            rows.append(SheetRow(reader.line_num, context or None, english, translation, " ".join(back.split()),
+                                 note))
     return rows
 
 
 def record_back_translations(project: Project, locale: str, catalog: Catalog, by: str, on: str,
-                             rows: list[SheetRow], label: str = "the sheet") -> int:
-    """Record each back-translated row that matches the current English and translation; all or nothing."""
+                             rows: list[SheetRow], label: str = "the sheet") -> list[Problem]:
+    """Verify each back-translated row against the English, then record it; returns the disputed rows.
+
+    Refused (nothing recorded): a row of another entry or of a changed
+    translation, placeholder text, the same entry twice, the same
+    back-translation for different English, and a sheet whose rows are mostly
+    copies of the English (the column was pasted). A row that disagrees with
+    the English (meaning.disagreements) is recorded as disputed: the entry
+    stays open and the draft notice stays, unless the row's coordinator_note
+    confirms it. A lone copy of a longer English sentence is disputed too.
+    """
     keys = safety_keys(project)
     current = {(m.context, str(m.id)): m for m in catalog if m.id}
     problems = []
     reviews = read_entry_reviews(project, locale)
+    seen: dict[tuple[str | None, str], int] = {}
+    texts: dict[str, SheetRow] = {}
+    copies = [row for row in rows if normalized(row.back_translation) == normalized(row.english)
+              and len(row.english.split()) >= COPY_MIN_WORDS]
+    pasted = len(rows) >= 3 and len(copies) * 2 > len(rows)
+    disputed: list[Problem] = []
     for row in rows:
         key = (row.context, row.english)
         message = current.get(key)
+        junk = not_a_back_translation(row.english, row.back_translation)
+        same = texts.get(row.back_translation.lower())
         if key not in keys or message is None:
             problems.append(Problem(label, row.line, f"not a safety-critical entry of {locale}: {row.english!r}"))
         elif message.fuzzy or str(message.string) != row.translation:
             problems.append(Problem(label, row.line, f"the translation changed since the sheet was written: "
                                                      f"{row.english!r}; write a new sheet"))
+        elif key in seen:
+            problems.append(Problem(label, row.line, f"the same entry as line {seen[key]}: {row.english!r}"))
+        elif junk and not junk.startswith("the back-translation is a copy"):
+            problems.append(Problem(label, row.line, f"{junk}: {row.english!r}"))
+        elif same is not None and same.english != row.english:
+            problems.append(Problem(label, row.line, f"the same back-translation as line {same.line} "
+                                                     f"({same.english!r}), for another English: {row.english!r}"))
+        elif pasted and row in copies:
+            problems.append(Problem(label, row.line, f"{len(copies)} of {len(rows)} back-translations are copies "
+                                                     f"of the English (was the column pasted?): {row.english!r}"))
         else:
-            reviews[key] = EntryReview(row.context, row.english, row.translation, by, on, row.back_translation)
+            reasons = disagreements(row.english, row.back_translation)
+            if row in copies:
+                reasons.append("word for word the English: confirm it was written from the translation alone")
+            if reasons:
+                confirmed = f" (confirmed by the coordinator: {row.note})" if row.note else \
+                    "; recorded as disputed, the entry stays open and the draft notice stays"
+                disputed.append(Problem(label, row.line, f"back-translation disagrees with the English: "
+                                                         f"{'; '.join(reasons)}{confirmed}: {row.english!r}",
+                                        "warning"))
+            reviews[key] = EntryReview(row.context, row.english, row.translation, by, on, row.back_translation,
+                                       tuple(reasons), row.note if reasons else "")
+        seen.setdefault(key, row.line)
+        texts.setdefault(row.back_translation.lower(), row)
     if problems:
         raise ProblemsError(problems)
     write_entry_reviews(project, locale, reviews)
-    return len(rows)
+    return disputed
