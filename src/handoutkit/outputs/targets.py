@@ -53,6 +53,7 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
 
     Tighter spacing, same type size, before calling it an overflow; in large print,
     before printing a last page that holds little more than the closing box.
+    A picture label that does not fit its room is an error (PdfWriter.label_overflows).
     `start_tight` skips the first layout when it is known to overflow (the front desk
     knows once the same handout without the patient's details needed the tight one).
     """
@@ -68,6 +69,11 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
         tight = writer.layout(tight_html)
         if len(tight.pages) < len(document.pages):
             html, document = tight_html, tight
+    if overflows := writer.label_overflows(document):
+        # Like a page over budget: a label cut off or spilling over its drawing is not printed.
+        locale = renderer.context.locale
+        raise HandoutError(f"{handout.id} in {locale}: " + "; ".join(overflows)
+                           + f" (shorten the translation in locales/{locale}/LC_MESSAGES/handouts.po)")
     return html, document
 
 

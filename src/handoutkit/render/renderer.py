@@ -40,7 +40,7 @@ from handoutkit.content.handouts import Block, Handout, Text, translate
 from handoutkit.content.settings import Clinic, Project
 from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
-from handoutkit.render.pdftags import recording, repair
+from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.translation.locales import (  # noqa: F401 (some re-exported)
     counter_style,
@@ -451,10 +451,46 @@ class PdfWriter:
                    for body in (root.children if root else ()) for child in body.children]
         return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 1.0
 
+    @staticmethod
+    def label_overflows(document: Any) -> list[str]:
+        """The picture labels that do not fit their room (templates/pictures/): more lines than
+        the label's `data-lines`, or a line wider than the label's box. Empty when all fit."""
+        found: list[str] = []
+        for number, page in enumerate(document.pages, 1):
+            for box in _boxes(page._page_box):
+                element = getattr(box, "element", None)
+                lines = element.get("data-lines") if element is not None and box.element_tag == "span" else None
+                if lines is None or not getattr(box, "children", None):
+                    continue
+                line_boxes = [c for c in box.children if type(c).__name__ == "LineBox"]
+                widest = max((_line_width(line) for line in line_boxes), default=0.0)
+                text = " ".join("".join(element.itertext()).split()).translate(LAYOUT_ONLY)
+                if len(line_boxes) > int(lines):
+                    found.append(f"page {number}: picture label {text!r} needs {len(line_boxes)} lines; "
+                                 f"its room holds {lines}")
+                elif widest > box.width + 0.5:
+                    found.append(f"page {number}: picture label {text!r} is {widest / box.width:.0%} "
+                                 f"of its room's width")
+        return found
+
     def pdf(self, html: str) -> tuple[bytes, int]:
         """The PDF bytes and the page count."""
         document = self.layout(html)
         return self.write(document), len(document.pages)
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", ()) or ():
+        yield from _boxes(child)
+
+
+def _line_width(line: Any) -> float:
+    """How wide the text of one laid-out line is (its text boxes, first to last)."""
+    texts = [b for b in _boxes(line) if type(b).__name__ == "TextBox"]
+    if not texts:
+        return 0.0
+    return max(b.position_x + b.margin_width() for b in texts) - min(b.position_x for b in texts)
 
 
 @contextmanager
