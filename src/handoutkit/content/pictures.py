@@ -78,7 +78,7 @@ def read_pictures(handouts_dir: Path, root: Path, templates_dir: Path,
     confirms: dict[str, str] = {}
     for name, value in (reader.pairs(top["pictures"], "pictures") or {}).items() if "pictures" in top else ():
         if not PICTURE_NAME.match(name) or not (templates_dir / PICTURES_DIR / f"{name}.html").is_file():
-            reader.fail(value, f"unknown picture '{name}': expected a drawing in "
+            reader.fail(_key_line(top["pictures"], name), f"unknown picture '{name}': expected a drawing in "
                                f"templates/{PICTURES_DIR}/{name}.html")
             continue
         fields = reader.mapping(value, f"picture '{name}'", ("confirm",))
@@ -87,7 +87,7 @@ def read_pictures(handouts_dir: Path, root: Path, templates_dir: Path,
             confirms[name] = confirm
     for handout_id, value in (reader.pairs(top["handouts"], "handouts") or {}).items() if "handouts" in top else ():
         if handout_id not in handout_ids:
-            reader.fail(value, f"unknown handout '{handout_id}'; expected one of: {', '.join(sorted(handout_ids))}")
+            reader.fail(_key_line(top["handouts"], handout_id), f"unknown handout '{handout_id}'; expected one of: {', '.join(sorted(handout_ids))}")
             continue
         pictures = []
         for item in reader.sequence(value, f"the pictures of {handout_id}"):
@@ -102,3 +102,8 @@ def read_pictures(handouts_dir: Path, root: Path, templates_dir: Path,
                                     picture_sha256(templates_dir, name)))
         found[handout_id] = tuple(pictures)
     return found, problems + reader.problems
+
+
+def _key_line(mapping, key: str) -> int:
+    """The line of a key in a mapping node (a problem about the key points at it, not its value)."""
+    return next(k.start_mark.line + 1 for k, _ in mapping.value if getattr(k, "value", None) == key)

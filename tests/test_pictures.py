@@ -1,0 +1,254 @@
+"""Pictures (issue 23): handouts/pictures.yaml, the drawings in templates/pictures/, their
+translated labels, the label fit check, the tagged Figure with /Alt, right-to-left order, and
+the approval fingerprint that covers them."""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import pikepdf
+import pytest
+from babel.messages.pofile import read_po
+
+from handoutkit.content.approval import fingerprint
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.errors import ProblemsError
+from handoutkit.translation.extract import build_template
+
+from .conftest import copy_repo
+from .pdftext import normalise, pdf_text, words
+
+PROCEDURES = {
+    "acdf": "where-neck-front",
+    "cervical-disc-replacement": "where-neck-front",
+    "posterior-cervical-foraminotomy": "where-neck-back",
+    "lumbar-discectomy": "where-lower-back",
+    "lumbar-fusion-tlif": "where-lower-back",
+    "lumbar-laminectomy": "where-lower-back",
+}
+LABEL_CONTEXT = "picture label, room: "
+LABELS = ["Seen from the front", "Seen from the back", "Neck", "Spine", "Lower back", "Surgery area",
+          "Incision (cut)", "Call %(number)s"]
+HEADINGS = ["Emergency", "Surgeon's office"]
+TRIAGE_ALT = ("Two boxes. For an emergency, call %(emergency)s. For the surgeon's office, call %(office)s. "
+              "The lists below say which signs go with each number.")
+TRANSLATED = ("ar", "es", "fa", "ht", "ko", "ne", "pt", "ru", "tl", "vi", "zh_Hans", "zh_Hant")
+
+
+def picture_messages(catalog) -> list:
+    return [m for m in catalog if m.id and any(f.startswith("templates/pictures/") for f, _ in m.locations)]
+
+
+# ---------------------------------------------------------------- content and governance
+
+
+def test_every_procedure_handout_and_warning_signs_carry_their_picture(repo: Project) -> None:
+    content = load_content(repo.handouts_dir, repo.root)
+    for handout_id, picture in PROCEDURES.items():
+        handout = content.get(handout_id)
+        assert [p.name for p in handout.pictures] == [picture], handout_id
+        assert handout.pictures[0].confirm.startswith("Not in the source"), "anatomy is flagged for a clinician"
+    assert [p.name for p in content.get("warning-signs").pictures] == ["triage"]
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("pictures:\n  nowhere:\n    confirm: x\nhandouts: {}\n", 2, "unknown picture 'nowhere': expected a drawing in "
+                                                                  "templates/pictures/nowhere.html"),
+    ("pictures:\n  triage:\n    confirm: x\nhandouts:\n  no-such-handout: [triage]\n", 5,
+     "unknown handout 'no-such-handout'"),
+    ("pictures:\n  triage:\n    confirm: x\nhandouts:\n  walking:\n    - where-neck-front\n", 6,
+     "unknown picture 'where-neck-front'; expected one declared under `pictures:` (triage)"),
+    ("pictures:\n  triage:\n    confirm: x\n    colour: red\nhandouts: {}\n", 4, "unknown key 'colour'"),
+])
+def test_a_bad_pictures_file_is_a_located_error(sample: Project, text: str, line: int, message: str) -> None:
+    (sample.handouts_dir / "pictures.yaml").write_text(text, "utf-8")
+    with pytest.raises(ProblemsError) as caught:
+        load_content(sample.handouts_dir, sample.root)
+    assert f"handouts/pictures.yaml:{line}: {message}" in str(caught.value)
+
+
+def test_the_approval_fingerprint_covers_the_pictures(sample: Project) -> None:
+    """Adding a picture, or redrawing it, changes what a clinician approved; a handout without
+    pictures keeps the fingerprint it had before pictures existed."""
+    def walking_fingerprint() -> str:
+        return fingerprint(load_content(sample.handouts_dir, sample.root).get("walking"), sample.settings.clinic)
+
+    before = walking_fingerprint()
+    (sample.handouts_dir / "pictures.yaml").write_text(
+        "pictures:\n  where-lower-back:\n    confirm: anatomy\nhandouts: {}\n", "utf-8")
+    assert walking_fingerprint() == before
+    (sample.handouts_dir / "pictures.yaml").write_text(
+        "pictures:\n  where-lower-back:\n    confirm: anatomy\nhandouts:\n  walking: [where-lower-back]\n", "utf-8")
+    with_picture = walking_fingerprint()
+    assert with_picture != before
+    drawing = sample.templates_dir / "pictures" / "_where.html"
+    drawing.write_text(drawing.read_text("utf-8").replace('stroke-width="2.6"', 'stroke-width="3"'), "utf-8")
+    assert walking_fingerprint() != with_picture
+
+
+# ---------------------------------------------------------------- strings
+
+
+def test_the_pot_carries_each_label_with_its_context_and_room(repo: Project) -> None:
+    template = build_template(repo)
+    messages = picture_messages(template)
+    for label in LABELS:
+        [message] = [m for m in messages if m.id == label]
+        assert message.context.startswith(LABEL_CONTEXT) and "line" in message.context, message.context
+        assert message.auto_comments, f"{label!r} has no note for translators"
+    for heading in HEADINGS:
+        [message] = [m for m in messages if m.id == heading]
+        assert message.context.startswith("picture heading, room: 1 line")
+    descriptions = [m for m in messages if not m.context]
+    assert len(descriptions) == 4  # one per drawing: three "where" and the triage
+    assert all("screen readers" in " ".join(m.auto_comments) for m in descriptions)
+
+
+def test_the_pot_on_disk_has_the_picture_strings(repo: Project) -> None:
+    with repo.pot_path.open("rb") as handle:
+        pot = read_po(handle)
+    assert {(m.context, m.id) for m in picture_messages(pot)} == \
+        {(m.context, m.id) for m in picture_messages(build_template(repo))}
+
+
+@pytest.mark.parametrize("locale", TRANSLATED)
+def test_every_locale_translates_the_picture_strings_as_marked_machine_drafts(repo: Project, locale: str) -> None:
+    with repo.po_path(locale).open("rb") as handle:
+        catalog = read_po(handle)
+    assert "MACHINE DRAFT" in catalog.header_comment
+    messages = picture_messages(catalog)
+    assert len(messages) == 14
+    for message in messages:
+        assert message.string and not message.fuzzy, (locale, message.id)
+        if any("SAFETY-CRITICAL" in c for c in message.auto_comments):
+            assert any(c.startswith("back-translation (machine draft, not a human review): ")
+                       for c in message.user_comments), (locale, message.id)
+
+
+# ---------------------------------------------------------------- rendering
+
+
+def render_acdf(project: Project, locale: str):
+    """The laid-out standard edition of acdf in one locale, through the build's copyfitting."""
+    from handoutkit.outputs.targets import copyfit
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import load_translations
+    from handoutkit.translation.fontplan import load_font_plan
+
+    plan = load_font_plan(project)
+    activate_fontconfig(project, plan)
+    renderer = make_renderer(project, locale, load_translations(project, locale), plan.stack(locale), False)
+    handout = load_content(project.handouts_dir, project.root).get("acdf")
+    return renderer, PdfWriter(project), handout, copyfit
+
+
+def lengthen(project: Project, locale: str, msgid: str, translation: str) -> None:
+    po = project.po_path(locale)
+    text = po.read_text("utf-8")
+    start = text.index(f'msgid "{msgid}"')
+    end = text.index("\n\n", start)
+    entry = text[start:end]
+    po.write_text(text.replace(entry, entry[:entry.index("msgstr")] + f'msgstr "{translation}"'), "utf-8")
+
+
+@pytest.mark.slow
+def test_a_label_too_long_for_its_room_fails_the_build_and_the_preview_names_it(tmp_path: Path) -> None:
+    from handoutkit.outputs.build import build, pdf_path
+    from handoutkit.outputs.preview import preview
+
+    project = copy_repo(tmp_path)
+    result = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard",), workers=1,
+                   progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
+    lengthen(project, "es", "Neck", "Cuello (la parte de arriba de la columna, debajo de la cabeza)")
+    result = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard",), workers=1,
+                   progress=lambda line: None, force=True)
+    messages = [str(p) for p in result.problems]
+    assert any("acdf in es: page 1: picture label 'Cuello (la parte de arriba" in m and "its room holds 2" in m
+               and "locales/es/LC_MESSAGES/handouts.po" in m for m in messages), messages
+    # Nothing half-written: the PDF of the good translation stays as it was.
+    assert pdf_path(project, "es", "acdf").exists()
+    shown = preview(project, "acdf", "es")
+    assert shown.pdf.exists() and len(shown.overflows) == 1 and "Cuello (la parte" in shown.overflows[0]
+
+
+@pytest.mark.slow
+def test_a_word_wider_than_its_room_is_an_overflow_too(tmp_path: Path) -> None:
+    project = copy_repo(tmp_path)
+    lengthen(project, "es", "Spine", "Columnavertebralmuymuymuylarga")
+    renderer, writer, handout, copyfit = render_acdf(project, "es")
+    document = writer.layout(renderer.html(handout))
+    [overflow] = writer.label_overflows(document)
+    assert "'Columnavertebralmuymuymuylarga' is" in overflow and "of its room's width" in overflow
+
+
+def figures(path: Path) -> list[pikepdf.Dictionary]:
+    found = []
+
+    def walk(element) -> None:
+        kids = element.get("/K")
+        for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
+            if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
+                if kid.S == pikepdf.Name.Figure:
+                    found.append(kid)
+                walk(kid)
+
+    with pikepdf.open(path) as pdf:
+        walk(pdf.Root.StructTreeRoot)
+        return [(str(f.Alt) if "/Alt" in f else None, f.P.get("/S")) for f in found]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["en", *TRANSLATED])
+def test_the_triage_picture_is_one_figure_with_alt_in_the_documents_language(built_repo: Project,
+                                                                            locale: str) -> None:
+    from handoutkit.outputs.build import pdf_path
+    from handoutkit.translation.catalogs import load_translations
+
+    translations = load_translations(built_repo, locale)
+    clinic = built_repo.settings.clinic
+    path = pdf_path(built_repo, locale, "warning-signs")
+    expected = translations.gettext(TRIAGE_ALT) % {"emergency": clinic.emergency_number, "office": clinic.phone}
+    assert [alt for alt, _ in figures(path)] == [expected]  # one Figure, the SVG inside it is not another
+    text = normalise(pdf_text(path))
+    for heading in HEADINGS:  # the labels print, and extract, in the locale's script
+        label = normalise(html.unescape(translations.pgettext(
+            "picture heading, room: 1 line of about 18 letters", heading)))
+        assert label in text, (locale, label)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale, emergency_first_on", [("en", "left"), ("es", "left"), ("ar", "right"),
+                                                        ("fa", "right")])
+def test_the_triage_boxes_follow_the_reading_direction(built_repo: Project, locale: str,
+                                                       emergency_first_on: str) -> None:
+    """Direction carries meaning here (the emergency box is read first): mirrored right to left."""
+    from handoutkit.outputs.build import pdf_path
+    from handoutkit.translation.catalogs import load_translations
+
+    translations = load_translations(built_repo, locale)
+    found = words(pdf_path(built_repo, locale, "warning-signs"))
+
+    def x_of(heading: str) -> float:
+        first_word = translations.pgettext("picture heading, room: 1 line of about 18 letters", heading).split()[0]
+        return next(w.x_min for w in found if normalise(w.text) == normalise(first_word))
+
+    emergency, office = x_of("Emergency"), x_of("Surgeon's office")
+    assert (emergency < office) == (emergency_first_on == "left")
+
+
+@pytest.mark.slow
+def test_the_where_picture_is_not_mirrored_right_to_left(tmp_path: Path) -> None:
+    """Anatomy is the same body in every language: the picture's drawing is the same in ar as in en."""
+    project = copy_repo(tmp_path)
+    drawings = {}
+    for locale in ("en", "ar"):
+        renderer, _, handout, _ = render_acdf(project, locale)
+        page = renderer.html(handout)
+        drawings[locale] = page[page.index("<svg class=\"picture-art\""):page.index("</svg>", page.index("picture-art"))]
+    assert drawings["en"] == drawings["ar"]
+    assert "scale(-1" not in drawings["ar"]
+
