@@ -18,7 +18,7 @@ from handoutkit.errors import ProblemsError
 from handoutkit.translation.extract import build_template
 
 from .conftest import copy_repo
-from .pdftext import normalise, pdf_text, words
+from .pdftext import BIDI_AND_JOINERS as BIDI, normalise, pdf_text, words
 
 PROCEDURES = {
     "acdf": "where-neck-front",
@@ -229,14 +229,15 @@ def test_the_triage_boxes_follow_the_reading_direction(built_repo: Project, loca
     from handoutkit.outputs.build import pdf_path
     from handoutkit.translation.catalogs import load_translations
 
-    translations = load_translations(built_repo, locale)
+    clinic = built_repo.settings.clinic
     found = words(pdf_path(built_repo, locale, "warning-signs"))
 
-    def x_of(heading: str) -> float:
-        first_word = translations.pgettext("picture heading, room: 1 line of about 18 letters", heading).split()[0]
-        return next(w.x_min for w in found if normalise(w.text) == normalise(first_word))
+    def x_of(number: str) -> float:
+        """Where the number is printed first on the page: in the picture, above the lists."""
+        hits = [w for w in found if number in w.text.translate(BIDI)]
+        return min(hits, key=lambda w: (w.page, w.y_min)).x_min
 
-    emergency, office = x_of("Emergency"), x_of("Surgeon's office")
+    emergency, office = x_of(clinic.emergency_number), x_of(clinic.phone.split()[-1])
     assert (emergency < office) == (emergency_first_on == "left")
 
 
@@ -252,3 +253,40 @@ def test_the_where_picture_is_not_mirrored_right_to_left(tmp_path: Path) -> None
     assert drawings["en"] == drawings["ar"]
     assert "scale(-1" not in drawings["ar"]
 
+
+
+WHERE_ALTS = {
+    "where-neck-front": "Drawing of a body seen from the front, with the spine down the middle of the back. The "
+                        "surgery is on the spine in the neck. The incision (cut) is on the front of the neck.",
+    "where-neck-back": "Drawing of a body seen from the back, with the spine down the middle. The surgery is on "
+                       "the spine in the neck. The incision (cut) is on the back of the neck.",
+    "where-lower-back": "Drawing of a body seen from the back, with the spine down the middle. The surgery is on "
+                        "the spine in the lower back. The incision (cut) is on the lower back.",
+}
+
+
+@pytest.mark.slow
+def test_every_procedure_pdf_in_every_locale_and_both_editions_has_its_where_figure(built_library: Project) -> None:
+    """Standard and large print, all 13 locales: one Figure whose /Alt is the locale's description,
+    and every label of the drawing in the text layer, in the locale's script."""
+    from handoutkit.outputs.build import pdf_path
+    from handoutkit.translation.catalogs import load_translations
+
+    missing = []
+    for locale in built_library.settings.locales:
+        translations = load_translations(built_library, locale)
+        for handout_id, picture in PROCEDURES.items():
+            view = "Seen from the front" if picture.endswith("front") else "Seen from the back"
+            labels = [translations.pgettext(f"{LABEL_CONTEXT}2 lines of about 14 letters", view)]
+            labels += [translations.pgettext(f"{LABEL_CONTEXT}2 lines of about 13 letters", word)
+                       for word in ("Neck", "Spine", "Lower back")]
+            labels += [translations.pgettext(f"{LABEL_CONTEXT}2 lines of about 11 letters", word)
+                       for word in ("Surgery area", "Incision (cut)")]
+            for edition in ("standard", "large"):
+                path = pdf_path(built_library, locale, handout_id, edition)
+                if [alt for alt, _ in figures(path)] != [translations.gettext(WHERE_ALTS[picture])]:
+                    missing.append(f"{locale}/{handout_id} ({edition}): {figures(path)}")
+                text = normalise(pdf_text(path)).replace(" ", "")
+                missing += [f"{locale}/{handout_id} ({edition}): label {label!r} not in the text layer"
+                            for label in labels if normalise(label).replace(" ", "") not in text]
+    assert missing == []
