@@ -310,3 +310,15 @@ def test_every_procedure_pdf_in_every_locale_and_both_editions_has_its_where_fig
                 missing += [f"{locale}/{handout_id} ({edition}): label {label!r} not in the text layer"
                             for label in labels if normalise(label).replace(" ", "") not in text]
     assert missing == []
+
+
+def test_the_clinicians_review_sheet_lists_each_picture_to_confirm(repo: Project) -> None:
+    from handoutkit.content.sources import read_sources, review_items
+    from handoutkit.outputs.review_sheet import review_sheet_html
+
+    handout = load_content(repo.handouts_dir, repo.root).get("lumbar-discectomy")
+    page = review_sheet_html(repo, handout, review_items(handout, read_sources(repo.handouts_dir, repo.root)),
+                             ("Noto Sans",))
+    pictures = page[page.index("<h2>Pictures</h2>"):page.index("<h2>Sources cited</h2>")]
+    assert "where-lower-back" in pictures and "handouts/pictures.yaml:" in pictures
+    assert html.escape(handout.pictures[0].confirm, quote=False) in pictures and "NO SOURCE: please confirm" in pictures
