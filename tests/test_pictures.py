@@ -256,13 +256,14 @@ def test_the_where_picture_is_not_mirrored_right_to_left(tmp_path: Path) -> None
 
 
 def figure_text(path: Path) -> str:
-    """The text poppler extracts inside the first Figure's bounding box (WeasyPrint writes the box
-    in CSS pixels from the page's top left): the picture's labels without the text beside it."""
+    """The text poppler extracts inside the Figure's bounding box (points from the page's bottom
+    left): the picture's labels, without the text beside the picture."""
     with pikepdf.open(path) as pdf:
         [figure] = [element for element in _elements(pdf.Root.StructTreeRoot) if element.S == pikepdf.Name.Figure]
         page = next(i for i, p in enumerate(pdf.pages, 1) if p.obj.objgen == figure.Pg.objgen)
-        x0, y0, x1, y1 = (float(v) * 0.75 for v in figure.A.BBox)
-    box = [str(round(v)) for v in (x0, y0, x1 - x0, y1 - y0)]
+        x0, y0, x1, y1 = (float(v) for v in figure.A.BBox)
+        height = float(figure.Pg.MediaBox[3])
+    box = [str(round(v)) for v in (x0, height - y1, x1 - x0, y1 - y0)]
     return pdf_text(path, "-f", str(page), "-l", str(page), "-r", "72", "-x", box[0], "-y", box[1],
                     "-W", box[2], "-H", box[3])
 

@@ -60,6 +60,7 @@ class Node:
     lang: str | None  # the element's own lang attribute, if it has one
     classes: tuple[str, ...] = ()
     alt: str | None = None  # a picture's description: the aria-label of an element with role="img"
+    box: tuple[float, float, float, float] | None = None  # a picture's border box (CSS px from the top left)
 
 
 @dataclass
@@ -102,7 +103,9 @@ def _node(box: Any, keys: dict[int, int]) -> Node:
         return Node(-1, "", None)
     key = keys.setdefault(id(element), len(keys))
     alt = element.get("aria-label") if element.get("role") == "img" else None
-    return Node(key, box.element_tag or "", element.get("lang"), tuple((element.get("class") or "").split()), alt)
+    border = (box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height()) if alt else None
+    return Node(key, box.element_tag or "", element.get("lang"), tuple((element.get("class") or "").split()),
+                alt, border)
 
 
 @contextmanager
@@ -747,10 +750,15 @@ def mark_figures(tree: StructTree, record: TagRecord) -> int:
         count += 1
         element.S = Name.Figure
         element.Alt = String(node.alt)
+        if node.box and "/Pg" in element:
+            # The whole picture's box, in PDF user space (points from the bottom left): WeasyPrint
+            # draws CSS pixels at 0.75 pt each from the top.
+            x, y, width, height = (value * 0.75 for value in node.box)
+            page_height = float(element.Pg.MediaBox[3])
+            element.A = Dictionary(O=Name.Layout, BBox=Array([round(v, 2) for v in (
+                x, page_height - y - height, x + width, page_height - y)]))
         for inner in _element_descendants(key, tree):
             if inner.get("/S") == Name.Figure:
-                if "/A" in inner and "/A" not in element:
-                    element.A = inner.A
                 inner.S = Name.NonStruct
                 if "/A" in inner:
                     del inner["/A"]
