@@ -11,8 +11,8 @@ covers each picture's name and the bytes of its template, so a redrawn picture
 reopens the approval of every handout that prints it.
 
 Where a picture goes follows from its name: a `where-*` picture (where the
-surgery is) opens the first section, beside its text; `triage` (whom to call)
-opens the warning-signs section.
+surgery is) floats beside the first section's text, after its first block;
+`triage` (whom to call) opens the warning-signs section.
 """
 
 from __future__ import annotations
@@ -44,11 +44,18 @@ class Picture:
     def template(self) -> str:
         return f"{PICTURES_DIR}/{self.name}.html"
 
-    def placed_in(self, index: int, shared_name: str | None) -> bool:
-        """Does this picture open the section at `index` (its shared block's name, if any)?"""
+    def placed_in(self, index: int, shared_name: str | None, position: int, blocks: int) -> bool:
+        """Does this picture go before block `position` (of `blocks`; `blocks` is after the last one)
+        of the section at `index` (its shared block's name, if any)?
+
+        `triage` opens the warning-signs section, above the lists it sums up. A `where-*` picture
+        goes after the first section's first block: a float that opens a section and does not fit
+        on the page takes the section's text with it to the next one (WeasyPrint 70), which left
+        large-print first pages half empty.
+        """
         if self.name == "triage":
-            return shared_name == TRIAGE_SECTION
-        return index == 0
+            return shared_name == TRIAGE_SECTION and position == 0
+        return index == 0 and position == min(1, blocks)
 
 
 def picture_sha256(templates_dir: Path, name: str) -> str:

@@ -45,14 +45,18 @@ from handoutkit.translation.prepared import PreparedLocale
 
 # A large-print last page filled less than this is laid out again with tighter spacing.
 LARGE_COPYFIT_FILL = 0.35
+# A standard last page filled less than this (the last box or two, pushed over by a picture,
+# say) is laid out again with tighter spacing too: kept only when it saves the page.
+STANDARD_COPYFIT_FILL = 0.2
 
 
 def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool, page_budget: int,
             extra: dict | None = None, start_tight: bool = False) -> tuple[str, object]:
     """The handout's HTML and laid-out document, copyfitted; shared by the build and the front desk.
 
-    Tighter spacing, same type size, before calling it an overflow; in large print,
-    before printing a last page that holds little more than the closing box.
+    Tighter spacing, same type size, before calling it an overflow, and before printing a
+    last page that holds little more than the closing box (in large print, or in the standard
+    edition when the tight layout saves that page).
     A picture label that does not fit its room is an error (PdfWriter.label_overflows).
     `start_tight` skips the first layout when it is known to overflow (the front desk
     knows once the same handout without the patient's details needed the tight one).
@@ -63,7 +67,8 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
     html = renderer.html(handout, extra=extra, large=large)
     document = writer.layout(html)
     over_budget = not large and len(document.pages) > page_budget
-    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
+    short_last_page = len(document.pages) > 1 and \
+        writer.last_page_fill(document) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
     if over_budget or short_last_page:
         tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
         tight = writer.layout(tight_html)
