@@ -289,11 +289,14 @@ WHERE_ALTS = {
 @pytest.mark.slow
 def test_every_procedure_pdf_in_every_locale_and_both_editions_has_its_where_figure(built_library: Project) -> None:
     """Standard and large print, all 13 locales: one Figure whose /Alt is the locale's description,
-    and every label of the drawing in the text layer, in the locale's script."""
-    from handoutkit.outputs.build import pdf_path
+    and every label of the drawing in the text layer, in the locale's script. A standard PDF that
+    only fits its page budget without the picture says so in its HTML (copyfitting's last resort);
+    large print, which has no budget, always has it."""
+    from handoutkit.outputs.build import html_path, pdf_path
+    from handoutkit.render.renderer import PICTURES_LEFT_OUT
     from handoutkit.translation.catalogs import load_translations
 
-    missing = []
+    missing, left_out = [], []
     for locale in built_library.settings.locales:
         translations = load_translations(built_library, locale)
         for handout_id, picture in PROCEDURES.items():
@@ -305,12 +308,19 @@ def test_every_procedure_pdf_in_every_locale_and_both_editions_has_its_where_fig
                        for word in ("Surgery area", "Incision (cut)")]
             for edition in ("standard", "large"):
                 path = pdf_path(built_library, locale, handout_id, edition)
+                if PICTURES_LEFT_OUT in html_path(built_library, locale, handout_id, edition).read_text("utf-8"):
+                    left_out.append(f"{locale}/{handout_id} ({edition})")
+                    assert edition == "standard" and figures(path) == [], left_out[-1]
+                    continue
                 if [alt for alt, _ in figures(path)] != [translations.gettext(WHERE_ALTS[picture])]:
                     missing.append(f"{locale}/{handout_id} ({edition}): {figures(path)}")
                 text = normalise(figure_text(path)).replace(" ", "")
                 missing += [f"{locale}/{handout_id} ({edition}): label {label!r} not in the text layer"
                             for label in labels if normalise(label).replace(" ", "") not in text]
     assert missing == []
+    # Measured with the QR code on every PDF (built_library): the Tagalog and Russian handouts that
+    # were within a few points of their 2 pages before the pictures. Any other is a regression.
+    assert len(left_out) <= 6, left_out
 
 
 def test_the_clinicians_review_sheet_lists_each_picture_to_confirm(repo: Project) -> None:
@@ -322,4 +332,28 @@ def test_the_clinicians_review_sheet_lists_each_picture_to_confirm(repo: Project
                              ("Noto Sans",))
     pictures = page[page.index("<h2>Pictures</h2>"):page.index("<h2>Sources cited</h2>")]
     assert "where-lower-back" in pictures and "handouts/pictures.yaml:" in pictures
-    assert html.escape(handout.pictures[0].confirm, quote=False) in pictures and "NO SOURCE: please confirm" in pictures
+    assert html.escape(handout.pictures[0].confirm, quote=False) in pictures
+    assert "PICTURE: please confirm the drawing" in pictures
+
+
+@pytest.mark.slow
+def test_a_picture_that_breaks_the_page_budget_is_left_out_and_the_build_says_so(tmp_path: Path) -> None:
+    """Tagalog foraminotomy with the QR code is 2 full pages without its picture and 3 with it, even
+    tight: it prints without the picture, within budget, and the build names it."""
+    from handoutkit.outputs.build import build, html_path, pdf_path
+    from handoutkit.render.renderer import PICTURES_LEFT_OUT
+
+    project = copy_repo(tmp_path)
+    clinic = project.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text("utf-8") + "\nweb:\n  base_url: https://handouts.example.org/spine/\n", "utf-8")
+    project = Project(project.root)
+    lines: list[str] = []
+    result = build(project, locales=("tl",), handout_ids=("posterior-cervical-foraminotomy",),
+                   editions=("standard", "large"), workers=1, progress=lines.append)
+    assert result.ok, [str(p) for p in result.problems]
+    standard = [o for o in result.outputs if o.edition == "standard"][0]
+    assert standard.pages == 2 and standard.note == "pictures left out: no room within the page budget"
+    assert any("tl/posterior-cervical-foraminotomy.pdf (2 pages; pictures left out" in line for line in lines), lines
+    assert PICTURES_LEFT_OUT in html_path(project, "tl", "posterior-cervical-foraminotomy").read_text("utf-8")
+    assert figures(pdf_path(project, "tl", "posterior-cervical-foraminotomy")) == []
+    assert len(figures(pdf_path(project, "tl", "posterior-cervical-foraminotomy", "large"))) == 1

@@ -83,6 +83,7 @@ class Output:
     html: Path
     pages: int
     edition: str = "standard"
+    note: str = ""  # said with its progress line (Made.note)
 
     @property
     def product(self) -> Path:
@@ -183,7 +184,7 @@ def render_job(job: Job) -> Output:
     atomic_write(html_file, made.html.encode("utf-8"), durable=False)
     if made.pdf is not None and pdf_file is not None:
         atomic_write(pdf_file, made.pdf, durable=False)
-    return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition)
+    return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition, made.note)
 
 
 def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
@@ -214,7 +215,8 @@ def run_jobs(project: Project, jobs: list[Job], pool: ProcessPoolExecutor | None
         else:
             outputs.append(result)
             size = f"{result.pages} page{'s' if result.pages != 1 else ''}" if result.pdf else "web page"
-            progress(f"[{index}/{total}] {project.rel(result.product)} ({size})")
+            note = f"; {result.note}" if result.note else ""
+            progress(f"[{index}/{total}] {project.rel(result.product)} ({size}{note})")
 
     if pool is None:
         _init_worker(str(project.root))

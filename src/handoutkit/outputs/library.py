@@ -16,6 +16,7 @@ class Made:
     html: str
     pdf: bytes | None  # None for an edition that writes HTML only (the web edition)
     pages: int
+    note: str = ""  # something the build says about it (pictures left out to keep the page budget)
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from handoutkit.outputs.web import (
 )
 from handoutkit.render.renderer import (
     NOTICE_TEMPLATE,
+    PICTURES_LEFT_OUT,
     PdfWriter,
     Renderer,
     language_assistance_html,
@@ -56,24 +57,33 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
 
     Tighter spacing, same type size, before calling it an overflow, and before printing a
     last page that holds little more than the closing box (in large print, or in the standard
-    edition when the tight layout saves that page).
+    edition when the tight layout saves that page). A standard edition still over its budget
+    when tight is laid out once more without its pictures (the text is what must print).
     A picture label that does not fit its room is an error (PdfWriter.label_overflows).
     `start_tight` skips the first layout when it is known to overflow (the front desk
     knows once the same handout without the patient's details needed the tight one).
     """
     if start_tight and not large:
         html = renderer.html(handout, extra=extra, tight=True)
-        return html, writer.layout(html)
-    html = renderer.html(handout, extra=extra, large=large)
-    document = writer.layout(html)
-    over_budget = not large and len(document.pages) > page_budget
-    short_last_page = len(document.pages) > 1 and \
-        writer.last_page_fill(document) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
-    if over_budget or short_last_page:
-        tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
-        tight = writer.layout(tight_html)
-        if len(tight.pages) < len(document.pages):
-            html, document = tight_html, tight
+        document = writer.layout(html)
+    else:
+        html = renderer.html(handout, extra=extra, large=large)
+        document = writer.layout(html)
+        over_budget = not large and len(document.pages) > page_budget
+        short_last_page = len(document.pages) > 1 and \
+            writer.last_page_fill(document) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
+        if over_budget or short_last_page:
+            tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
+            tight = writer.layout(tight_html)
+            if len(tight.pages) < len(document.pages):
+                html, document = tight_html, tight
+    if not large and len(document.pages) > page_budget and handout.pictures:
+        # The last resort before an overflow: the text is what the patient must have, the
+        # picture only helps. Said in the HTML (PICTURES_LEFT_OUT) and by the build.
+        bare_html = renderer.html(handout, extra=extra, tight=True, pictures=False)
+        bare = writer.layout(bare_html)
+        if len(bare.pages) <= page_budget:
+            html, document = bare_html, bare
     if overflows := writer.label_overflows(document):
         # Like a page over budget: a label cut off or spilling over its drawing is not printed.
         locale = renderer.context.locale
@@ -85,7 +95,8 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
 def make_standard(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
     """The standard edition; copyfitted (tighter spacing, same type size) before it overflows its budget."""
     html, document = copyfit(renderer, writer, handout, False, project.settings.limits.page_budget)
-    return Made(html, writer.write(document), len(document.pages))
+    note = "pictures left out: no room within the page budget" if PICTURES_LEFT_OUT in html else ""
+    return Made(html, writer.write(document), len(document.pages), note)
 
 
 def make_large(renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:

@@ -19,7 +19,7 @@ import logging
 import mimetypes
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
@@ -62,6 +62,8 @@ PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
 )
 
 HANDOUT_TEMPLATE = "handout.html"  # the PDF editions
+# Marks a handout printed without its pictures (no room within the page budget, even tight).
+PICTURES_LEFT_OUT = '<meta name="handoutkit-pictures" content="left out: no room within the page budget">'
 WEB_TEMPLATE = "web-handout.html"  # the web edition: the same body, a screen stylesheet
 
 COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
@@ -341,11 +343,17 @@ class Renderer:
         return 0.5 if self.context.lang.split("-")[0] in ("zh", "ja", "ko") else 1.0
 
     def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False,
-             large: bool = False, web: bool = False) -> str:
+             large: bool = False, web: bool = False, pictures: bool = True) -> str:
         """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition,
-        `web` the page of the web edition (templates/web-handout.html)."""
+        `web` the page of the web edition (templates/web-handout.html). `pictures=False` leaves the
+        handout's pictures out (copyfitting's last resort) and says so in a <meta> (PICTURES_LEFT_OUT)."""
+        left_out = not pictures and bool(handout.pictures)
+        if left_out:
+            handout = replace(handout, pictures=())
         try:
             html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+            if left_out:
+                html = html.replace("<head>", "<head>\n" + PICTURES_LEFT_OUT, 1)
             if self.context.digits:
                 html = native_numerals(html, self.context.digits, self.context.counter_style)
             # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
