@@ -100,7 +100,7 @@ def test_the_pot_carries_each_label_with_its_context_and_room(repo: Project) -> 
         assert message.auto_comments, f"{label!r} has no note for translators"
     for heading in HEADINGS:
         [message] = [m for m in messages if m.id == heading]
-        assert message.context.startswith("picture heading, room: 1 line")
+        assert message.context.startswith("picture heading, room: 2 lines")
     descriptions = [m for m in messages if not m.context]
     assert len(descriptions) == 4  # one per drawing: three "where" and the triage
     assert all("screen readers" in " ".join(m.auto_comments) for m in descriptions)
@@ -216,7 +216,7 @@ def test_the_triage_picture_is_one_figure_with_alt_in_the_documents_language(bui
     text = normalise(pdf_text(path))
     for heading in HEADINGS:  # the labels print, and extract, in the locale's script
         label = normalise(html.unescape(translations.pgettext(
-            "picture heading, room: 1 line of about 18 letters", heading)))
+            "picture heading, room: 2 lines of about 18 letters", heading)))
         assert label in text, (locale, label)
 
 
@@ -357,3 +357,26 @@ def test_a_picture_that_breaks_the_page_budget_is_left_out_and_the_build_says_so
     assert PICTURES_LEFT_OUT in html_path(project, "tl", "posterior-cervical-foraminotomy").read_text("utf-8")
     assert figures(pdf_path(project, "tl", "posterior-cervical-foraminotomy")) == []
     assert len(figures(pdf_path(project, "tl", "posterior-cervical-foraminotomy", "large"))) == 1
+
+
+@pytest.mark.slow
+def test_a_label_that_pushes_out_of_its_box_is_an_overflow(tmp_path: Path) -> None:
+    """A label may fit its own line box and still stick out of the picture's box around it (a flex
+    item grows to its text): the box marked `data-room` is the room. Here the triage's text may not
+    wrap, so in large print the office's number runs past the right edge of its box."""
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import load_translations
+    from handoutkit.translation.fontplan import load_font_plan
+
+    project = copy_repo(tmp_path)
+    css = project.templates_dir / "print.css"
+    css.write_text(css.read_text("utf-8").replace(".triage-text { flex: 1 1 auto; min-width: 0; }",
+                                                  ".triage-text { flex: 1 1 auto; white-space: nowrap; }"), "utf-8")
+    plan = load_font_plan(project)
+    activate_fontconfig(project, plan)
+    renderer = make_renderer(project, "pt", load_translations(project, "pt"), plan.stack("pt"), False)
+    writer = PdfWriter(project)
+    handout = load_content(project.handouts_dir, project.root).get("warning-signs")
+    overflows = writer.label_overflows(writer.layout(renderer.html(handout, large=True)))
+    assert any("Ligue para o (555) 010-0142" in o and "of its room's width" in o for o in overflows), overflows

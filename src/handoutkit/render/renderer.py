@@ -462,22 +462,25 @@ class PdfWriter:
     @staticmethod
     def label_overflows(document: Any) -> list[str]:
         """The picture labels that do not fit their room (templates/pictures/): more lines than
-        the label's `data-lines`, or a line wider than the label's box. Empty when all fit."""
+        the label's `data-lines`, or a line outside the label's box or outside the nearest element
+        around it marked `data-room` (a box of the triage picture). Empty when all fit."""
         found: list[str] = []
         for number, page in enumerate(document.pages, 1):
-            for box in _boxes(page._page_box):
-                element = getattr(box, "element", None)
-                lines = element.get("data-lines") if element is not None and box.element_tag == "span" else None
-                if lines is None or not getattr(box, "children", None):
-                    continue
+            for box, room in _labels(page._page_box, None):
+                element = box.element
+                lines = element.get("data-lines")
                 line_boxes = [c for c in box.children if type(c).__name__ == "LineBox"]
-                widest = max((_line_width(line) for line in line_boxes), default=0.0)
                 text = " ".join("".join(element.itertext()).split()).translate(LAYOUT_ONLY)
+                left, right = room or (box.content_box_x(), box.content_box_x() + box.width)
+                if room:  # the label's own box must not stick out either
+                    left, right = max(left, box.content_box_x()), min(right, box.content_box_x() + box.width)
+                spans = [extent for extent in map(_line_extent, line_boxes) if extent]
                 if len(line_boxes) > int(lines):
                     found.append(f"page {number}: picture label {text!r} needs {len(line_boxes)} lines; "
                                  f"its room holds {lines}")
-                elif widest > box.width + 0.5:
-                    found.append(f"page {number}: picture label {text!r} is {widest / box.width:.0%} "
+                elif any(start < left - 0.5 or end > right + 0.5 for start, end in spans):
+                    widest = max(end - start for start, end in spans)
+                    found.append(f"page {number}: picture label {text!r} is {widest / (right - left):.0%} "
                                  f"of its room's width")
         return found
 
@@ -493,12 +496,28 @@ def _boxes(box: Any) -> Iterator[Any]:
         yield from _boxes(child)
 
 
-def _line_width(line: Any) -> float:
-    """How wide the text of one laid-out line is (its text boxes, first to last)."""
+def _labels(box: Any, room: tuple[float, float] | None) -> Iterator[tuple[Any, tuple[float, float] | None]]:
+    """(label box, the left and right edges of its room or None) for every picture label under a box:
+    a block with `data-lines`, inside the nearest element with `data-room` (if any)."""
+    element = getattr(box, "element", None)
+    tag = getattr(box, "element_tag", None)
+    if element is not None and tag and not tag.startswith(("::", "html", "body")) and element.get("data-room") is not None \
+            and type(box).__name__ not in ("LineBox", "TextBox", "InlineBox"):
+        room = (box.content_box_x(), box.content_box_x() + box.width)
+    if element is not None and tag == "span" and element.get("data-lines") is not None \
+            and any(type(c).__name__ == "LineBox" for c in getattr(box, "children", ()) or ()):
+        yield box, room
+        return
+    for child in getattr(box, "children", ()) or ():
+        yield from _labels(child, room)
+
+
+def _line_extent(line: Any) -> tuple[float, float] | None:
+    """Where the text of one laid-out line starts and ends (its text boxes, first to last)."""
     texts = [b for b in _boxes(line) if type(b).__name__ == "TextBox"]
     if not texts:
-        return 0.0
-    return max(b.position_x + b.margin_width() for b in texts) - min(b.position_x for b in texts)
+        return None
+    return min(b.position_x for b in texts), max(b.position_x + b.margin_width() for b in texts)
 
 
 @contextmanager
