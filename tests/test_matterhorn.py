@@ -111,7 +111,7 @@ def content_problems(pdf: pikepdf.Pdf, tree: Tree) -> list[str]:
 
 def structure_problems(tree: Tree) -> list[str]:
     """01-006 (types map to standard ones), 02-001..004 (role map), 09-004..009 (lists),
-    14-002..003 (headings), 19-003/19-004 (notes)."""
+    13-004 (figures have alternative text), 14-002..003 (headings), 19-003/19-004 (notes)."""
     problems = []
     for standard in tree.role_map:
         if standard in STANDARD_TYPES:
@@ -131,6 +131,8 @@ def structure_problems(tree: Tree) -> list[str]:
             problems.append(f"09-006 LI holds {sorted(set(kid_types) - {'Lbl', 'LBody'})}")
         if kind in ("LI", "Lbl", "LBody") and tree.standard_type(element.P) != ("L" if kind == "LI" else "LI"):
             problems.append(f"09-004/09-007 {kind} inside {tree.standard_type(element.P)}")
+        if kind == "Figure" and not str(element.get("/Alt", "")).strip():
+            problems.append("13-004 Figure without /Alt")
         if kind == "Note":
             if "/ID" not in element:
                 problems.append("19-003 Note without /ID")

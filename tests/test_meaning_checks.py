@@ -10,7 +10,11 @@ import pytest
 
 from handoutkit.content.settings import Project
 from handoutkit.translation.checks import check_locale
-from handoutkit.translation.meaning import negation_dropped, number_words_added, units_missing
+from handoutkit.translation.meaning import (
+    negation_dropped,
+    number_words_added,
+    units_missing,
+)
 
 from .conftest import REPO, copy_repo
 

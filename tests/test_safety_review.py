@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel.messages.pofile import read_po
 
 from handoutkit.cli import main
 from handoutkit.content.handouts import SAFETY_MARK, load_content, statements
@@ -25,6 +26,8 @@ from handoutkit.translation.review import (
     review_state,
 )
 
+from .conftest import REPO
+
 pytestmark = pytest.mark.slow  # renders PDFs to read the notice
 
 EMERGENCY = "Call {emergency_number} right away if you have trouble breathing."
@@ -34,7 +37,13 @@ NOTICE = "Traducción preliminar"
 BACK = {EMERGENCY: "Call 911 right away if you have trouble breathing.",
         OTHER: "For other questions, call the clinic.",
         "Questions? Call %(phone)s.": "Questions? Call (phone).",
-        "In an emergency, call %(number)s.": "In an emergency, call (number)."}
+        "In an emergency, call %(number)s.": "In an emergency, call (number).",
+        # The triage picture's labels and description (templates/pictures/triage.html) are too.
+        "Emergency": "Emergency", "Call %(number)s": "Call (number)", "Surgeon's office": "Surgeon's office",
+        "Two boxes. For an emergency, call %(emergency)s. For the surgeon's office, call %(office)s. "
+        "The lists below say which signs go with each number.":
+            "Two boxes. In an emergency, call (number). For the surgeon's office, call (number). "
+            "The lists below say which signs go with each number."}
 
 
 # The sample's POT predates the front-desk labels; `update` brings them in untranslated.
@@ -44,13 +53,20 @@ LABELS = {"Your details": "Sus datos", "Patient": "Paciente", "Procedure date": 
           "Language assistance is available at no cost. Call %(phone)s.":
               "Hay ayuda con el idioma sin costo para usted. Llame al %(phone)s.",
           "Read it online:": "Léalo en internet:", "Key points": "Puntos importantes"}
+# The pictures' labels and descriptions (templates/pictures/), as the repository's es catalog has them:
+# msgmerge may guess some of them from similar entries ("Call %(number)s" from "Revision %(number)s").
+with (REPO / "locales" / "es" / "LC_MESSAGES" / "handouts.po").open("rb") as _po:
+    LABELS.update({str(m.id): str(m.string) for m in read_po(_po)
+                   if m.id and any(f.startswith("templates/pictures/") for f, _ in m.locations)})
 
 
 def translate_missing(project: Project) -> None:
     catalog = load_catalog(project, "es")
     for message in catalog:
-        if message.id and not message.string and str(message.id) in LABELS:
+        if message.id and (not message.string or message.fuzzy) and str(message.id) in LABELS:
             message.string = LABELS[str(message.id)]
+            message.flags.discard("fuzzy")
+            message.previous_id = []
     project.po_path("es").write_bytes(serialize_po(catalog))
 
 
@@ -98,13 +114,13 @@ def test_notice_stays_until_every_safety_entry_is_back_translated(marked: Projec
 
     catalog = load_catalog(marked, "es")
     state = record_review(marked, "es", catalog, "Ana Ruiz, CMI")  # no back-translations yet
-    assert state.status == "pending" and state.safety_open == 4
+    assert state.status == "pending" and state.safety_open == len(BACK)
     quiet_build(marked)
     assert pdf_has_notice(marked), "a review without back-translations must keep the notice"
 
     state = record_review(marked, "es", catalog, "Ana Ruiz, CMI",
                           back_translations=filled_sheet(marked, {EMERGENCY: BACK[EMERGENCY]}))
-    assert state.status == "pending" and state.safety_open == 3
+    assert state.status == "pending" and state.safety_open == len(BACK) - 1
     state = record_review(marked, "es", catalog, "Ana Ruiz, CMI",
                           back_translations=filled_sheet(marked, {k: v for k, v in BACK.items() if k != EMERGENCY}))
     assert state.status == "reviewed" and state.safety_open == 0
@@ -153,10 +169,10 @@ def run(project: Project, *args: str) -> subprocess.CompletedProcess:
 
 def test_sheet_and_review_commands_and_the_check_report(marked: Project, tmp_path: Path) -> None:
     check = run(marked, "check", "--locale", "es")
-    assert "es: complete" in check.stderr and "4 safety-critical entries not back-translated" in check.stderr
+    assert "es: complete" in check.stderr and f"{len(BACK)} safety-critical entries not back-translated" in check.stderr
     sheet = tmp_path / "es.csv"
     written = run(marked, "back-translation-sheet", "es", "--output", str(sheet))
-    assert written.returncode == 0 and "4 safety-critical entries" in written.stdout, written.stderr
+    assert written.returncode == 0 and f"{len(BACK)} safety-critical entries" in written.stdout, written.stderr
     rows = list(csv.reader(io.StringIO(sheet.read_text("utf-8"))))
     assert rows[0] == ["context", "english", "translation", "back_translation"]
     assert {r[1] for r in rows[1:]} == set(BACK) and all(r[3] == "" for r in rows[1:])
@@ -181,7 +197,7 @@ def test_sheet_and_review_commands_and_the_check_report(marked: Project, tmp_pat
 def test_stats_report_unreviewed_safety_entries(marked: Project) -> None:
     from handoutkit.outputs.stats import locale_stats
 
-    assert locale_stats(marked, "es").safety_unreviewed == 4
+    assert locale_stats(marked, "es").safety_unreviewed == len(BACK)
     assert locale_stats(marked, "en").safety_unreviewed == 0
 
 

@@ -19,9 +19,9 @@ from handoutkit.content.approval import read_approvals
 from handoutkit.content.handouts import load_content
 from handoutkit.errors import HandoutError
 from handoutkit.outputs.build import printable_chars
+from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.manifest import key as manifest_key
 from handoutkit.outputs.manifest import read_manifest
-from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import subset_plan
 from handoutkit.render.renderer import PdfWriter, make_renderer

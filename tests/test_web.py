@@ -27,9 +27,10 @@ def web_sample(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="module")
 def web_rtl(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """One repository handout in English, Arabic and Persian (right to left) and Chinese, web edition only."""
+    """Two repository handouts (the triage and the "where" pictures) in English, Arabic and Persian
+    (right to left) and Chinese, web edition only."""
     project = copy_repo(tmp_path_factory.mktemp("web-rtl"))
-    result = build(project, locales=("en", "ar", "fa", "zh_Hans"), handout_ids=("warning-signs",), editions=("web",),
+    result = build(project, locales=("en", "ar", "fa", "zh_Hans"), handout_ids=("warning-signs", "acdf"), editions=("web",),
                    workers=1, progress=lambda line: None)
     assert result.ok, [str(p) for p in result.problems]
     return project
@@ -105,7 +106,7 @@ def axe_violations(browser, url: str, width: int) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("width", [1280, 360])  # a desktop and a phone
 @pytest.mark.parametrize("page", ["index.html", "en/warning-signs.html", "ar/warning-signs.html",
-                                  "fa/warning-signs.html", "zh_Hans/warning-signs.html"])
+                                  "fa/warning-signs.html", "zh_Hans/warning-signs.html", "en/acdf.html", "ar/acdf.html"])
 def test_axe_finds_no_violations(browser, web_rtl: Project, page: str, width: int) -> None:
     assert axe_violations(browser, (web_rtl.build_dir / "web" / page).as_uri(), width) == []
 

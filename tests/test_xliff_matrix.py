@@ -21,7 +21,12 @@ from lxml import etree
 from handoutkit.content.settings import Project
 from handoutkit.errors import ProblemsError
 from handoutkit.translation.catalogs import load_catalog
-from handoutkit.translation.exchange import XLIFF_12, export_xliff, import_xliff, unit_id
+from handoutkit.translation.exchange import (
+    XLIFF_12,
+    export_xliff,
+    import_xliff,
+    unit_id,
+)
 
 from .conftest import copy_repo
 
@@ -339,7 +344,11 @@ def test_export_of_a_fuzzy_entry_carries_its_previous_english(project: Project, 
 
 
 def test_export_approves_only_a_reviewed_language(tmp_path: Path) -> None:
-    from handoutkit.translation.review import SheetRow, open_safety_entries, record_review
+    from handoutkit.translation.review import (
+        SheetRow,
+        open_safety_entries,
+        record_review,
+    )
 
     project = copy_repo(tmp_path)
     catalog = load_catalog(project, "es")

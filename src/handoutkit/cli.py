@@ -83,7 +83,8 @@ def cmd_preview(project: Project, args: argparse.Namespace) -> int:
     """Preview one handout in one locale for a translator, even an incomplete or unpublished one.
 
     Missing strings print in English, highlighted, under a PREVIEW banner; the file goes
-    to build/preview/, never to build/pdf/ or the catalog.
+    to build/preview/, never to build/pdf/ or the catalog. The handout's pictures print with
+    their labels in the locale; a label too long for its room is named (the build refuses it).
     Example: handouts preview acdf --locale es
     """
     from handoutkit.outputs.preview import preview
@@ -94,6 +95,9 @@ def cmd_preview(project: Project, args: argparse.Namespace) -> int:
     if result.untranslated:
         print(f"{result.untranslated} string(s) of this handout are still in English (highlighted)",
               file=sys.stderr)
+    for overflow in result.overflows:
+        # The build refuses these (like a page over budget); the preview shows where they spill.
+        print(f"warning: {overflow}: shorten it in {project.rel(project.po_path(result.locale))}", file=sys.stderr)
     return 0
 
 

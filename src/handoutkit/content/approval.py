@@ -3,8 +3,8 @@
 The content was drafted from a source article; nothing on paper may read as
 clinically reviewed until a clinician says so. `handouts approve ID --by NAME`
 records who approved which handout, when, and a fingerprint of exactly what
-was approved: every printed English text and the clinic settings the handout
-prints (name and phone numbers). Records live in handouts/approvals/<id>.yaml.
+was approved: every printed English text, the clinic settings the handout
+prints (name and phone numbers) and its pictures (handouts/pictures.yaml). Records live in handouts/approvals/<id>.yaml.
 
 A handout whose printed English no longer matches its record is a draft again:
 its PDFs, English and translated, carry the draft mark on every page and no
@@ -84,6 +84,10 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
         # The codes the EHR finds the handout by are approved with its text. Only present when
         # there are codes, so the approvals of handouts without codes stay valid.
         data["codes"] = [[c.system, c.code] for c in handout.codes]
+    if handout.pictures:
+        # The drawings are approved with the text: a redrawn picture (its template's bytes) is a
+        # change. Only present when there are pictures, like the codes.
+        data["pictures"] = [[p.name, p.sha256] for p in handout.pictures]
     return hashlib.sha256(json.dumps(data, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 

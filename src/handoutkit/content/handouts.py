@@ -9,6 +9,7 @@ File roles in handouts/:
   shared.yaml   sections written once and reused by many handouts (`- include: NAME`)
   sources.yaml  the clinical sources that statements cite (`source: article#recovery`)
   medical-words.yaml  medical words a patient meets and the plain words that explain them
+  pictures.yaml the pictures each handout carries (see pictures.py)
   approvals/    one approval record per handout, written by `handouts approve`
   *.yaml        one handout each
 
@@ -31,6 +32,7 @@ from typing import Iterator
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from handoutkit.content.codes import check_code, system_uri
+from handoutkit.content.pictures import PICTURES_FILE, Picture, read_pictures
 from handoutkit.content.safety import safety_reason
 from handoutkit.content.yamlsource import NodeReader, line_of, read_yaml
 from handoutkit.errors import Problem, ProblemsError, relative
@@ -41,6 +43,7 @@ SOURCES_FILE = "sources.yaml"  # the clinical sources statements cite (see sourc
 APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
 PACKETS_FILE = "packets.yaml"  # named sets of handouts printed together (see packets.py)
 MEDICAL_WORDS_FILE = "medical-words.yaml"  # medical words and the plain words that explain them (medical_words.py)
+# PICTURES_FILE, "pictures.yaml": the pictures each handout carries (pictures.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
 # The `#.` comment every safety-critical entry carries in the POT and every PO file,
@@ -136,6 +139,8 @@ class Handout:
     key_points_line: int = 0  # where `key_points:` starts, for problems about the whole box
     # The "Key points" box under the masthead: what a patient must take away, in 3-5 bullets.
     key_points: tuple[Text, ...] = ()
+    # Line art the handout prints (handouts/pictures.yaml, drawn in templates/pictures/).
+    pictures: tuple["Picture", ...] = ()
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -386,9 +391,9 @@ class Content:
 
 def handout_files(handouts_dir: Path) -> list[Path]:
     """The handout YAML files: every `*.yaml` directly under handouts/ that is not one of the project's
-    other files (clinic settings, shared blocks, sources, packets, medical words). The one rule every
-    reader uses (the loader, the bench's synthetic libraries)."""
-    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, MEDICAL_WORDS_FILE)
+    other files (clinic settings, shared blocks, sources, packets, medical words, pictures). The one rule
+    every reader uses (the loader, the bench's synthetic libraries)."""
+    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, MEDICAL_WORDS_FILE, PICTURES_FILE)
     return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in not_handouts)
 
 
@@ -430,6 +435,9 @@ def load_content(handouts_dir: Path, root: Path) -> Content:
             continue
         seen[handout.id] = handout
         handouts.append(handout)
+    pictures, found = read_pictures(handouts_dir, root, root / "templates", tuple(seen))
+    problems += found
+    handouts = [replace(h, pictures=pictures.get(h.id, ())) for h in handouts]
     if problems:
         raise ProblemsError(problems)
     if not handouts:

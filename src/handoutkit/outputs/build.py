@@ -88,6 +88,7 @@ class Output:
     product: Path | None = None  # what readers get (the edition says which file that is)
     # Seconds per phase the worker spent on this output (render.clock), for the bench's breakdown.
     timings: tuple[tuple[str, float], ...] = field(default=(), compare=False)
+    note: str = ""  # said with its progress line (Made.note)
 
 
 def edition_output(project: Project, locale: str, handout_id: str, edition: str, pages: int) -> Output:
@@ -191,7 +192,7 @@ def render_job(job: Job) -> Output:
     made = edition.make(renderer, writer, handout, project)
     edition.write(project, job.locale, job.handout_id, made)
     return replace(edition_output(project, job.locale, job.handout_id, job.edition, made.pages),
-                   timings=tuple(clock.take().items()))
+                   timings=tuple(clock.take().items()), note=made.note)
 
 
 def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
@@ -223,7 +224,8 @@ def run_jobs(project: Project, jobs: list[Job], pool: ProcessPoolExecutor | None
         else:
             outputs.append(result)
             size = f"{result.pages} page{'s' if result.pages != 1 else ''}" if result.pdf else "web page"
-            progress(f"[{index}/{total}] {project.rel(result.product)} ({size})")
+            note = f"; {result.note}" if result.note else ""
+            progress(f"[{index}/{total}] {project.rel(result.product)} ({size}{note})")
 
     if pool is None:
         _init_worker(str(project.root))

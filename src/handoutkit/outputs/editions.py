@@ -15,44 +15,67 @@ from pathlib import Path
 
 from handoutkit.content.handouts import Handout
 from handoutkit.content.settings import Project
+from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
 from handoutkit.outputs.library import Made
 from handoutkit.outputs.web import WEB_FOLDER
 from handoutkit.render import clock
-from handoutkit.render.renderer import PdfWriter, Renderer
+from handoutkit.render.renderer import PICTURES_LEFT_OUT, PdfWriter, Renderer
 
 # A large-print last page filled less than this is laid out again with tighter spacing.
 LARGE_COPYFIT_FILL = 0.35
+# A standard last page filled less than this (the last box or two, pushed over by a picture,
+# say) is laid out again with tighter spacing too: kept only when it saves the page.
+STANDARD_COPYFIT_FILL = 0.2
+
+
+def _layout(writer: PdfWriter, html: str) -> tuple[object, float]:
+    start = time.perf_counter()
+    document = writer.layout(html)
+    return document, time.perf_counter() - start
 
 
 def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool, page_budget: int,
             extra: dict | None = None, start_tight: bool = False) -> tuple[str, object]:
     """The handout's HTML and laid-out document, copyfitted; shared by the build and the front desk.
 
-    Tighter spacing, same type size, before calling it an overflow; in large print,
-    before printing a last page that holds little more than the closing box.
+    Tighter spacing, same type size, before calling it an overflow, and before printing a
+    last page that holds little more than the closing box (in large print, or in the standard
+    edition when the tight layout saves that page). A standard edition still over its budget
+    when tight is laid out once more without its pictures (the text is what must print).
+    A picture label that does not fit its room is an error (PdfWriter.label_overflows).
     `start_tight` skips the first layout when it is known to overflow (the front desk
     knows once the same handout without the patient's details needed the tight one).
     """
     if start_tight and not large:
         html = renderer.html(handout, extra=extra, tight=True)
-        return html, writer.layout(html)
-    html = renderer.html(handout, extra=extra, large=large)
-    start = time.perf_counter()
-    document = writer.layout(html)
-    first_seconds = time.perf_counter() - start
-    over_budget = not large and len(document.pages) > page_budget
-    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
-    if over_budget or short_last_page:
-        tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
-        start = time.perf_counter()
-        tight = writer.layout(tight_html)
-        tight_seconds = time.perf_counter() - start
-        if len(tight.pages) < len(document.pages):
-            html, document = tight_html, tight
-            clock.add("layout thrown away", first_seconds)  # for the bench's breakdown
-        else:
-            clock.add("layout thrown away", tight_seconds)
+        document = writer.layout(html)
+    else:
+        html = renderer.html(handout, extra=extra, large=large)
+        document, first_seconds = _layout(writer, html)
+        over_budget = not large and len(document.pages) > page_budget
+        short_last_page = len(document.pages) > 1 and \
+            writer.last_page_fill(document) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
+        if over_budget or short_last_page:
+            tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
+            tight, tight_seconds = _layout(writer, tight_html)
+            if len(tight.pages) < len(document.pages):
+                html, document = tight_html, tight
+                clock.add("layout thrown away", first_seconds)  # for the bench's breakdown
+            else:
+                clock.add("layout thrown away", tight_seconds)
+    if not large and len(document.pages) > page_budget and handout.pictures:
+        # The last resort before an overflow: the text is what the patient must have, the
+        # picture only helps. Said in the HTML (PICTURES_LEFT_OUT) and by the build.
+        bare_html = renderer.html(handout, extra=extra, tight=True, pictures=False)
+        bare = writer.layout(bare_html)
+        if len(bare.pages) <= page_budget:
+            html, document = bare_html, bare
+    if overflows := writer.label_overflows(document):
+        # Like a page over budget: a label cut off or spilling over its drawing is not printed.
+        locale = renderer.context.locale
+        raise HandoutError(f"{handout.id} in {locale}: " + "; ".join(overflows)
+                           + f" (shorten the translation in locales/{locale}/LC_MESSAGES/handouts.po)")
     return html, document
 
 
@@ -113,7 +136,8 @@ class StandardEdition(Edition):
 
     def make(self, renderer: Renderer, writer: PdfWriter, handout: Handout, project: Project) -> Made:
         html, document = copyfit(renderer, writer, handout, False, project.settings.limits.page_budget)
-        return Made(html, writer.write(document), len(document.pages))
+        note = "pictures left out: no room within the page budget" if PICTURES_LEFT_OUT in html else ""
+        return Made(html, writer.write(document), len(document.pages), note)
 
 
 class LargePrintEdition(Edition):

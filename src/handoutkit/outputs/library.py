@@ -18,6 +18,8 @@ class Made:
     html: str  # the HTML the output was made from (or is)
     data: bytes | None  # the product's bytes when it is not the HTML itself (the PDF); None for an HTML edition
     pages: int
+    note: str = ""  # something the build says about it (pictures left out to keep the page budget)
+    note: str = ""  # something the build says about it (pictures left out to keep the page budget)
 
 
 @dataclass(frozen=True)

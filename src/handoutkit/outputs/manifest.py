@@ -65,6 +65,8 @@ def handout_inputs(project: Project, common: str, handout: Handout, locale: str,
     sources = {handout.path} | ({f"handouts/{SHARED_FILE}"} if handout.shared_names else set())
     for source in sorted(sources):
         digest.update((project.root / source).read_bytes() + b"\0")
+    # Its pictures (handouts/pictures.yaml; their drawings are templates, in `common`).
+    digest.update(" ".join(p.name for p in handout.pictures).encode() + b"\0")
     # A recorded approval changes what the PDF says (the draft mark, "Last reviewed").
     approval = project.handouts_dir / APPROVALS_DIR / f"{handout.id}.yaml"
     digest.update((approval.read_bytes() if approval.exists() else b"unapproved") + b"\0")

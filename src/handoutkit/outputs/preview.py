@@ -101,6 +101,7 @@ class PreviewResult:
     html: Path
     pages: int
     untranslated: int  # places where the page prints English instead of a translation
+    overflows: tuple[str, ...] = ()  # picture labels that do not fit their room (the build refuses them)
 
 
 def missing_strings(project: Project, locale: str) -> set[tuple[str | None, str]]:
@@ -142,12 +143,14 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
         tight = writer.layout(tight_html)
         if len(tight.pages) < len(document.pages):
             html, document = tight_html, tight
+    # A label too long for its picture is shown, not refused: the translator sees where it spills.
+    overflows = tuple(writer.label_overflows(document))
     pdf, pages = writer.write(document), len(document.pages)
     folder = project.build_dir / "preview" / locale
     pdf_file, html_file = folder / f"{handout.id}.pdf", folder / f"{handout.id}.html"
     atomic_write(html_file, html.encode("utf-8"), durable=False)
     atomic_write(pdf_file, pdf, durable=False)
-    return PreviewResult(locale, handout.id, pdf_file, html_file, pages, marked)
+    return PreviewResult(locale, handout.id, pdf_file, html_file, pages, marked, overflows)
 
 
 def _printable(project: Project, locale: str) -> frozenset[str]:

@@ -16,7 +16,7 @@ element it was made from. `repair()` then rewrites the PDF with pikepdf from
 that record: page furniture and separators become artifacts, every structure
 element whose HTML says another language gets /Lang, runs whose glyph order
 is not their logical order get /ActualText, split elements are joined again,
-callouts become notes. Object numbers and MCIDs are WeasyPrint's own, so the
+callouts become notes, pictures become one Figure with /Alt. Object numbers and MCIDs are WeasyPrint's own, so the
 record matches the PDF exactly; nothing is guessed from glyphs.
 
 The output keeps the PDF/UA-1 identification (the XMP metadata is not
@@ -59,6 +59,8 @@ class Node:
     tag: str  # HTML tag, with a pseudo-element suffix such as "li::marker"
     lang: str | None  # the element's own lang attribute, if it has one
     classes: tuple[str, ...] = ()
+    alt: str | None = None  # a picture's description: the aria-label of an element with role="img"
+    box: tuple[float, float, float, float] | None = None  # a picture's border box (CSS px from the top left)
 
 
 @dataclass
@@ -100,7 +102,10 @@ def _node(box: Any, keys: dict[int, int]) -> Node:
     if element is None:
         return Node(-1, "", None)
     key = keys.setdefault(id(element), len(keys))
-    return Node(key, box.element_tag or "", element.get("lang"), tuple((element.get("class") or "").split()))
+    alt = element.get("aria-label") if element.get("role") == "img" else None
+    border = (box.border_box_x(), box.border_box_y(), box.border_width(), box.border_height()) if alt else None
+    return Node(key, box.element_tag or "", element.get("lang"), tuple((element.get("class") or "").split()),
+                alt, border)
 
 
 @contextmanager
@@ -386,6 +391,7 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
         elements = StructTree.read(document)
         languages = tag_languages(elements, record, span_langs, doc_lang)
         mark_callouts(tree, elements, record)
+        mark_figures(elements, record)
         out = io.BytesIO()
         # The streams pikepdf writes (the rewritten pages, the object streams of the structure
         # tree) at zlib's best level: about 1% of a PDF for well under a millisecond.
@@ -726,3 +732,40 @@ def mark_callouts(root: Dictionary, tree: StructTree, record: TagRecord) -> None
         role_map = root.get("/RoleMap") or Dictionary()
         role_map.Aside = Name.Note
         root.RoleMap = role_map
+
+
+def mark_figures(tree: StructTree, record: TagRecord) -> int:
+    """Pictures (an HTML element with role="img", see templates/pictures/) become one /Figure
+    with their description as /Alt, holding the drawing and its labels.
+
+    WeasyPrint tags the <figure> as NonStruct and the inline SVG inside it as a Figure without
+    /Alt; the labels are text beside it. The picture is one thing to a reader: the outer element
+    is the Figure (with the drawing's bounding box), the SVG inside it a plain grouping.
+    """
+    count = 0
+    for key, element in tree.elements.items():
+        node = record.nodes.get(key[0])
+        if not node or not node.alt:
+            continue
+        count += 1
+        element.S = Name.Figure
+        element.Alt = String(node.alt)
+        if node.box and "/Pg" in element:
+            # The whole picture's box, in PDF user space (points from the bottom left): WeasyPrint
+            # draws CSS pixels at 0.75 pt each from the top.
+            x, y, width, height = (value * 0.75 for value in node.box)
+            page_height = float(element.Pg.MediaBox[3])
+            element.A = Dictionary(O=Name.Layout, BBox=Array([round(v, 2) for v in (
+                x, page_height - y - height, x + width, page_height - y)]))
+        for inner in _element_descendants(key, tree):
+            if inner.get("/S") == Name.Figure:
+                inner.S = Name.NonStruct
+                if "/A" in inner:
+                    del inner["/A"]
+    return count
+
+
+def _element_descendants(key: ObjGen, tree: StructTree) -> Iterator[Dictionary]:
+    for kid in tree.kids[key]:
+        yield tree.elements[kid]
+        yield from _element_descendants(kid, tree)

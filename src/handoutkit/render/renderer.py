@@ -19,7 +19,7 @@ import logging
 import mimetypes
 import re
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Iterator
 from urllib.parse import unquote, urlparse
@@ -41,7 +41,7 @@ from handoutkit.content.settings import Clinic, Project
 from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
-from handoutkit.render.pdftags import recording, repair
+from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.render.stylesheets import StylesheetCache, reusing
 from handoutkit.render.stylesheets import install as install_stylesheet_reuse
@@ -67,6 +67,8 @@ PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
 )
 
 HANDOUT_TEMPLATE = "handout.html"  # the PDF editions
+# Marks a handout printed without its pictures (no room within the page budget, even tight).
+PICTURES_LEFT_OUT = '<meta name="handoutkit-pictures" content="left out: no room within the page budget">'
 WEB_TEMPLATE = "web-handout.html"  # the web edition: the same body, a screen stylesheet
 
 COMPACT_ITEM_CHARS = 38  # fits half a line at 12pt on Letter and A4
@@ -345,12 +347,18 @@ class Renderer:
         return character_width(self.context.locale)
 
     def html(self, handout: Handout, extra: dict[str, Any] | None = None, tight: bool = False,
-             large: bool = False, web: bool = False) -> str:
+             large: bool = False, web: bool = False, pictures: bool = True) -> str:
         """The handout's HTML; `tight` is the copyfitted layout, `large` the 18 pt large-print edition,
-        `web` the page of the web edition (templates/web-handout.html)."""
+        `web` the page of the web edition (templates/web-handout.html). `pictures=False` leaves the
+        handout's pictures out (copyfitting's last resort) and says so in a <meta> (PICTURES_LEFT_OUT)."""
+        left_out = not pictures and bool(handout.pictures)
+        if left_out:
+            handout = replace(handout, pictures=())
         try:
             with timed("html"):
                 html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
+                if left_out:
+                    html = html.replace("<head>", "<head>\n" + PICTURES_LEFT_OUT, 1)
                 if self.context.digits:
                     html = native_numerals(html, self.context.digits, self.context.counter_style)
                 # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
@@ -462,10 +470,65 @@ class PdfWriter:
                    for body in (root.children if root else ()) for child in body.children]
         return max(0.0, min(1.0, (max(bottoms, default=top) - top) / height)) if height else 1.0
 
+    @staticmethod
+    def label_overflows(document: Any) -> list[str]:
+        """The picture labels that do not fit their room (templates/pictures/): more lines than
+        the label's `data-lines`, or a line outside the label's box or outside the nearest element
+        around it marked `data-room` (a box of the triage picture). Empty when all fit."""
+        found: list[str] = []
+        for number, page in enumerate(document.pages, 1):
+            for box, room in _labels(page._page_box, None):
+                element = box.element
+                lines = element.get("data-lines")
+                line_boxes = [c for c in box.children if type(c).__name__ == "LineBox"]
+                text = " ".join("".join(element.itertext()).split()).translate(LAYOUT_ONLY)
+                left, right = room or (box.content_box_x(), box.content_box_x() + box.width)
+                if room:  # the label's own box must not stick out either
+                    left, right = max(left, box.content_box_x()), min(right, box.content_box_x() + box.width)
+                spans = [extent for extent in map(_line_extent, line_boxes) if extent]
+                if len(line_boxes) > int(lines):
+                    found.append(f"page {number}: picture label {text!r} needs {len(line_boxes)} lines; "
+                                 f"its room holds {lines}")
+                elif any(start < left - 0.5 or end > right + 0.5 for start, end in spans):
+                    widest = max(end - start for start, end in spans)
+                    found.append(f"page {number}: picture label {text!r} is {widest / (right - left):.0%} "
+                                 f"of its room's width")
+        return found
+
     def pdf(self, html: str) -> tuple[bytes, int]:
         """The PDF bytes and the page count."""
         document = self.layout(html)
         return self.write(document), len(document.pages)
+
+
+def _boxes(box: Any) -> Iterator[Any]:
+    yield box
+    for child in getattr(box, "children", ()) or ():
+        yield from _boxes(child)
+
+
+def _labels(box: Any, room: tuple[float, float] | None) -> Iterator[tuple[Any, tuple[float, float] | None]]:
+    """(label box, the left and right edges of its room or None) for every picture label under a box:
+    a block with `data-lines`, inside the nearest element with `data-room` (if any)."""
+    element = getattr(box, "element", None)
+    tag = getattr(box, "element_tag", None)
+    if element is not None and tag and not tag.startswith(("::", "html", "body")) and element.get("data-room") is not None \
+            and type(box).__name__ not in ("LineBox", "TextBox", "InlineBox"):
+        room = (box.content_box_x(), box.content_box_x() + box.width)
+    if element is not None and tag == "span" and element.get("data-lines") is not None \
+            and any(type(c).__name__ == "LineBox" for c in getattr(box, "children", ()) or ()):
+        yield box, room
+        return
+    for child in getattr(box, "children", ()) or ():
+        yield from _labels(child, room)
+
+
+def _line_extent(line: Any) -> tuple[float, float] | None:
+    """Where the text of one laid-out line starts and ends (its text boxes, first to last)."""
+    texts = [b for b in _boxes(line) if type(b).__name__ == "TextBox"]
+    if not texts:
+        return None
+    return min(b.position_x for b in texts), max(b.position_x + b.margin_width() for b in texts)
 
 
 @contextmanager

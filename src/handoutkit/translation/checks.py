@@ -378,7 +378,11 @@ def check_dropped_comments(context: "Context") -> list[Problem]:
     """
     from babel.messages.pofile import read_po
 
-    from handoutkit.translation.catalogs import MACHINE_DRAFT_COMMENT, for_babel, normalized_newlines
+    from handoutkit.translation.catalogs import (
+        MACHINE_DRAFT_COMMENT,
+        for_babel,
+        normalized_newlines,
+    )
 
     before = committed_version(context.project.root, context.path)
     if before is None:

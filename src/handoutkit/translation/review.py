@@ -34,7 +34,12 @@ from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
 from handoutkit.translation.catalogs import read_template
-from handoutkit.translation.meaning import COPY_MIN_WORDS, disagreements, normalized, not_a_back_translation
+from handoutkit.translation.meaning import (
+    COPY_MIN_WORDS,
+    disagreements,
+    normalized,
+    not_a_back_translation,
+)
 
 REVIEW_FILE = "review.yaml"
 BACK_TRANSLATIONS_FILE = "back-translations.yaml"
