@@ -84,50 +84,52 @@ def cmd_preview(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_check(project: Project, args: argparse.Namespace) -> int:
-    """Check that translated locales are complete and safe to print.
+    """Check that translated locales are complete and safe to print: the build's own gate.
 
+    Every locale is prepared exactly as the build prepares it (its strings from the content as it
+    is now, the checks, the font coverage), and locales/handouts.pot must match a fresh extraction.
+    Exits 1 when the build would refuse any of them. See docs/gates.md.
     Example: handouts check --locale es
     """
-    from handoutkit.translation.checks import check_project
+    from handoutkit.outputs.build import gate
 
-    reports = check_project(project, tuple(args.locale or ()) or None)
-    safety = {r.locale: safety_open(project, r.locale) for r in reports}
+    result = gate(project, tuple(args.locale or ()) or None)
     if args.format == "json":
         import json
 
-        print(json.dumps([{
-            "locale": r.locale, "file": r.path, "complete": r.complete, "total": r.total,
+        print(json.dumps({"ok": result.ok, "project": [_finding(p) for p in result.problems], "locales": [{
+            "locale": r.locale, "file": r.file, "complete": r.ok, "status": r.status, "total": r.total,
             "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
-            "safety_unreviewed": safety[r.locale],
-            "findings": [{"file": p.path, "line": p.line, "severity": p.severity, "message": p.message}
-                         for p in r.problems],
-        } for r in reports], indent=1, ensure_ascii=False))
-        return 0 if all(r.complete for r in reports) else 1
-    for report in reports:
-        for problem in report.problems:
+            "safety_unreviewed": r.safety_open,
+            "findings": [_finding(p) for p in r.findings],
+        } for r in result.locales]}, indent=1, ensure_ascii=False))
+        return 0 if result.ok else 1
+    for problem in result.problems:
+        print(problem)
+    for locale in result.locales:
+        for problem in locale.findings:
             print(problem)
-    for report in reports:
-        state = "complete" if report.complete else "NOT complete"
-        unreviewed = safety[report.locale]
-        print(f"{report.locale}: {state}: {report.translated}/{report.total} translated, "
-              f"{report.fuzzy} fuzzy, {report.untranslated} untranslated, "
-              f"{len(report.errors)} error(s); "
+    for locale in result.locales:
+        if locale.source:
+            print(f"{locale.locale}: {'prints' if locale.ok else 'NOT printable'}: the source language "
+                  f"(the English of handouts/*.yaml), {len(locale.errors)} error(s)", file=sys.stderr)
+            continue
+        state = "complete" if locale.ok else "NOT complete"
+        unreviewed = locale.safety_open
+        print(f"{locale.locale}: {state}: {locale.translated}/{locale.total} translated, "
+              f"{locale.fuzzy} fuzzy, {locale.untranslated} untranslated, "
+              f"{len(locale.errors)} error(s); "
               + (f"{unreviewed} safety-critical entries not back-translated (draft notice stays)"
                  if unreviewed else "safety-critical entries all back-translated"
                  if unreviewed == 0 else "safety-critical review unknown (catalog unreadable)"),
               file=sys.stderr)
-    return 0 if all(r.complete for r in reports) else 1
+    if result.problems:
+        print(f"project: {len(result.problems)} error(s) (above)", file=sys.stderr)
+    return 0 if result.ok else 1
 
 
-def safety_open(project: Project, locale: str) -> int | None:
-    """Safety-critical entries of a locale without a current back-translation; None when unreadable."""
-    from handoutkit.translation.catalogs import load_catalog
-    from handoutkit.translation.review import open_safety_entries
-
-    try:
-        return len(open_safety_entries(project, locale, load_catalog(project, locale, strict=False)))
-    except HandoutError:
-        return None
+def _finding(problem) -> dict:
+    return {"file": problem.path, "line": problem.line, "severity": problem.severity, "message": problem.message}
 
 
 def cmd_extract(project: Project, args: argparse.Namespace) -> int:

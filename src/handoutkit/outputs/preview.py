@@ -29,8 +29,8 @@ from handoutkit.render.renderer import PdfWriter, make_renderer
 from handoutkit.translation.catalogs import (
     compile_translations,
     load_catalog,
-    read_template,
 )
+from handoutkit.translation.extract import current_template
 from handoutkit.translation.fontplan import load_font_plan, require_font_files
 
 # Private-use characters bracket an English fallback through escaping and
@@ -108,7 +108,7 @@ def missing_strings(project: Project, locale: str) -> set[tuple[str | None, str]
     """(context, msgid) of everything the locale cannot print yet: empty, fuzzy or absent."""
     catalog = load_catalog(project, locale)  # GNU msgfmt must accept the file, even for a preview
     done = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
-    return {(m.context, m.id) for m in read_template(project) if m.id and isinstance(m.id, str)} - done
+    return {(m.context, m.id) for m in current_template(project) if m.id and isinstance(m.id, str)} - done
 
 
 def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:

@@ -17,7 +17,7 @@ from handoutkit.content.lint import lint
 from handoutkit.content.settings import Project
 from handoutkit.files import atomic_write
 from handoutkit.outputs.manifest import read_page_counts
-from handoutkit.translation.catalogs import read_template
+from handoutkit.translation.extract import current_template
 from handoutkit.translation.locales import native_language_name
 from handoutkit.translation.prepared import PreparedLocale, prepare_all, prepare_locale
 
@@ -70,7 +70,7 @@ def locale_stats(project: Project, locale: str, prepared: PreparedLocale | None 
         prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root))
     language = native_language_name(locale)
     if locale == project.settings.source_locale:
-        total = sum(1 for m in read_template(project) if m.id)
+        total = sum(1 for m in current_template(project) if m.id)
         return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0, 0)
     report, catalog = prepared.report, prepared.catalog
     pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string)) if catalog else 0

@@ -37,8 +37,8 @@ from handoutkit.translation.catalogs import (
     byte_order_mark_problem,
     load_catalog,
     msgfmt_problems,
-    read_template,
 )
+from handoutkit.translation.extract import current_template, template_inputs
 from handoutkit.translation.locales import native_digits
 
 # Characters that change what is printed without being seen: a single U+202E
@@ -194,7 +194,7 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
     translated = fuzzy = untranslated = 0
     for message in messages:
         if (message.id, message.context) not in template_keys:
-            problems.append(Problem(label, message.lineno, f"stale entry not in handouts.pot: "
+            problems.append(Problem(label, message.lineno, f"stale entry, no longer in the content: "
                                     f"{_text(message)[0]!r}; run `handouts update`", "warning"))
             continue
         source = _text(message)[0]
@@ -216,7 +216,10 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
             problems.append(Problem(label, message.lineno, f"{error}"))
     for key in template_keys.keys() - catalog_keys:
         untranslated += 1
-        problems.append(Problem(label, 0, f"missing entry {key[0]!r}; run `handouts update`"))
+        where, line = template_keys[key].locations[0] if template_keys[key].locations else (label, 0)
+        problems.append(Problem(where, line, f"no translation in {label} (the English changed or is new, "
+                                             f"and would print in English): {key[0]!r}; run `handouts update`, "
+                                             f"then translate it"))
     total = translated + fuzzy + untranslated
     return LocaleReport(locale, label, total, translated, fuzzy, untranslated, sorted(set(problems)))
 
@@ -355,8 +358,9 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
 
 
 def declared_inputs(project: Project, locale: str) -> list[Path]:
-    """Every file the checks of a locale read besides its PO file: the template and what checks declare."""
-    return [project.pot_path, *(project.root / read.format(locale=locale)
+    """Every file the checks of a locale read besides its PO file: what the current template is
+    extracted from (content, templates) and what checks declare."""
+    return [*template_inputs(project), *(project.root / read.format(locale=locale)
                                 for check in FILE_CHECKS for read in check.reads)]
 
 
@@ -378,7 +382,7 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
         syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
         if catalog is None:
             catalog = load_catalog(project, locale, strict=False, data=data)
-        report = check_catalog(catalog, read_template(project), label, locale, rules)
+        report = check_catalog(catalog, current_template(project), label, locale, rules)
         context = Context(project, locale, label, path, data, catalog)
         clean = not any(p.severity == "error" for p in syntax)  # the finer checks need a well-formed file
         for check in FILE_CHECKS:

@@ -32,9 +32,9 @@ from handoutkit.translation.catalogs import (
     for_babel,
     load_catalog,
     msgfmt_problems,
-    read_template,
 )
 from handoutkit.translation.checks import EntryRules, check_catalog
+from handoutkit.translation.extract import current_template
 from handoutkit.translation.locales import native_digits
 from handoutkit.translation.review import review_state
 
@@ -270,7 +270,7 @@ def check_import(project: Project, locale: str, data: bytes, label: str,
         tmp.flush()
         findings = msgfmt_problems(Path(tmp.name), label)
     rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
-    findings += check_catalog(catalog, read_template(project), label, locale, rules).problems
+    findings += check_catalog(catalog, current_template(project), label, locale, rules).problems
     moved = sorted({Problem(label, xliff_line(p.line), p.message, p.severity) for p in findings})
     return [p for p in moved if p.severity == "error"], [p for p in moved if p.severity != "error"]
 

@@ -33,7 +33,7 @@ from handoutkit.content.handouts import SAFETY_MARK
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
-from handoutkit.translation.catalogs import read_template
+from handoutkit.translation.extract import current_template, template_inputs
 
 REVIEW_FILE = "review.yaml"
 BACK_TRANSLATIONS_FILE = "back-translations.yaml"
@@ -66,7 +66,7 @@ def review_path(project: Project, locale: str) -> Path:
 
 def review_inputs(project: Project, locale: str) -> list[Path]:
     """What review_state reads: the review record, the back-translation records, the template."""
-    return [review_path(project, locale), back_translations_path(project, locale), project.pot_path]
+    return [review_path(project, locale), back_translations_path(project, locale), *template_inputs(project)]
 
 
 def review_state(project: Project, locale: str, catalog: Catalog | None) -> ReviewState:
@@ -132,8 +132,8 @@ def is_safety_critical(message: Message) -> bool:
 
 
 def safety_keys(project: Project) -> set[tuple[str | None, str]]:
-    """(msgctxt, msgid) of every safety-critical entry, from the POT (what the English marks)."""
-    return {(m.context, str(m.id)) for m in read_template(project) if m.id and is_safety_critical(m)}
+    """(msgctxt, msgid) of every safety-critical entry, from the current content (what the English marks)."""
+    return {(m.context, str(m.id)) for m in current_template(project) if m.id and is_safety_critical(m)}
 
 
 def back_translations_path(project: Project, locale: str) -> Path:
