@@ -97,12 +97,14 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     if args.format == "json":
         import json
 
-        print(json.dumps({"ok": result.ok, "project": [_finding(p) for p in result.problems], "locales": [{
+        project_entry = [{"locale": None, "file": project.rel(project.pot_path), "complete": False,
+                          "findings": [_finding(p) for p in result.problems]}] if result.problems else []
+        print(json.dumps([*project_entry, *({
             "locale": r.locale, "file": r.file, "complete": r.ok, "status": r.status, "total": r.total,
             "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
-            "safety_unreviewed": r.safety_open,
+            "other_errors": len(r.other_errors), "words_left": r.words_left, "safety_unreviewed": r.safety_open,
             "findings": [_finding(p) for p in r.findings],
-        } for r in result.locales]}, indent=1, ensure_ascii=False))
+        } for r in result.locales)], indent=1, ensure_ascii=False))
         return 0 if result.ok else 1
     for problem in result.problems:
         print(problem)
@@ -118,7 +120,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
         unreviewed = locale.safety_open
         print(f"{locale.locale}: {state}: {locale.translated}/{locale.total} translated, "
               f"{locale.fuzzy} fuzzy, {locale.untranslated} untranslated, "
-              f"{len(locale.errors)} error(s); "
+              f"{len(locale.other_errors)} other error(s); "
               + (f"{unreviewed} safety-critical entries not back-translated (draft notice stays)"
                  if unreviewed else "safety-critical entries all back-translated"
                  if unreviewed == 0 else "safety-critical review unknown (catalog unreadable)"),

@@ -56,6 +56,7 @@ from handoutkit.render.renderer import (
     native_language_name,
 )
 from handoutkit.translation.catalogs import translations_from
+from handoutkit.translation.checks import is_not_translated
 from handoutkit.translation.extract import current_template, pot_problems
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
 from handoutkit.translation.prepared import PreparedLocale, prepare_locale
@@ -384,6 +385,11 @@ class LocaleGate:
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.findings if p.severity == "error"]
+
+    @property
+    def other_errors(self) -> list[Problem]:
+        """The errors besides the strings not translated yet (those are counted as fuzzy or untranslated)."""
+        return [p for p in self.errors if not is_not_translated(p)]
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,15 @@ ENTRY_CHECKS: tuple[Registered, ...] = (
 )
 
 
+# The findings that say a string is not translated yet (counted as fuzzy or untranslated, not
+# as "other errors": `check` and `stats` count them the same way).
+NOT_TRANSLATED = ("untranslated: ", "fuzzy (needs review, not printed): ", "no translation in ")
+
+
+def is_not_translated(problem: Problem) -> bool:
+    return problem.message.startswith(NOT_TRANSLATED)
+
+
 @dataclass(frozen=True)
 class LocaleReport:
     locale: str

@@ -175,6 +175,9 @@ def open_safety_entries(project: Project, locale: str, catalog: Catalog) -> list
         current = review is not None and not message.fuzzy and review.translation == str(message.string)
         if not current:
             open_entries.append(message)
+    # An entry the content marks and the file lacks (nobody ran `update`) is open too.
+    present = {(m.context, str(m.id)) for m in catalog if m.id}
+    open_entries += [Message(english, context=context) for context, english in sorted(keys - present, key=str)]
     return open_entries
 
 

@@ -1,0 +1,157 @@
+"""The gates check what is printed (issue 20): `check`, the build and `stats` give one answer,
+computed from the content as it is now, never from a committed POT nobody re-extracted."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handoutkit.content.handouts import load_content
+from handoutkit.content.settings import Project
+from handoutkit.errors import HandoutError
+from handoutkit.outputs.build import build, gate
+from handoutkit.outputs.stats import collect
+from handoutkit.outputs.targets import EDITIONS
+from handoutkit.render.renderer import make_renderer
+from handoutkit.translation.catalogs import load_catalog
+from handoutkit.translation.extract import current_template, pot_problems
+from handoutkit.translation.review import record_review
+
+from .conftest import copy_repo
+
+HANDOUTS = Path(sys.executable).with_name("handouts")
+
+
+def run(project: Project, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(HANDOUTS), *args], cwd=project.root, capture_output=True, text=True)
+
+
+def change_warning_sign(project: Project) -> None:
+    """The issue's first scenario: one warning sign changed in the shared 911 box, no `update` run."""
+    shared = project.handouts_dir / "shared.yaml"
+    text = shared.read_text("utf-8")
+    assert "            - Trouble breathing\n" in text
+    shared.write_text(text.replace("            - Trouble breathing\n",
+                                   "            - Trouble breathing or chest pain\n"), "utf-8")
+
+
+def test_the_repository_pot_is_a_fresh_extraction(repo: Project) -> None:
+    """`make test` fails when someone changed the English and did not run `handouts update`."""
+    assert pot_problems(repo) == []
+
+
+def test_an_out_of_date_pot_names_each_string_and_the_fix(tmp_path: Path) -> None:
+    project = copy_repo(tmp_path)
+    change_warning_sign(project)
+    found = [str(p) for p in pot_problems(project)]
+    assert any("'Trouble breathing or chest pain'" in p and "run `handouts update`" in p for p in found), found
+    assert any(p.startswith("locales/handouts.pot:") and "'Trouble breathing' is no longer in the content" in p
+               for p in found), found
+
+
+def test_the_extraction_is_cached_until_the_content_changes(sample: Project) -> None:
+    first = current_template(sample)
+    assert current_template(sample) is first  # extracted once per process
+    (sample.handouts_dir / "walking.yaml").write_text(
+        (sample.handouts_dir / "walking.yaml").read_text("utf-8").replace("Rest when you are tired.",
+                                                                         "Rest when you feel tired."), "utf-8")
+    ids = {m.id for m in current_template(sample)}
+    assert "Rest when you feel tired." in ids and "Rest when you are tired." not in ids
+
+
+@pytest.mark.slow
+def test_a_stale_pot_cannot_put_english_into_the_spanish_911_box(tmp_path: Path) -> None:
+    """The issue's first bullet, end to end: check, build and stats all refuse the stale Spanish."""
+    project = copy_repo(tmp_path)
+    record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI")
+    first = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard", "web"), workers=1,
+                  progress=lambda line: None)
+    assert first.ok, first.problems
+    pdf = EDITIONS["standard"].pdf(project, "es", "acdf")
+    web = EDITIONS["web"].html(project, "es", "acdf")
+    assert pdf.exists() and web.exists()
+
+    change_warning_sign(project)
+    check = run(project, "check", "--locale", "es")
+    assert check.returncode == 1
+    assert ("handouts/shared.yaml:14: no translation in locales/es/LC_MESSAGES/handouts.po" in check.stdout
+            and "'Trouble breathing or chest pain'; run `handouts update`" in check.stdout), check.stdout
+    assert "es: NOT complete" in check.stderr
+
+    result = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard",), workers=1,
+                   progress=lambda line: None)
+    assert not result.ok and result.skipped_locales == ["es"]
+    assert not pdf.exists(), "the old Spanish PDF is still published"
+    assert not web.exists(), "the old Spanish web page is still published"
+    assert pdf in result.withdrawn
+    assert run(project, "build", "--locale", "es", "--handout", "acdf", "-j", "1").returncode == 1
+
+    es = next(s for s in collect(project).locales if s.locale == "es")
+    assert es.review not in ("reviewed", "source") and es.percent < 100
+    assert es.untranslated == 1 and es.words == 5  # "Trouble breathing or chest pain"
+    assert es.safety_unreviewed == 31  # the new warning sign is open too, as `check` counts it
+    assert "31 safety-critical entries not back-translated" in check.stderr
+
+
+def test_check_fails_where_the_build_refuses_a_locale_for_its_fonts(sample: Project) -> None:
+    """One gate: a character no pinned font can draw passes no check the build would fail."""
+    po = sample.po_path("es")
+    po.write_text(po.read_text("utf-8").replace('msgstr "Cuándo llamar"', 'msgstr "Cuándo llamar 電"'), "utf-8")
+    result = gate(sample, ("es",))
+    [es] = result.locales
+    assert not es.ok and any("no pinned font for locale es" in p.message for p in es.errors), es.errors
+    check = run(sample, "check", "--locale", "es")
+    assert check.returncode == 1 and "no pinned font for locale es" in check.stdout, check.stdout
+    assert "es: NOT complete" in check.stderr
+
+
+def test_a_published_renderer_never_falls_back_to_english(sample: Project) -> None:
+    """Were the checks and the renderer ever to disagree, the build fails at the YAML line."""
+    content = load_content(sample.handouts_dir, sample.root)
+    catalog = load_catalog(sample, "es")
+    del catalog["Rest when you are tired."]
+    from handoutkit.translation.catalogs import compile_translations
+
+    renderer = make_renderer(sample, "es", compile_translations(catalog), ("Noto Sans",), draft=True, strict=True)
+    with pytest.raises(HandoutError, match=r"^handouts/walking.yaml:14: no es translation of "
+                                           r"'Rest when you are tired.'"):
+        renderer.html(content.get("walking"))
+    lenient = make_renderer(sample, "es", compile_translations(catalog), ("Noto Sans",), draft=True)
+    assert "Rest when you are tired." in lenient.html(content.get("walking"))  # the preview's way
+
+
+BROKEN = Path(__file__).parent / "data" / "broken-po"
+
+
+@pytest.mark.parametrize("fixture", ["fuzzy", "missing-entry", "changed-number", "latin1-bytes", None])
+def test_stats_agree_with_check_figure_by_figure(fixture: str | None, sample: Project) -> None:
+    """The issue's last bullet: safety open, untranslated, errors, words left and the review state
+    are the same numbers in `check --format json` and `stats --format json`."""
+    import json
+
+    if fixture:
+        sample.po_path("es").write_bytes((BROKEN / f"{fixture}.po").read_bytes())
+    check = run(sample, "check", "--format", "json")
+    stats = run(sample, "stats", "--format", "json")
+    assert stats.returncode == 0, stats.stderr
+    checked = {entry["locale"]: entry for entry in json.loads(check.stdout) if entry["locale"]}
+    for row in json.loads(stats.stdout)["locales"]:
+        entry = checked[row["locale"]]
+        assert (row["total"], row["translated"], row["fuzzy"], row["untranslated"], row["errors"], row["words"],
+                row["safety_unreviewed"], row["review"]) == \
+               (entry["total"], entry["translated"], entry["fuzzy"], entry["untranslated"], entry["other_errors"],
+                entry["words_left"], entry["safety_unreviewed"], entry["status"]), row["locale"]
+        assert (row["review"] in ("incomplete", "broken")) == (not entry["complete"]), row
+    es = checked["es"]
+    if fixture == "fuzzy":  # one fuzzy entry: not printable, but not a broken catalog either
+        assert (es["fuzzy"], es["other_errors"], es["status"]) == (1, 0, "incomplete")
+        assert es["words_left"] == 5  # "Rest when you are tired."
+    if fixture == "missing-entry":  # the entry the file lacks is still a word to translate
+        assert (es["untranslated"], es["words_left"], es["other_errors"]) == (1, 5, 0)
+    if fixture == "changed-number":  # an error, and its safety-critical entries still counted
+        assert es["other_errors"] == 1 and es["safety_unreviewed"] == 2
+    if fixture == "latin1-bytes":  # unreadable: nothing can be counted, and neither command pretends
+        assert es["status"] == "broken" and es["safety_unreviewed"] is None
