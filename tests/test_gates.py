@@ -155,3 +155,82 @@ def test_stats_agree_with_check_figure_by_figure(fixture: str | None, sample: Pr
         assert es["other_errors"] == 1 and es["safety_unreviewed"] == 2
     if fixture == "latin1-bytes":  # unreadable: nothing can be counted, and neither command pretends
         assert es["status"] == "broken" and es["safety_unreviewed"] is None
+
+
+# ---------------------------------------------------------------- a translation remembers its English
+
+
+def change_english_and_update(project: Project) -> None:
+    from handoutkit.translation.catalogs import update
+    from handoutkit.translation.extract import extract
+
+    walking = project.handouts_dir / "walking.yaml"
+    walking.write_text(walking.read_text("utf-8").replace("Rest when you are tired.",
+                                                          "Rest when you are tired or dizzy."), "utf-8")
+    extract(project)
+    update(project, ("es",))
+
+
+def strip_fuzzy(project: Project) -> None:
+    """What a PO editor does when a translator unticks "Needs work" without re-translating."""
+    po = project.po_path("es")
+    lines = [line for line in po.read_text("utf-8").splitlines()
+             if line != "#, fuzzy" and not line.startswith("#| ")]
+    po.write_text("\n".join(lines) + "\n", "utf-8")
+
+
+def test_a_translation_whose_english_changed_is_caught_whatever_the_editor_did(sample: Project) -> None:
+    from handoutkit.translation.checks import check_locale
+
+    record_review(sample, "es", load_catalog(sample, "es"), "Ana Ruiz, CMI")  # reviewed or not
+    change_english_and_update(sample)
+    assert "Rest when you are tired or dizzy." in sample.po_path("es").read_text("utf-8")
+    strip_fuzzy(sample)
+    assert "#, fuzzy" not in sample.po_path("es").read_text("utf-8")
+    report = check_locale(sample, "es")
+    assert not report.complete
+    assert any("translated for older English 'Rest when you are tired.'" in p.message
+               and "'Rest when you are tired or dizzy.'" in p.message for p in report.errors), report.errors
+    check = run(sample, "check", "--locale", "es")
+    assert check.returncode == 1 and "confirm-translation" in check.stdout
+
+    # Another update (or any number) keeps the record; the stale translation never reads as current.
+    from handoutkit.translation.catalogs import update
+
+    update(sample, ("es",))
+    assert not check_locale(sample, "es").complete
+
+    # A translator re-translates it: the check passes and the next update drops the record.
+    po = sample.po_path("es")
+    text = po.read_text("utf-8")
+    index = text.index('msgid "Rest when you are tired or dizzy."')
+    end = text.index("\n\n", index) if "\n\n" in text[index:] else len(text)
+    entry = text[index:end]
+    retranslated = entry.split("msgstr ")[0] + 'msgstr "Descanse cuando esté cansado o mareado."'
+    po.write_text(text[:index] + retranslated + text[end:], "utf-8")
+    assert check_locale(sample, "es").complete, check_locale(sample, "es").errors
+    update(sample, ("es",))
+    assert not (sample.locales_dir / "es" / "translated-from.yaml").exists()
+
+
+def test_confirm_translation_clears_only_what_a_translator_confirmed(sample: Project) -> None:
+    from handoutkit.translation.checks import check_locale
+
+    change_english_and_update(sample)
+    strip_fuzzy(sample)
+    assert not check_locale(sample, "es").complete
+    wrong = run(sample, "confirm-translation", "es", "--english", "Stand up slowly.")
+    assert wrong.returncode == 1 and "no translation waiting for confirmation" in wrong.stderr
+    done = run(sample, "confirm-translation", "es", "--english", "Rest when you are tired or dizzy.")
+    assert done.returncode == 0, done.stderr
+    assert "confirmed for 'Rest when you are tired or dizzy.'" in done.stdout
+    assert check_locale(sample, "es").complete
+
+
+def test_a_damaged_record_of_changed_english_is_a_located_error(sample: Project) -> None:
+    from handoutkit.translation.checks import check_locale
+
+    (sample.locales_dir / "es" / "translated-from.yaml").write_text("entries: {oops", "utf-8")
+    report = check_locale(sample, "es")
+    assert not report.complete
+    assert any(str(p).startswith("locales/es/translated-from.yaml:1: unreadable") for p in report.errors), report.errors

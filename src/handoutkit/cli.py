@@ -165,6 +165,24 @@ def cmd_update(project: Project, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_confirm_translation(project: Project, args: argparse.Namespace) -> int:
+    """Confirm that translations made for older English still say what the English says now.
+
+    `handouts update` records each translation whose English changed (translated-from.yaml beside
+    the PO file); `check` fails on it until it is re-translated or confirmed here by a translator
+    who compared it with the new English. Without --english, every such entry of the locale.
+    Example: handouts confirm-translation es --english "Trouble breathing or chest pain"
+    """
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.provenance import confirm
+
+    confirmed = confirm(project, args.locale, load_catalog(project, args.locale), tuple(args.english or ()))
+    for record in confirmed:
+        print(f"{args.locale}: confirmed for {record.english!r} (translated for {record.translated_from!r})")
+    print(f"{args.locale}: {len(confirmed)} translation(s) confirmed", file=sys.stderr)
+    return 0
+
+
 def cmd_export_xliff(project: Project, args: argparse.Namespace) -> int:
     """Write a locale's strings as XLIFF 1.2 for a translation agency's CAT tool (Trados, memoQ).
 
@@ -565,6 +583,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     update = _add(sub, "update", cmd_update)
     update.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+
+    confirm = _add(sub, "confirm-translation", cmd_confirm_translation)
+    confirm.add_argument("locale", help="the locale, such as es")
+    confirm.add_argument("--english", action="append", metavar="TEXT",
+                         help="the current English of the entry to confirm (repeatable; default: every one)")
 
     export_xliff = _add(sub, "export-xliff", cmd_export_xliff)
     export_xliff.add_argument("locale", help="the locale to export, such as es")

@@ -40,6 +40,7 @@ from handoutkit.translation.catalogs import (
 )
 from handoutkit.translation.extract import current_template, template_inputs
 from handoutkit.translation.locales import native_digits
+from handoutkit.translation.provenance import PROVENANCE_FILE, changed_english, read_provenance
 
 # Characters that change what is printed without being seen: a single U+202E
 # prints a warning sign backwards. Zero-width (non-)joiners are spelling in
@@ -363,6 +364,10 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
     FileCheck("glossary", "error",
               lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
               reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
+    # A translation whose English changed since it was made, whatever an editor did to `#, fuzzy`.
+    FileCheck("translated-from", "error",
+              lambda c: changed_english(c.catalog, read_provenance(c.project, c.locale), c.label),
+              reads=(f"locales/{{locale}}/{PROVENANCE_FILE}",)),
 )
 
 
