@@ -234,3 +234,29 @@ def test_a_damaged_record_of_changed_english_is_a_located_error(sample: Project)
     report = check_locale(sample, "es")
     assert not report.complete
     assert any(str(p).startswith("locales/es/translated-from.yaml:1: unreadable") for p in report.errors), report.errors
+
+
+# ---------------------------------------------------------------- the draft notice on every page
+
+
+@pytest.mark.slow
+def test_every_page_of_a_draft_translation_says_so_even_when_the_english_is_approved(tmp_path: Path) -> None:
+    """The issue: with the English approved, a draft translation's notice was on page 1 only, and page 2
+    (the warning signs) had none."""
+    from handoutkit.content.approval import record_approval
+
+    from .pdftext import normalise, pdf_text
+
+    project = copy_repo(tmp_path)
+    content = load_content(project.handouts_dir, project.root)
+    record_approval(project, content.get("acdf"), "Jane Doe, MD")
+    result = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard",), workers=1,
+                   progress=lambda line: None)
+    assert result.ok, result.problems
+    pdf = EDITIONS["standard"].pdf(project, "es", "acdf")
+    pages = pdf_text(pdf).split("\f")[:-1]
+    assert len(pages) >= 2
+    notice = "Traducción preliminar: aún no revisada por un traductor médico calificado."
+    for number, page in enumerate(pages, 1):
+        assert notice in normalise(page), f"page {number} has no draft-translation notice"
+        assert "BORRADOR — todavía no aprobado por un médico" not in normalise(page)  # the English is approved
