@@ -260,3 +260,30 @@ def test_every_page_of_a_draft_translation_says_so_even_when_the_english_is_appr
     for number, page in enumerate(pages, 1):
         assert notice in normalise(page), f"page {number} has no draft-translation notice"
         assert "BORRADOR — todavía no aprobado por un médico" not in normalise(page)  # the English is approved
+
+
+# ---------------------------------------------------------------- the approval covers the page
+
+
+def test_approve_lists_the_summary_and_key_points_flags_too(tmp_path: Path) -> None:
+    project = copy_repo(tmp_path)
+    result = run(project, "approve", "acdf", "--by", "Jane Doe, MD")
+    assert result.returncode == 1
+    # The summary's `confirm:` (acdf.yaml:9 flags the summary that starts on line 6).
+    assert "handouts/acdf.yaml:6: no source, please confirm: 'ACDF is surgery on a damaged disc" in result.stderr
+
+
+def test_the_approval_covers_the_template_wording_a_patient_reads(sample: Project) -> None:
+    from handoutkit.content.approval import APPROVED, CHANGED, approval_state, read_approval, record_approval
+
+    def state() -> str:
+        handout = load_content(sample.handouts_dir, sample.root).get("walking")
+        return approval_state(handout, sample.settings.clinic, read_approval(sample, "walking"), 2).status
+
+    record_approval(sample, load_content(sample.handouts_dir, sample.root).get("walking"), "Jane Doe, MD")
+    assert state() == APPROVED
+    template = sample.templates_dir / "handout.html"
+    text = template.read_text("utf-8")
+    assert "Questions? Call {{ phone }}." in text
+    template.write_text(text.replace("Questions? Call {{ phone }}.", "Questions? Write to {{ phone }}."), "utf-8")
+    assert state() == CHANGED, "the footer a patient reads changed, and the approval still held"

@@ -313,7 +313,7 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     Example: handouts approve acdf --by "Jane Doe, MD"
     """
     from handoutkit.content.approval import record_approval
-    from handoutkit.content.handouts import load_content, statements
+    from handoutkit.content.handouts import handout_texts, load_content
 
     content = load_content(project.handouts_dir, project.root)
     try:
@@ -321,7 +321,8 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(sorted(h.id for h in content.handouts))
         raise HandoutError(f"no handout with id '{args.handout}' (known: {known})") from None
-    flagged = [t for t in statements(handout.sections) if t.confirm]
+    # Every text the page prints: the summary, the key points and the headings too, not only the blocks.
+    flagged = [t for t in dict.fromkeys(handout_texts(handout)) if t.confirm]
     if flagged and not args.confirm_flagged:
         for text in flagged:
             print(f"{text.path}:{text.line}: no source, please confirm: {text.value!r}", file=sys.stderr)

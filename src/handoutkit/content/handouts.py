@@ -29,6 +29,7 @@ from typing import Iterator
 from yaml.nodes import MappingNode, Node, ScalarNode
 
 from handoutkit.content.codes import check_code, system_uri
+from handoutkit.content.wording import template_wording
 from handoutkit.content.yamlsource import NodeReader, line_of, read_yaml
 from handoutkit.errors import Problem, ProblemsError, relative
 
@@ -133,6 +134,9 @@ class Handout:
     key_points_line: int = 0  # where `key_points:` starts, for problems about the whole box
     # The "Key points" box under the masthead: what a patient must take away, in 3-5 bullets.
     key_points: tuple[Text, ...] = ()
+    # The English wording of the page around the content (footer lines, headings), from the
+    # templates: part of what a clinician approves (content/wording.py).
+    wording: tuple[str, ...] = ()
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -425,7 +429,8 @@ def load_content(handouts_dir: Path, root: Path) -> Content:
     if not handouts:
         raise ProblemsError([Problem(relative(handouts_dir, root), 0,
                                      "expected at least one handout YAML file, found none")])
-    return Content(tuple(handouts), shared)
+    wording = template_wording(root / "templates")
+    return Content(tuple(replace(h, wording=wording) for h in handouts), shared)
 
 
 def translate(translations, text: Text) -> str:
