@@ -287,3 +287,32 @@ def test_the_approval_covers_the_template_wording_a_patient_reads(sample: Projec
     assert "Questions? Call {{ phone }}." in text
     template.write_text(text.replace("Questions? Call {{ phone }}.", "Questions? Write to {{ phone }}."), "utf-8")
     assert state() == CHANGED, "the footer a patient reads changed, and the approval still held"
+
+
+# ---------------------------------------------------------------- what is withdrawn disappears
+
+
+def test_the_server_does_not_serve_a_withdrawn_language_left_on_disk(sample: Project, tmp_path: Path) -> None:
+    """de does not pass its checks: its old PDF and web page on disk get 404 with the reason, not 200."""
+    from handoutkit.desk.server import create_app
+
+    for path in (EDITIONS["standard"].pdf(sample, "de", "walking"), EDITIONS["web"].html(sample, "de", "walking"),
+                 EDITIONS["standard"].pdf(sample, "es", "walking")):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"%PDF-1.7 an old file")
+    client = create_app(sample, state_dir=tmp_path / "var", workers=1).test_client()
+    response = client.get("/pdf/de/walking.pdf")
+    assert response.status_code == 404
+    assert "This language cannot be printed now" in response.get_data(as_text=True)
+    assert "untranslated" in response.get_data(as_text=True)  # the reason, from its checks
+    assert client.get("/web/de/walking.html").status_code == 404
+    assert client.get("/pdf/es/walking.pdf").status_code == 200  # a language that passes still serves
+
+
+def test_the_language_menu_offers_only_languages_that_print(built_sample: Project) -> None:
+    from handoutkit.outputs.catalog_page import render_catalog
+
+    content = load_content(built_sample.handouts_dir, built_sample.root)
+    page = render_catalog(built_sample, content)  # not written: the fixture is shared
+    assert '<option value="es"' in page and '<option value="en"' in page
+    assert '<option value="de"' not in page, "de has no PDF and does not pass its checks"

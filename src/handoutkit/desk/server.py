@@ -478,11 +478,18 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     def status() -> Response:
         return app.json.response(desk.status())
 
+    def withdrawn(locale: str) -> Response | None:
+        """A language that no longer passes its checks serves nothing, even a file left on disk."""
+        reason = desk.setup.unavailable.get(locale)
+        if reason is None:
+            return None
+        return simple_page("Not available", f"This language cannot be printed now: {reason}", 404)
+
     @app.get("/<any(pdf, 'pdf-large', packets):folder>/<locale>/<name>.pdf")
     def built_pdf(folder: str, locale: str, name: str) -> Response:
         if locale not in project.settings.locales or not HANDOUT_ID.match(name):
             abort(404)
-        return send_from_directory(project.build_dir / folder / locale, f"{name}.pdf")
+        return withdrawn(locale) or send_from_directory(project.build_dir / folder / locale, f"{name}.pdf")
 
     @app.get("/pdf/language-assistance.pdf")
     def language_assistance() -> Response:
@@ -492,7 +499,7 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     @app.get("/web/<path:name>")
     def web_page(name: str = "index.html") -> Response:
         """The web edition, so the Infobutton's links work from this server too."""
-        return send_from_directory(project.build_dir / "web", name)
+        return withdrawn(name.split("/", 1)[0]) or send_from_directory(project.build_dir / "web", name)
 
     @app.get("/infobutton")
     def infobutton_request() -> Response:
