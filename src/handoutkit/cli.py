@@ -252,20 +252,27 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts review es --by "Ana Ruiz, CMI" --back-translations es-sheet.csv
     """
-    from handoutkit.translation.catalogs import load_catalog
-    from handoutkit.translation.checks import check_locale
+    from handoutkit.content.handouts import load_content
+    from handoutkit.translation.fontplan import load_font_plan
+    from handoutkit.translation.prepared import prepare_locale
     from handoutkit.translation.review import read_sheet, record_review
 
-    report = check_locale(project, args.locale)
-    if not report.complete:
-        for problem in report.errors:
+    if args.locale == project.settings.source_locale or args.locale not in project.catalog_locales():
+        raise HandoutError(f"no translated catalog for locale '{args.locale}' "
+                           f"(have: {', '.join(project.catalog_locales())})")
+    # The same gate as `check` and the build (the file read once, fonts included).
+    prepared = prepare_locale(project, args.locale, load_content(project.handouts_dir, project.root),
+                              load_font_plan(project))
+    if not prepared.ok:
+        for problem in prepared.problems:
             print(problem, file=sys.stderr)
-        raise HandoutError(f"{report.path}: not complete; only a complete locale can be reviewed")
+        raise HandoutError(f"{project.rel(project.po_path(args.locale))}: not complete; "
+                           "only a complete locale can be reviewed")
     rows, label = [], ""
     if args.back_translations:
         label = str(args.back_translations)
         rows = read_sheet(args.back_translations, label)
-    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by,
+    state = record_review(project, args.locale, prepared.catalog, args.by,
                           back_translations=rows, sheet_label=label)
     if rows:
         print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}")
