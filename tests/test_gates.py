@@ -316,3 +316,25 @@ def test_the_language_menu_offers_only_languages_that_print(built_sample: Projec
     page = render_catalog(built_sample, content)  # not written: the fixture is shared
     assert '<option value="es"' in page and '<option value="en"' in page
     assert '<option value="de"' not in page, "de has no PDF and does not pass its checks"
+
+
+def test_the_agency_gets_the_strings_the_content_prints_now(sample: Project) -> None:
+    """An XLIFF export from a stale catalog left out the changed string; now it goes out to translate,
+    and a translation made for the old English goes out as needing review."""
+    from translate.storage import factory
+
+    from handoutkit.translation.exchange import export_xliff
+
+    walking = sample.handouts_dir / "walking.yaml"
+    walking.write_text(walking.read_text("utf-8").replace("Stand up slowly.", "Stand up slowly and carefully."),
+                       "utf-8")  # no `update`: the PO file does not have it
+    store = factory.getobject(str(export_xliff(sample, "es").path))
+    units = {u.source: u for u in store.units if not u.isheader()}
+    assert "Stand up slowly and carefully." in units and not units["Stand up slowly and carefully."].target
+    assert "Stand up slowly." not in units
+
+    change_english_and_update(sample)
+    strip_fuzzy(sample)
+    store = factory.getobject(str(export_xliff(sample, "es").path))
+    unit = next(u for u in store.units if u.source == "Rest when you are tired or dizzy.")
+    assert unit.target and unit.isfuzzy(), "a translation made for other English went out as final"

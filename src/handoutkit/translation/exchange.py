@@ -17,6 +17,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 from lxml import etree
 from translate.storage import factory, tmx, xliff
@@ -36,6 +37,7 @@ from handoutkit.translation.catalogs import (
 from handoutkit.translation.checks import EntryRules, check_catalog
 from handoutkit.translation.extract import current_template
 from handoutkit.translation.locales import native_digits
+from handoutkit.translation.provenance import read_provenance, translation_hash
 from handoutkit.translation.review import review_state
 
 XLIFF_12 = "urn:oasis:names:tc:xliff:document:1.2"
@@ -153,13 +155,25 @@ class ExportResult:
 
 
 def export_xliff(project: Project, locale: str, output: Path | None = None) -> ExportResult:
-    """Write a locale's catalog as XLIFF 1.2 for a CAT tool (default build/xliff/<locale>.xlf)."""
-    catalog = load_catalog(project, locale)
+    """Write a locale's strings as XLIFF 1.2 for a CAT tool (default build/xliff/<locale>.xlf).
+
+    The units are the strings the content prints now (not only those the PO file has: a string
+    nobody merged yet goes out to translate), with the file's translations; a translation made
+    for English that has changed since (translated-from.yaml) goes out as needing review."""
+    current = {(m.context, str(m.id)): m for m in load_catalog(project, locale) if m.id}
+    changed = {key for key, record in read_provenance(project, locale).items()
+               if key in current and current[key].string and record.translated_from != key[1]
+               and record.translation_sha256 == translation_hash(current[key])}
     store = Xliff12File(sourcelanguage="en", targetlanguage=locale.replace("_", "-"))
     units = translated = 0
-    for message in catalog:
-        if not message.id or not isinstance(message.id, str):
+    for entry in current_template(project):
+        if not entry.id or not isinstance(entry.id, str):
             continue
+        key = (entry.context, entry.id)
+        message = current.get(key) or Message(entry.id, "", context=entry.context, auto_comments=entry.auto_comments)
+        if key in changed:
+            message = Message(message.id, message.string, context=message.context, flags=["fuzzy"],
+                              auto_comments=message.auto_comments)
         unit = store.addsourceunit(message.id)
         unit.setid(unit_id(message.id, message.context))
         unit.rich_source = [to_inline(message.id)]
