@@ -98,3 +98,22 @@ def test_a_registered_check_that_reads_a_file_puts_it_in_the_cache_key(tmp_path:
     extra.write_text("terms: {walk: ande}\n", "utf-8")
     assert check_inputs(project, "es") != declared
     assert checks.check_locale(project, "es").complete and seen == ["es"]
+
+
+def test_a_preview_opens_the_po_file_once(tmp_path: Path, opened) -> None:
+    """It parsed the same file three times (missing strings, translations, printable characters)."""
+    from handoutkit.outputs.preview import preview
+
+    project = copy_repo(tmp_path)
+    reads = opened(project.po_path("es"))
+    preview(project, "warning-signs", "es")
+    assert len(reads) == 1, reads
+
+
+def test_check_opens_the_po_file_once(tmp_path: Path, opened) -> None:
+    from handoutkit.outputs.build import gate
+
+    project = copy_repo(tmp_path)
+    reads = opened(project.po_path("es"))
+    assert gate(project, ("es",)).ok
+    assert len(reads) == 1, reads

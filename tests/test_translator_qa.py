@@ -20,6 +20,7 @@ from handoutkit.translation.checks import check_glossary, check_locale, load_glo
 
 BROKEN = Path(__file__).parent / "data" / "broken-po"
 PO = "locales/es/LC_MESSAGES/handouts.po"
+YAML = "handouts/walking.yaml"
 
 # fixture -> (line, severity, fragment of the message)
 EXPECTED = {
@@ -38,7 +39,7 @@ EXPECTED = {
     "wrong-nplurals": (1, "warning", "header Plural-Forms has nplurals=2; es needs nplurals=3"),
     "wrong-language": (1, "error", "header Language is 'de', expected 'es'"),
     "latin1-bytes": (20, "error", "expected UTF-8 text, found byte 0xe1"),
-    "stale-entry": (98, "warning", "stale entry not in handouts.pot"),
+    "stale-entry": (98, "warning", "stale entry, no longer in the content"),
     "obsolete-entry": (97, "warning", "obsolete entry kept for reference"),
     "leading-whitespace": (19, "warning", "startwhitespace"),
     "trailing-whitespace": (19, "warning", "endwhitespace"),
@@ -48,7 +49,9 @@ EXPECTED = {
     "html-markup": (60, "error", "xmltags: Added XML tags"),
     "newline-added": (61, "error", "msgfmt: 'msgid' and 'msgstr' entries do not both end with"),
     "url-added": (60, "error", "urls: Different URLs"),
-    "missing-entry": (0, "error", "missing entry 'Rest when you are tired.'"),
+    # A string the content prints and the file lacks is located where the content prints it.
+    "missing-entry": (14, "error", "no translation in locales/es/LC_MESSAGES/handouts.po (the English changed "
+                                  "or is new, and would print in English): 'Rest when you are tired.'"),
     "bidi-override": (52, "error", "U+202E RIGHT-TO-LEFT OVERRIDE"),
     "zero-width-space": (56, "error", "U+200B ZERO WIDTH SPACE"),
     "html-entity": (60, "error", "HTML entity &nbsp; would be printed as typed"),
@@ -76,7 +79,7 @@ def test_broken_catalog_gives_its_finding(fixture: str, sample: Project) -> None
     report = check_locale(with_catalog(sample, fixture), "es")
     found = [(p.line, p.severity, p.message) for p in report.problems]
     assert any(l == line and s == severity and fragment in m for l, s, m in found), found
-    assert all(p.path == PO for p in report.problems)
+    assert all(p.path == (YAML if fixture == "missing-entry" and p.line == line else PO) for p in report.problems)
     assert report.complete == (severity == "warning"), "warnings alone never block printing"
 
 
@@ -168,7 +171,7 @@ def test_glossary_requires_the_agreed_term(sample: Project) -> None:
     assert glossary == {"walk": ("camine",), "surgery": ("cirugía", "operación")}
     problems = check_glossary(load_catalog(sample, "es"), glossary, PO)
     # "Why walk" is translated "Por qué caminar": 'camine' is not there.
-    assert [(p.line, p.message.split(":")[0]) for p in problems] == [(43, "glossary")]
+    assert [(p.line, p.message.split(":")[0]) for p in problems] == [(48, "glossary")]
     assert "'walk' must be translated as 'camine'" in problems[0].message
 
 

@@ -102,50 +102,54 @@ def cmd_preview(project: Project, args: argparse.Namespace) -> int:
 
 
 def cmd_check(project: Project, args: argparse.Namespace) -> int:
-    """Check that translated locales are complete and safe to print.
+    """Check that translated locales are complete and safe to print: the build's own gate.
 
+    Every locale is prepared exactly as the build prepares it (its strings from the content as it
+    is now, the checks, the font coverage), and locales/handouts.pot must match a fresh extraction.
+    Exits 1 when the build would refuse any of them. See docs/gates.md.
     Example: handouts check --locale es
     """
-    from handoutkit.translation.checks import check_project
+    from handoutkit.outputs.build import gate
 
-    reports = check_project(project, tuple(args.locale or ()) or None)
-    safety = {r.locale: safety_open(project, r.locale) for r in reports}
+    result = gate(project, tuple(args.locale or ()) or None)
     if args.format == "json":
         import json
 
-        print(json.dumps([{
-            "locale": r.locale, "file": r.path, "complete": r.complete, "total": r.total,
+        project_entry = [{"locale": None, "file": project.rel(project.pot_path), "complete": False,
+                          "findings": [_finding(p) for p in result.problems]}] if result.problems else []
+        print(json.dumps([*project_entry, *({
+            "locale": r.locale, "file": r.file, "complete": r.ok, "status": r.status, "total": r.total,
             "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
-            "safety_unreviewed": safety[r.locale],
-            "findings": [{"file": p.path, "line": p.line, "severity": p.severity, "message": p.message}
-                         for p in r.problems],
-        } for r in reports], indent=1, ensure_ascii=False))
-        return 0 if all(r.complete for r in reports) else 1
-    for report in reports:
-        for problem in report.problems:
+            "other_errors": len(r.other_errors), "words_left": r.words_left, "safety_unreviewed": r.safety_open,
+            "findings": [_finding(p) for p in r.findings],
+        } for r in result.locales)], indent=1, ensure_ascii=False))
+        return 0 if result.ok else 1
+    for problem in result.problems:
+        print(problem)
+    for locale in result.locales:
+        for problem in locale.findings:
             print(problem)
-    for report in reports:
-        state = "complete" if report.complete else "NOT complete"
-        unreviewed = safety[report.locale]
-        print(f"{report.locale}: {state}: {report.translated}/{report.total} translated, "
-              f"{report.fuzzy} fuzzy, {report.untranslated} untranslated, "
-              f"{len(report.errors)} error(s); "
+    for locale in result.locales:
+        if locale.source:
+            print(f"{locale.locale}: {'prints' if locale.ok else 'NOT printable'}: the source language "
+                  f"(the English of handouts/*.yaml), {len(locale.errors)} error(s)", file=sys.stderr)
+            continue
+        state = "complete" if locale.ok else "NOT complete"
+        unreviewed = locale.safety_open
+        print(f"{locale.locale}: {state}: {locale.translated}/{locale.total} translated, "
+              f"{locale.fuzzy} fuzzy, {locale.untranslated} untranslated, "
+              f"{len(locale.other_errors)} other error(s); "
               + (f"{unreviewed} safety-critical entries not back-translated (draft notice stays)"
                  if unreviewed else "safety-critical entries all back-translated"
                  if unreviewed == 0 else "safety-critical review unknown (catalog unreadable)"),
               file=sys.stderr)
-    return 0 if all(r.complete for r in reports) else 1
+    if result.problems:
+        print(f"project: {len(result.problems)} error(s) (above)", file=sys.stderr)
+    return 0 if result.ok else 1
 
 
-def safety_open(project: Project, locale: str) -> int | None:
-    """Safety-critical entries of a locale without a current back-translation; None when unreadable."""
-    from handoutkit.translation.catalogs import load_catalog
-    from handoutkit.translation.review import open_safety_entries
-
-    try:
-        return len(open_safety_entries(project, locale, load_catalog(project, locale, strict=False)))
-    except HandoutError:
-        return None
+def _finding(problem) -> dict:
+    return {"file": problem.path, "line": problem.line, "severity": problem.severity, "message": problem.message}
 
 
 def cmd_extract(project: Project, args: argparse.Namespace) -> int:
@@ -176,6 +180,24 @@ def cmd_update(project: Project, args: argparse.Namespace) -> int:
         state = "updated" if result.written else "unchanged"
         print(f"{project.rel(result.path)}: {state}; {result.fuzzy} fuzzy, "
               f"{result.untranslated} untranslated, {result.obsolete} obsolete")
+    return 0
+
+
+def cmd_confirm_translation(project: Project, args: argparse.Namespace) -> int:
+    """Confirm that translations made for older English still say what the English says now.
+
+    `handouts update` records each translation whose English changed (translated-from.yaml beside
+    the PO file); `check` fails on it until it is re-translated or confirmed here by a translator
+    who compared it with the new English. Without --english, every such entry of the locale.
+    Example: handouts confirm-translation es --english "Trouble breathing or chest pain"
+    """
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.provenance import confirm
+
+    confirmed = confirm(project, args.locale, load_catalog(project, args.locale), tuple(args.english or ()))
+    for record in confirmed:
+        print(f"{args.locale}: confirmed for {record.english!r} (translated for {record.translated_from!r})")
+    print(f"{args.locale}: {len(confirmed)} translation(s) confirmed", file=sys.stderr)
     return 0
 
 
@@ -255,20 +277,27 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
 
     Example: handouts review es --by "Ana Ruiz, CMI" --back-translations es-sheet.csv
     """
-    from handoutkit.translation.catalogs import load_catalog
-    from handoutkit.translation.checks import check_locale
+    from handoutkit.content.handouts import load_content
+    from handoutkit.translation.fontplan import load_font_plan
+    from handoutkit.translation.prepared import prepare_locale
     from handoutkit.translation.review import read_sheet, record_review
 
-    report = check_locale(project, args.locale)
-    if not report.complete:
-        for problem in report.errors:
+    if args.locale == project.settings.source_locale or args.locale not in project.catalog_locales():
+        raise HandoutError(f"no translated catalog for locale '{args.locale}' "
+                           f"(have: {', '.join(project.catalog_locales())})")
+    # The same gate as `check` and the build (the file read once, fonts included).
+    prepared = prepare_locale(project, args.locale, load_content(project.handouts_dir, project.root),
+                              load_font_plan(project))
+    if not prepared.ok:
+        for problem in prepared.problems:
             print(problem, file=sys.stderr)
-        raise HandoutError(f"{report.path}: not complete; only a complete locale can be reviewed")
+        raise HandoutError(f"{project.rel(project.po_path(args.locale))}: not complete; "
+                           "only a complete locale can be reviewed")
     rows, label = [], ""
     if args.back_translations:
         label = str(args.back_translations)
         rows = read_sheet(args.back_translations, label)
-    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by,
+    state = record_review(project, args.locale, prepared.catalog, args.by,
                           back_translations=rows, sheet_label=label)
     for problem in state.disputed:
         print(problem, file=sys.stderr)
@@ -319,7 +348,7 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     Example: handouts approve acdf --by "Jane Doe, MD"
     """
     from handoutkit.content.approval import record_approval
-    from handoutkit.content.handouts import load_content, statements
+    from handoutkit.content.handouts import handout_texts, load_content
 
     content = load_content(project.handouts_dir, project.root)
     try:
@@ -327,7 +356,8 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(sorted(h.id for h in content.handouts))
         raise HandoutError(f"no handout with id '{args.handout}' (known: {known})") from None
-    flagged = [t for t in statements(handout.sections) if t.confirm]
+    # Every text the page prints: the summary, the key points and the headings too, not only the blocks.
+    flagged = [t for t in dict.fromkeys(handout_texts(handout)) if t.confirm]
     if flagged and not args.confirm_flagged:
         for text in flagged:
             print(f"{text.path}:{text.line}: no source, please confirm: {text.value!r}", file=sys.stderr)
@@ -594,6 +624,11 @@ def make_parser() -> argparse.ArgumentParser:
 
     update = _add(sub, "update", cmd_update)
     update.add_argument("--locale", action="append", metavar="L", help="only this locale (repeatable)")
+
+    confirm = _add(sub, "confirm-translation", cmd_confirm_translation)
+    confirm.add_argument("locale", help="the locale, such as es")
+    confirm.add_argument("--english", action="append", metavar="TEXT",
+                         help="the current English of the entry to confirm (repeatable; default: every one)")
 
     export_xliff = _add(sub, "export-xliff", cmd_export_xliff)
     export_xliff.add_argument("locale", help="the locale to export, such as es")

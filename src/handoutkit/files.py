@@ -40,6 +40,11 @@ def _without_creation_date(data: bytes) -> bytes:
                       if not line.startswith(b'"POT-Creation-Date:'))
 
 
+def same_but_creation_date(old: bytes, new: bytes) -> bool:
+    """Two POT files that differ at most in their creation date."""
+    return old == new or _without_creation_date(old) == _without_creation_date(new)
+
+
 def write_if_changed(path: Path, data: bytes, ignore_creation_date: bool = False) -> bool:
     """Replace `path` unless it already holds the same content; True if written.
 
@@ -50,7 +55,7 @@ def write_if_changed(path: Path, data: bytes, ignore_creation_date: bool = False
         old = path.read_bytes()
         if old == data:
             return False
-        if ignore_creation_date and _without_creation_date(old) == _without_creation_date(data):
+        if ignore_creation_date and same_but_creation_date(old, data):
             return False
     atomic_write(path, data)
     return True

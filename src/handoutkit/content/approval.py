@@ -68,8 +68,8 @@ def _text_data(text: Text | None) -> list | None:
 
 
 def fingerprint(handout: Handout, clinic: Clinic) -> str:
-    """A hash of everything the English PDF prints (its texts, revision and clinic settings) and of
-    the codes that identify it."""
+    """A hash of everything the English PDF prints (its texts, the template wording around them,
+    revision and clinic settings) and of the codes that identify it."""
     data = {
         "id": handout.id,
         "revision": handout.revision.number,
@@ -80,6 +80,9 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
     }
     if handout.key_points:
         data["key_points"] = [_text_data(t) for t in handout.key_points]
+    if handout.wording:
+        # The template wording a patient reads on the page ("Questions? Call ...").
+        data["wording"] = list(handout.wording)
     if handout.codes:
         # The codes the EHR finds the handout by are approved with its text. Only present when
         # there are codes, so the approvals of handouts without codes stay valid.

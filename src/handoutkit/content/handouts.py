@@ -34,6 +34,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode
 from handoutkit.content.codes import check_code, system_uri
 from handoutkit.content.pictures import PICTURES_FILE, Picture, read_pictures
 from handoutkit.content.safety import safety_reason
+from handoutkit.content.wording import template_wording
 from handoutkit.content.yamlsource import NodeReader, line_of, read_yaml
 from handoutkit.errors import Problem, ProblemsError, relative
 
@@ -141,6 +142,9 @@ class Handout:
     key_points: tuple[Text, ...] = ()
     # Line art the handout prints (handouts/pictures.yaml, drawn in templates/pictures/).
     pictures: tuple["Picture", ...] = ()
+    # The English wording of the page around the content (footer lines, headings), from the
+    # templates: part of what a clinician approves (content/wording.py).
+    wording: tuple[str, ...] = ()
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -443,7 +447,8 @@ def load_content(handouts_dir: Path, root: Path) -> Content:
     if not handouts:
         raise ProblemsError([Problem(relative(handouts_dir, root), 0,
                                      "expected at least one handout YAML file, found none")])
-    return Content(tuple(handouts), shared)
+    wording = template_wording(root / "templates")
+    return Content(tuple(replace(h, wording=wording) for h in handouts), shared)
 
 
 def translate(translations, text: Text) -> str:

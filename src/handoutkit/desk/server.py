@@ -482,6 +482,13 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     def status() -> Response:
         return app.json.response(desk.status())
 
+    def withdrawn(locale: str) -> Response | None:
+        """A language that no longer passes its checks serves nothing, even a file left on disk."""
+        reason = desk.setup.unavailable.get(locale)
+        if reason is None:
+            return None
+        return simple_page("Not available", f"This language cannot be printed now: {reason}", 404)
+
     @app.get("/web/")
     def web_index() -> Response:
         return published(WEB_INDEX.url)
@@ -491,7 +498,12 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
         """What the build publishes (editions, packets, the language sheet, the web edition), as the
         outputs name it; the web edition's pages are here so the Infobutton's links work from this server."""
         path = published_file(project, url)
-        if path is None or not path.is_file():
+        if path is None:
+            abort(404)
+        parts = url.split("/")
+        if len(parts) == 3 and (refusal := withdrawn(parts[1])):  # <folder>/<locale>/<file>
+            return refusal
+        if not path.is_file():
             abort(404)
         return send_from_directory(path.parent, path.name)
 

@@ -39,7 +39,7 @@ from handoutkit.outputs.manifest import (
     write_manifest,
 )
 from handoutkit.outputs.manifest import key as manifest_key
-from handoutkit.outputs.packets import build_packets
+from handoutkit.outputs.packets import build_packets, load_packets, packet_path
 from handoutkit.outputs.targets import (
     LIBRARY_TARGETS,
     Library,
@@ -56,7 +56,9 @@ from handoutkit.render.fonts import (
     use_fontconfig,
 )
 from handoutkit.render.renderer import PdfWriter, make_renderer
-from handoutkit.translation.catalogs import read_template, translations_from
+from handoutkit.translation.catalogs import translations_from
+from handoutkit.translation.checks import is_not_translated
+from handoutkit.translation.extract import current_template, pot_problems
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
 from handoutkit.translation.locales import format_long_date, native_language_name
 from handoutkit.translation.prepared import PreparedLocale, prepare_locale
@@ -110,6 +112,7 @@ class BuildResult:
     steps: dict[str, float] = field(default_factory=dict)
     work: dict[str, float] = field(default_factory=dict)
     processes: int = 1
+    withdrawn: list[Path] = field(default_factory=list)  # outputs of a locale that no longer passes, removed
 
     @property
     def ok(self) -> bool:
@@ -168,7 +171,8 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
     if key not in _worker["renderers"]:
         project: Project = _worker["project"]
         _worker["renderers"][key] = make_renderer(project, locale, translations_from(mo), font_stack, draft,
-                                                  _worker["approvals"], partial(web_url, project.settings))
+                                                  _worker["approvals"], partial(web_url, project.settings),
+                                                  strict=True)
     return _worker["renderers"][key]
 
 
@@ -264,6 +268,27 @@ def parse_shard(text: str, option: str = "--shard") -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def withdraw(project: Project, content: Content, locale: str, handout_ids: tuple[str, ...]) -> tuple[list[Path], set[str]]:
+    """Remove what a locale that no longer passes had published for these handouts: every edition's
+    PDF and page, and the packets holding one of them. Returns the files removed and the manifest
+    keys to forget. A front desk can then neither find nor print a page the checks no longer pass."""
+    removed, keys = [], {check_key(locale)}
+    for handout_id in handout_ids:
+        for name, edition in EDITIONS.items():
+            keys.add(manifest_key(locale, handout_id, name))
+            for path in {edition.product(project, locale, handout_id), edition.html(project, locale, handout_id)}:
+                if path is not None and path.exists():
+                    path.unlink()
+                    removed.append(path)
+    for packet in load_packets(project, content):
+        if set(packet.handouts) & set(handout_ids):
+            keys.add(f"packet:{locale}/{packet.id}")
+            if (path := packet_path(project, locale, packet.id)).exists():
+                path.unlink()
+                removed.append(path)
+    return removed, keys
+
+
 # ---------------------------------------------------------------- fonts
 
 
@@ -357,6 +382,85 @@ def approval_summary(project: Project, content: Content) -> list[str]:
             for h in content.handouts]
 
 
+# ---------------------------------------------------------------- the gate (`handouts check`)
+
+
+@dataclass(frozen=True)
+class LocaleGate:
+    """One locale as the build sees it: can it print, and why not."""
+
+    locale: str
+    source: bool
+    file: str  # its PO file (the YAML for the source language)
+    ok: bool  # the build would print it
+    status: str  # PreparedLocale.status
+    total: int  # strings the content prints now
+    translated: int
+    fuzzy: int
+    untranslated: int  # empty, or missing from the file
+    words_left: int  # English words of the strings not translated (empty, fuzzy or missing)
+    safety_open: int | None  # safety-critical entries not back-translated; None when unreadable
+    findings: list[Problem]  # everything found: errors block printing, warnings are shown
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.findings if p.severity == "error"]
+
+    @property
+    def other_errors(self) -> list[Problem]:
+        """The errors besides the strings not translated yet (those are counted as fuzzy or untranslated)."""
+        return [p for p in self.errors if not is_not_translated(p)]
+
+
+@dataclass(frozen=True)
+class GateResult:
+    problems: list[Problem]  # about the project, not one locale (an out-of-date handouts.pot)
+    locales: list[LocaleGate]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and all(loc.ok for loc in self.locales)
+
+
+WORD = re.compile(r"\w+")
+
+
+def locale_gate(project: Project, prepared: PreparedLocale) -> LocaleGate:
+    """The figures of one prepared locale, all counted against the strings the content prints now."""
+    locale = prepared.locale
+    template = [m for m in current_template(project) if m.id]
+    if prepared.status == "source" or locale == project.settings.source_locale:
+        return LocaleGate(locale, True, "handouts/", prepared.ok, prepared.status, len(template), len(template),
+                          0, 0, 0, 0, sorted(set(prepared.problems)))
+    report, catalog = prepared.report, prepared.catalog
+    findings = sorted(set([*(report.problems if report else []), *prepared.problems]))
+    done = {(m.context, str(m.id)) for m in catalog or () if m.id and m.string and not m.fuzzy}
+    fuzzy = {(m.context, str(m.id)) for m in catalog or () if m.id and m.fuzzy}
+    todo = [m for m in template if (m.context, str(m.id)) not in done]
+    in_fuzzy = sum(1 for m in todo if (m.context, str(m.id)) in fuzzy)
+    return LocaleGate(locale, False, project.rel(project.po_path(locale)), prepared.ok, prepared.status,
+                      len(template), len(template) - len(todo), in_fuzzy, len(todo) - in_fuzzy,
+                      sum(len(WORD.findall(str(m.id))) for m in todo),
+                      prepared.safety_open if catalog is not None else None, findings)
+
+
+def gate(project: Project, locales: tuple[str, ...] | None = None) -> GateResult:
+    """What `handouts check` answers: each locale prepared exactly as the build prepares it
+    (every check, the font coverage), after everything the build refuses before any locale
+    (the content, the approval records, the font files), and handouts.pot against a fresh extraction.
+    `locales` may name unpublished catalogs too (a translator checks one before it is published)."""
+    content = load_content(project.handouts_dir, project.root)
+    read_approvals(project, content)
+    plan = load_font_plan(project)
+    require_font_files(plan)
+    problems = pot_problems(project)
+    chosen = locales or project.settings.locales
+    known = (project.settings.source_locale, *project.catalog_locales())
+    if unknown := [loc for loc in chosen if loc not in known]:
+        raise HandoutError("; ".join(f"no catalog for locale '{loc}' (have: {', '.join(known)})" for loc in unknown))
+    return GateResult(problems, [locale_gate(project, prepare_locale(project, loc, content, plan)) for loc in chosen])
+
+
 def build(project: Project, locales: tuple[str, ...] | None = None,
           handout_ids: tuple[str, ...] | None = None, workers: int | None = None,
           force: bool = False, editions: tuple[str, ...] = tuple(EDITIONS),
@@ -368,7 +472,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     read_approvals(project, content)  # a damaged approval record stops the build before any work
     plan = load_font_plan(project)
     require_font_files(plan)
-    read_template(project)  # a missing POT is reported before any work
+    current_template(project)  # what the content prints now: every locale is checked against it
     chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
 
     result = BuildResult()
@@ -435,14 +539,19 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     ready: dict[str, PreparedLocale] = {}  # the locales that passed their checks
     subset_tasks: list[SubsetTask] = []
     checks_started = time.perf_counter()
+    forget: set[str] = set()  # manifest keys of withdrawn outputs
     for locale in chosen_locales:
         passed = manifest.get(check_key(locale))
         prepared = prepare_locale(project, locale, content, plan, passed.inputs if passed else None)
         if prepared.problems:
             result.problems += prepared.problems
             result.skipped_locales.append(locale)
+            removed, keys = withdraw(project, content, locale, tuple(h.id for h in chosen_handouts))
+            result.withdrawn += removed
+            forget |= keys
             progress(f"{locale}: skipped, {len(prepared.problems)} problem(s); "
-                     f"see `handouts check --locale {locale}`")
+                     f"see `handouts check --locale {locale}`"
+                     + (f"; withdrew {len(removed)} file(s) it had published" if removed else ""))
             continue
         ready[locale] = prepared
         stack, files, tasks = subset_plan(project, plan, locale, partial(
@@ -476,7 +585,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         executor = pool.for_jobs(len(jobs))
         # The approval files are read and fingerprinted once, for both looks at the library targets.
         approvals = tuple(approval_summary(project, content))
-        recorded = read_manifest(project)  # what the library targets are checked against (also after --force)
+        # What the library targets are checked against (also after --force), without withdrawn outputs.
+        recorded = {key: entry for key, entry in read_manifest(project).items() if key not in forget}
         render_pdf = start_library_pdfs(library(project, content, ready, stacks, common, recorded,
                                                 approvals=approvals), recorded, whole_library, executor, fontconfig)
     with watch("render"):
@@ -484,7 +594,7 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
     result.outputs = sorted(outputs, key=lambda o: (o.edition != "standard", o.locale, o.handout_id))
     result.problems += problems
 
-    manifest = read_manifest(project)
+    manifest = {key: entry for key, entry in read_manifest(project).items() if key not in forget}
     for locale, prepared in ready.items():
         manifest[check_key(locale)] = Entry(prepared.inputs, 0)
     for output in result.outputs:

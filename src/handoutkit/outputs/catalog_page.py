@@ -135,9 +135,14 @@ def render_catalog_page(project: Project, languages: list[LanguageEntry], entrie
 
     `language_assistance` is the language sheet's URL relative to build/, when it is built."""
     titles = {e.handout_id: {link.locale: link.title for link in e.links} for e in entries}
+    # The language menu offers only languages that print: at the front desk the ones that passed
+    # their checks (it renders on demand), on the static page the ones with a PDF built (the build
+    # removes the PDFs of a language that stops passing).
+    offered = {lang.locale for lang in languages if lang.status != "unavailable"} if form else \
+        {link.locale for e in entries for link in e.links if link.pdf}
     return page_environment(project).get_template("catalog.html").render(
         clinic=project.settings.clinic, languages=languages, entries=entries, titles=titles,
-        source_locale=project.settings.source_locale, form=form,
+        source_locale=project.settings.source_locale, form=form, offered=offered,
         language_assistance=language_assistance, **extra)
 
 

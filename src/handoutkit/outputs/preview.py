@@ -15,9 +15,10 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.support import Translations
 
-from handoutkit.content.handouts import load_content
+from handoutkit.content.handouts import Content, load_content
 from handoutkit.content.settings import Project, check_locale_name
 from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
@@ -28,8 +29,8 @@ from handoutkit.render.renderer import PdfWriter, make_renderer
 from handoutkit.translation.catalogs import (
     compile_translations,
     load_catalog,
-    read_template,
 )
+from handoutkit.translation.extract import current_template
 from handoutkit.translation.fontplan import load_font_plan, require_font_files
 
 # Private-use characters bracket an English fallback through escaping and
@@ -104,11 +105,13 @@ class PreviewResult:
     overflows: tuple[str, ...] = ()  # picture labels that do not fit their room (the build refuses them)
 
 
-def missing_strings(project: Project, locale: str) -> set[tuple[str | None, str]]:
-    """(context, msgid) of everything the locale cannot print yet: empty, fuzzy or absent."""
-    catalog = load_catalog(project, locale)  # GNU msgfmt must accept the file, even for a preview
+def missing_strings(project: Project, locale: str, catalog: Catalog | None = None) -> set[tuple[str | None, str]]:
+    """(context, msgid) of everything the locale cannot print yet: empty, fuzzy or absent from the file,
+    against the strings the content prints now."""
+    if catalog is None:
+        catalog = load_catalog(project, locale)  # GNU msgfmt must accept the file, even for a preview
     done = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
-    return {(m.context, m.id) for m in read_template(project) if m.id and isinstance(m.id, str)} - done
+    return {(m.context, m.id) for m in current_template(project) if m.id and isinstance(m.id, str)} - done
 
 
 def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
@@ -124,10 +127,12 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
     plan = load_font_plan(project)
     require_font_files(plan)
     source = locale == project.settings.source_locale
-    missing = set() if source else missing_strings(project, locale)
-    inner = Translations() if source else compile_translations(load_catalog(project, locale))
+    # The PO file is read (and checked by GNU msgfmt) once, for everything below.
+    catalog = None if source else load_catalog(project, locale)
+    missing = set() if source else missing_strings(project, locale, catalog)
+    inner = Translations() if catalog is None else compile_translations(catalog)
     translations = PreviewTranslations(inner, missing)
-    printable = partial(_printable, project, locale)
+    printable = partial(_printable, project, locale, content, catalog)
     stack, files, tasks = subset_plan(project, plan, locale, printable)
     for task in tasks:
         task.run()
@@ -153,10 +158,9 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
     return PreviewResult(locale, handout.id, pdf_file, html_file, pages, marked, overflows)
 
 
-def _printable(project: Project, locale: str) -> frozenset[str]:
+def _printable(project: Project, locale: str, content: Content, catalog: Catalog | None) -> frozenset[str]:
     """Everything the preview may print: the locale's strings and the English it falls back to."""
-    content = load_content(project.handouts_dir, project.root)
     chars = set(printable_chars(project, locale, None, content))
-    if locale != project.settings.source_locale:
-        chars |= printable_chars(project, locale, load_catalog(project, locale), content)
+    if catalog is not None:
+        chars |= printable_chars(project, locale, catalog, content)
     return frozenset(chars)

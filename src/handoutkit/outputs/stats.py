@@ -16,8 +16,9 @@ from handoutkit.content.handouts import load_content
 from handoutkit.content.lint import lint
 from handoutkit.content.settings import Project
 from handoutkit.files import atomic_write
+from handoutkit.outputs.build import locale_gate
 from handoutkit.outputs.manifest import read_page_counts
-from handoutkit.translation.catalogs import read_template
+from handoutkit.translation.fontplan import load_font_plan
 from handoutkit.translation.locales import native_language_name
 from handoutkit.translation.prepared import PreparedLocale, prepare_all, prepare_locale
 
@@ -36,8 +37,8 @@ class LocaleStats:
     percent: float
     review: str  # source, reviewed, draft, stale, pending (safety lines not back-translated), or broken
     reviewed_by: str | None
-    errors: int
-    safety_unreviewed: int = 0  # safety-critical entries without a current back-translation record
+    errors: int  # errors besides the strings not translated yet (counted as fuzzy or untranslated)
+    safety_unreviewed: int | None = 0  # safety-critical entries without a current back-translation; None: unreadable
     published: bool = True  # listed in clinic.yaml; an unpublished one is still being translated
 
 
@@ -66,21 +67,15 @@ def words(text: str) -> int:
 
 
 def locale_stats(project: Project, locale: str, prepared: PreparedLocale | None = None) -> LocaleStats:
+    """One locale's row, from the same gate `handouts check` reports (figure by figure)."""
     if prepared is None:
-        prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root))
-    language = native_language_name(locale)
-    if locale == project.settings.source_locale:
-        total = sum(1 for m in read_template(project) if m.id)
-        return LocaleStats(locale, language, total, total, 0, 0, 0, 100.0, "source", None, 0, 0)
-    report, catalog = prepared.report, prepared.catalog
-    pending = sum(words(str(m.id)) for m in catalog if m.id and (m.fuzzy or not m.string)) if catalog else 0
-    review = prepared.status if catalog is not None else "broken"
-    total = report.total if report else 0
-    translated = report.translated if report else 0
-    percent = round(100.0 * translated / total, 1) if total else 0.0
-    return LocaleStats(locale, language, total, translated, report.fuzzy if report else 0,
-                       report.untranslated if report else 0, pending, percent, review, prepared.reviewed_by,
-                       len(report.errors) if report else len(prepared.problems), prepared.safety_open)
+        prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root),
+                                  load_font_plan(project))
+    gated = locale_gate(project, prepared)
+    percent = round(100.0 * gated.translated / gated.total, 1) if gated.total else 0.0
+    return LocaleStats(locale, native_language_name(locale), gated.total, gated.translated, gated.fuzzy,
+                       gated.untranslated, gated.words_left, percent, gated.status, prepared.reviewed_by,
+                       len(gated.other_errors), gated.safety_open)
 
 
 def collect(project: Project) -> Stats:
@@ -88,7 +83,8 @@ def collect(project: Project) -> Stats:
     content = load_content(project.handouts_dir, project.root)
     published = project.settings.locales
     unpublished = tuple(loc for loc in project.catalog_locales() if loc not in published)
-    prepared = prepare_all(project, content, locales=published + unpublished)
+    # With the font plan, as the build and `check` prepare them: one gate, one answer.
+    prepared = prepare_all(project, content, load_font_plan(project), locales=published + unpublished)
     locales = [locale_stats(project, loc, prepared[loc]) for loc in published]
     locales += [replace(locale_stats(project, loc, prepared[loc]), published=False) for loc in unpublished]
     # Reading levels of the languages that can print (a broken one has none; its row says so).
@@ -122,7 +118,8 @@ def format_table(stats: Stats) -> str:
         review = s.review + (f" by {s.reviewed_by}" if s.reviewed_by else "")
         review += "" if s.published else " (not published yet)"
         lines.append(f"{s.locale:<9}{pad(s.language, 18)}{s.percent:>6.1f}%{s.translated:>9}{s.fuzzy:>7}"
-                     f"{s.untranslated:>11}{s.errors:>8}{s.words:>12}{s.safety_unreviewed:>13}  {review}")
+                     f"{s.untranslated:>11}{s.errors:>8}{s.words:>12}"
+                     f"{'?' if s.safety_unreviewed is None else s.safety_unreviewed:>13}  {review}")
     lines += ["", f"{'handout':<34}{'locale':<9}{'reading level':<44}pages"]
     for h in stats.handouts:
         level = (f"{h.formula} {h.score}" + (f", SMOG {h.smog}" if h.smog is not None else "")) if h.formula else "n/a"

@@ -235,6 +235,43 @@ def css_counter_content(template: str) -> Markup:
     return Markup(" ".join(tokens) or '""')
 
 
+class MissingTranslation(HandoutError):
+    """A published locale lacks a string the page prints (the renderer never falls back to English)."""
+
+
+class StrictTranslations(gettext.NullTranslations):
+    """A published locale's checked translations: a string they lack is an error, never the English.
+
+    The checks compare each catalog with the strings the content prints now, so this
+    should never fire; it is the last line if they and the renderer ever disagree.
+    """
+
+    def __init__(self, inner: Any, locale: str):
+        super().__init__()
+        self.inner, self.locale = inner, locale
+        self.known = getattr(inner, "_catalog", {})
+
+    def _require(self, key: Any, message: str) -> None:
+        if key not in self.known:
+            raise MissingTranslation(f"no {self.locale} translation of {message!r}: it would print in English")
+
+    def gettext(self, message: str) -> str:
+        self._require(message, message)
+        return self.inner.gettext(message)
+
+    def pgettext(self, context: str, message: str) -> str:
+        self._require(f"{context}\x04{message}", message)
+        return self.inner.pgettext(context, message)
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        self._require((singular, 0), singular)
+        return self.inner.ngettext(singular, plural, n)
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        self._require((f"{context}\x04{singular}", 0), singular)
+        return self.inner.npgettext(context, singular, plural, n)
+
+
 @dataclass(frozen=True)
 class LocaleContext:
     """Everything the templates need about one locale."""
@@ -332,13 +369,20 @@ class Renderer:
         return {"clinic_name": self.clinic.name, "clinic_phone": self.clinic.phone,
                 "emergency_number": self.clinic.emergency_number}
 
+    def translated(self, text: Text) -> str:
+        """The text in this locale; a published locale without its translation names the YAML line."""
+        try:
+            return translate(self.translations, text)
+        except MissingTranslation as exc:
+            raise HandoutError(f"{text.path}:{text.line}: {exc}; run `handouts update`, translate it, "
+                               f"and `handouts check --locale {self.context.locale}`") from None
+
     def text(self, text: Text) -> Markup:
-        return prose(translate(self.translations, text), self.placeholder_values(),
-                     rtl=self.context.direction == "rtl")
+        return prose(self.translated(text), self.placeholder_values(), rtl=self.context.direction == "rtl")
 
     def compact(self, block: Block) -> bool:
         """Short list items read fine in two columns, in the printed language."""
-        items = [translate(self.translations, item) for item in block.items]
+        items = [self.translated(item) for item in block.items]
         return len(items) >= 4 and max(len(i) for i in items) <= COMPACT_ITEM_CHARS * self.width_factor
 
     @property
@@ -378,7 +422,7 @@ class Renderer:
         template = self.env.get_template(template_name)
         approval = self.approval(handout)
         return template.render(
-            running_title=translate(self.translations, handout.title),
+            running_title=self.translated(handout.title),
             handout=handout,
             t=self.text,
             compact=(lambda block: False) if large else self.compact,
@@ -561,8 +605,12 @@ def locale_context(locale: str, font_stack: tuple[str, ...], draft: bool, native
 def make_renderer(project: Project, locale: str, translations: gettext.NullTranslations,
                   font_stack: tuple[str, ...], draft: bool,
                   approvals: dict[str, Approval] | None = None,
-                  web_url: Callable[[str, str], str | None] | None = None) -> Renderer:
+                  web_url: Callable[[str, str], str | None] | None = None, strict: bool = False) -> Renderer:
+    """`strict`: a published locale's renderer (the build, the server), where a string the
+    translations lack is an error naming its YAML line, never an English fallback."""
     native = locale in project.settings.native_digits
+    if strict and locale != project.settings.source_locale:
+        translations = StrictTranslations(translations, locale)
     return Renderer(project, locale_context(locale, font_stack, draft, native), translations,
                     make_environment(project, translations), project.settings.clinic, approvals or {}, web_url)
 

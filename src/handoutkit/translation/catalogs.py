@@ -33,6 +33,11 @@ from handoutkit import __version__
 from handoutkit.content.settings import Project, check_locale_name
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write, write_if_changed
+from handoutkit.translation.provenance import (
+    read_provenance,
+    refreshed,
+    write_provenance,
+)
 
 MACHINE_DRAFT_COMMENT = (
     "MACHINE DRAFT: these translations were drafted by machine and are not yet\n"
@@ -359,11 +364,15 @@ def update(project: Project, locales: tuple[str, ...] | None = None) -> list[Upd
     results = []
     read = {locale: read_catalog_bytes(project, locale) for locale in locales or project.catalog_locales()}
     load_catalogs(project, tuple(read), read)
+    old = {locale: read_provenance(project, locale) for locale in read}  # a damaged record stops it here
     for locale, before in read.items():
         path = project.po_path(locale)
         data = merged(path, project.pot_path, before)
+        catalog = read_catalog(path, project.rel(path), locale, strict=False, data=data)
+        # The English each translation was made for, in a file PO editors leave alone: written
+        # before the catalog, so a killed update never leaves a fuzzy entry without its record.
+        write_provenance(project, locale, refreshed(old[locale], catalog))
         written = write_if_changed(path, data)
-        catalog = read_po(io.BytesIO(for_babel(data)), charset="utf-8")
         messages = [m for m in catalog if m.id]
         results.append(UpdateResult(
             locale, path, written,

@@ -39,9 +39,14 @@ from handoutkit.translation.catalogs import (
     encoding_problems,
     load_catalog,
     msgfmt_problems,
-    read_template,
 )
+from handoutkit.translation.extract import current_template, template_inputs
 from handoutkit.translation.locales import native_digits
+from handoutkit.translation.provenance import (
+    PROVENANCE_FILE,
+    changed_english,
+    read_provenance,
+)
 
 # Characters that change what is printed without being seen: a single U+202E
 # prints a warning sign backwards. Zero-width (non-)joiners are spelling in
@@ -195,6 +200,15 @@ ENTRY_CHECKS: tuple[Registered, ...] = (
 )
 
 
+# The findings that say a string is not translated yet (counted as fuzzy or untranslated, not
+# as "other errors": `check` and `stats` count them the same way).
+NOT_TRANSLATED = ("untranslated: ", "fuzzy (needs review, not printed): ", "no translation in ")
+
+
+def is_not_translated(problem: Problem) -> bool:
+    return problem.message.startswith(NOT_TRANSLATED)
+
+
 @dataclass(frozen=True)
 class LocaleReport:
     locale: str
@@ -223,7 +237,7 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
     translated = fuzzy = untranslated = 0
     for message in messages:
         if (message.id, message.context) not in template_keys:
-            problems.append(Problem(label, message.lineno, f"stale entry not in handouts.pot: "
+            problems.append(Problem(label, message.lineno, f"stale entry, no longer in the content: "
                                     f"{_text(message)[0]!r}; run `handouts update`", "warning"))
             continue
         source = _text(message)[0]
@@ -245,7 +259,10 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
             problems.append(Problem(label, message.lineno, f"{error}"))
     for key in template_keys.keys() - catalog_keys:
         untranslated += 1
-        problems.append(Problem(label, 0, f"missing entry {key[0]!r}; run `handouts update`"))
+        where, line = template_keys[key].locations[0] if template_keys[key].locations else (label, 0)
+        problems.append(Problem(where, line, f"no translation in {label} (the English changed or is new, "
+                                             f"and would print in English): {key[0]!r}; run `handouts update`, "
+                                             f"then translate it"))
     total = translated + fuzzy + untranslated
     return LocaleReport(locale, label, total, translated, fuzzy, untranslated, sorted(set(problems)))
 
@@ -509,12 +526,17 @@ FILE_CHECKS: tuple[FileCheck, ...] = (
     FileCheck("dropped-comments", "warning", check_dropped_comments, needs_clean_syntax=True),
     FileCheck("review-changes", "warning", check_review_changes, reads=("locales/{locale}/review.yaml",)),
     FileCheck("meaning", "warning", check_meaning, reads=("handouts/shared.yaml", "handouts/warning-signs.yaml")),
+    # A translation whose English changed since it was made, whatever an editor did to `#, fuzzy`.
+    FileCheck("translated-from", "error",
+              lambda c: changed_english(c.catalog, read_provenance(c.project, c.locale), c.label),
+              reads=(f"locales/{{locale}}/{PROVENANCE_FILE}",)),
 )
 
 
 def declared_inputs(project: Project, locale: str) -> list[Path]:
-    """Every file the checks of a locale read besides its PO file: the template and what checks declare."""
-    return [project.pot_path, *(project.root / read.format(locale=locale)
+    """Every file the checks of a locale read besides its PO file: what the current template is
+    extracted from (content, templates) and what checks declare."""
+    return [*template_inputs(project), *(project.root / read.format(locale=locale)
                                 for check in FILE_CHECKS for read in check.reads)]
 
 
@@ -536,7 +558,7 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
         syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
         if catalog is None:
             catalog = load_catalog(project, locale, strict=False, data=data)
-        report = check_catalog(catalog, read_template(project), label, locale, rules)
+        report = check_catalog(catalog, current_template(project), label, locale, rules)
         context = Context(project, locale, label, path, data, catalog)
         clean = not any(p.severity == "error" for p in syntax)  # the finer checks need a well-formed file
         for check in FILE_CHECKS:

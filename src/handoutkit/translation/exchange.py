@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from babel.messages.catalog import Message
 from babel.messages.pofile import read_po
 from lxml import etree
 from translate.storage import pypo, tmx, xliff
@@ -32,7 +33,9 @@ from handoutkit.translation.catalogs import (
     load_catalog,
     read_catalog_bytes,
 )
-from handoutkit.translation.checks import check_locale
+from handoutkit.translation.checks import check_locale, is_not_translated
+from handoutkit.translation.extract import current_template
+from handoutkit.translation.provenance import read_provenance, translation_hash
 from handoutkit.translation.review import review_state
 
 XLIFF_12 = "urn:oasis:names:tc:xliff:document:1.2"
@@ -192,20 +195,33 @@ class ExportResult:
 
 
 def export_xliff(project: Project, locale: str, output: Path | None = None) -> ExportResult:
-    """Write a locale's catalog as XLIFF 1.2 for a CAT tool (default build/xliff/<locale>.xlf).
+    """Write a locale's strings as XLIFF 1.2 for a CAT tool (default build/xliff/<locale>.xlf).
 
-    States follow STATES: a translated entry is state="translated", and
-    approved="yes" only while the locale has a current review (a machine draft
-    is never sent as approved); a fuzzy entry is needs-review-translation with
-    its previous English in an <alt-trans>; an empty one has no <target>.
+    The units are the strings the content prints now (not only those the PO file has: a string
+    nobody merged yet goes out to translate), with the file's translations. States follow
+    STATES: a translated entry is state="translated", and approved="yes" only while the locale
+    has a current review (a machine draft is never sent as approved); a fuzzy entry, or a
+    translation made for English that has changed since (translated-from.yaml), is
+    needs-review-translation with its previous English in an <alt-trans>; an empty one has no
+    <target>.
     """
     catalog = load_catalog(project, locale)
     reviewed = review_state(project, locale, catalog).status == "reviewed"
+    current = {(m.context, str(m.id)): m for m in catalog if m.id}
+    provenance = read_provenance(project, locale)
+    changed = {key for key, record in provenance.items()
+               if key in current and current[key].string and record.translated_from != key[1]
+               and record.translation_sha256 == translation_hash(current[key])}
     store = Xliff12File(sourcelanguage="en", targetlanguage=locale.replace("_", "-"))
     units = translated = 0
-    for message in catalog:
-        if not message.id or not isinstance(message.id, str):
+    for entry in current_template(project):
+        if not entry.id or not isinstance(entry.id, str):
             continue
+        key = (entry.context, entry.id)
+        message = current.get(key) or Message(entry.id, "", context=entry.context, auto_comments=entry.auto_comments)
+        if key in changed:
+            message = Message(message.id, message.string, context=message.context, flags=["fuzzy"],
+                              auto_comments=message.auto_comments, previous_id=provenance[key].translated_from)
         unit = store.addsourceunit(message.id)
         unit.setid(unit_id(message.id, message.context))
         unit.rich_source = [to_inline(message.id)]
@@ -444,8 +460,7 @@ def check_import(project: Project, locale: str, data: bytes, label: str,
         return entries[at][1] if at >= 0 else 1
 
     report = check_locale(project, locale, data=data)
-    findings = [p for p in report.problems
-                if not p.message.startswith(("fuzzy (needs review", "untranslated: "))]
+    findings = [p for p in report.problems if not is_not_translated(p)]
     moved = sorted({Problem(label, xliff_line(p.line), p.message, p.severity) for p in findings})
     return [p for p in moved if p.severity == "error"], [p for p in moved if p.severity != "error"]
 

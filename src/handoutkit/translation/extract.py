@@ -8,6 +8,7 @@ extract` writes. Jinja's own extractor handles the template labels.
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,9 +32,9 @@ from handoutkit.content.handouts import (
 )
 from handoutkit.content.settings import Project
 from handoutkit.content.yamlsource import NodeReader, read_yaml
-from handoutkit.errors import HandoutError, ProblemsError
-from handoutkit.files import write_if_changed
-from handoutkit.translation.catalogs import canonical
+from handoutkit.errors import HandoutError, Problem, ProblemsError
+from handoutkit.files import hash_files, same_but_creation_date, write_if_changed
+from handoutkit.translation.catalogs import canonical, read_catalog
 
 
 def _message(text: Text) -> tuple[int, str, Any, list[str]]:
@@ -103,9 +104,82 @@ def serialize(catalog: Catalog) -> bytes:
     return canonical(buffer.getvalue())
 
 
+def template_inputs(project: Project) -> list[Path]:
+    """Every file an extraction can read: the map, the content and the templates."""
+    files = [project.root / "babel.cfg"]
+    for folder in (project.handouts_dir, project.templates_dir):
+        files += [p for p in folder.rglob("*") if p.is_file() and p.suffix in (".yaml", ".yml", ".html")]
+    return [p for p in files if p.is_file()]
+
+
+def template_key(project: Project) -> str:
+    """A hash of what the current template is extracted from (part of every locale's check inputs)."""
+    digest = hashlib.sha256()
+    hash_files(digest, template_inputs(project))
+    return digest.hexdigest()
+
+
+_current: dict[tuple[str, str], Catalog] = {}
+
+
+def current_template(project: Project) -> Catalog:
+    """The strings the content and templates print *now*, extracted in memory (never the committed POT).
+
+    Every check, the review state, the build and the stats compare a catalog
+    with this, so a POT nobody re-extracted cannot hide a changed string.
+    Cached per process on the hash of the extraction's inputs (an extraction
+    takes ~0.1 s; hashing its inputs ~2 ms). Callers only read the catalog.
+    """
+    key = (str(project.root), template_key(project))
+    if key not in _current:
+        load_content(project.handouts_dir, project.root)  # every YAML problem at once, with file:line
+        template = build_template(project)
+        _current.clear()  # one content at a time
+        _current[key] = template
+    return _current[key]
+
+
+def _message_keys(catalog: Catalog) -> dict[tuple[str | None, str], object]:
+    return {(m.context, str(m.id)): m for m in catalog if m.id}
+
+
+def pot_problems(project: Project) -> list[Problem]:
+    """What differs between locales/handouts.pot and a fresh extraction, string by string.
+
+    Translators and their tools read the POT: one that is out of date is an
+    error of `handouts check`, naming each string and the command that fixes it.
+    """
+    label = project.rel(project.pot_path)
+    fix = "run `handouts update`"
+    if not project.pot_path.is_file():
+        return [Problem(label, 0, f"missing; {fix}")]
+    fresh_bytes = serialize(current_template(project))
+    data = project.pot_path.read_bytes()
+    if same_but_creation_date(data, fresh_bytes):
+        return []
+    try:
+        committed = read_catalog(project.pot_path, label, data=data)
+    except ProblemsError as exc:
+        return [*exc.problems, Problem(label, 0, f"unreadable; {fix}")]
+    # Both sides as read back from a file, so only real differences count.
+    fresh = read_catalog(project.pot_path, label, data=fresh_bytes)
+    old, new = _message_keys(committed), _message_keys(fresh)
+    problems = []
+    for key in sorted(new.keys() - old.keys(), key=str):
+        problems.append(Problem(label, 0, f"out of date: the content prints {key[1]!r}, which handouts.pot "
+                                          f"lacks; {fix}"))
+    for key in sorted(old.keys() - new.keys(), key=str):
+        problems.append(Problem(label, old[key].lineno, f"out of date: {key[1]!r} is no longer in the content; "
+                                                        f"{fix}"))
+    for key in sorted(old.keys() & new.keys(), key=str):
+        if old[key].auto_comments != new[key].auto_comments or old[key].flags != new[key].flags:
+            problems.append(Problem(label, old[key].lineno, f"out of date: the notes or flags of {key[1]!r} "
+                                                            f"changed; {fix}"))
+    return problems or [Problem(label, 0, f"out of date: it differs from a fresh extraction; {fix}")]
+
+
 def extract(project: Project) -> ExtractResult:
     """Write locales/handouts.pot from the content and templates."""
-    load_content(project.handouts_dir, project.root)  # report every YAML problem at once first
-    template = build_template(project)
+    template = current_template(project)
     written = write_if_changed(project.pot_path, serialize(template), ignore_creation_date=True)
     return ExtractResult(project.pot_path, len(template), written)

@@ -35,7 +35,9 @@ from handoutkit.translation.review import review_inputs, review_state
 class PreparedLocale:
     locale: str
     catalog: Catalog | None  # None for the source language, or a catalog too broken to read
-    status: str  # review state: source, reviewed, draft, stale, pending, or broken
+    # review state: source, reviewed, draft, stale, pending; incomplete (readable, but something
+    # blocks printing: the checks or the fonts), or broken (the catalog cannot be read)
+    status: str
     problems: list[Problem]  # anything here blocks the locale
     inputs: str  # hash of everything the checks read
     mo: bytes = b""  # the checked translations, compiled (empty for the source language)
@@ -117,17 +119,20 @@ def prepare_locale(project: Project, locale: str, content: Content, plan: FontPl
         report = check_locale(project, locale, None, data)
         return PreparedLocale(locale, None, "broken", report.errors or exc.problems, inputs, report=report)
     report = None
+    problems: list[Problem] = []
     if inputs != passed:
         report = check_locale(project, locale, catalog, data)
-        if report.errors:
-            return PreparedLocale(locale, catalog, "broken", report.errors, inputs, report=report)
-        if plan is not None and (problems := coverage_problems(plan, locale,
-                                                               locale_texts(project, locale, catalog, content))):
-            return PreparedLocale(locale, catalog, "broken", problems, inputs, report=report)
+        problems = list(report.errors)
+        if plan is not None:  # the same answer in `check` and the build: fonts block printing too
+            problems += coverage_problems(plan, locale, locale_texts(project, locale, catalog, content))
+    # The review state even of a locale that cannot print: its safety-critical entries are still open.
     state = review_state(project, locale, catalog)
+    notes = [p for p in report.problems if p.severity != "error"] if report else []
+    if problems:
+        return PreparedLocale(locale, catalog, "incomplete", problems, inputs, b"", report,
+                              state.reviewed_by, state.safety_open, notes)
     return PreparedLocale(locale, catalog, state.status, [], inputs, compiled(catalog), report,
-                          state.reviewed_by, state.safety_open,
-                          [p for p in report.problems if p.severity != "error"] if report else [])
+                          state.reviewed_by, state.safety_open, notes)
 
 
 def prepare_all(project: Project, content: Content, plan: FontPlan | None = None,

@@ -33,7 +33,7 @@ from handoutkit.content.handouts import SAFETY_MARK
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
-from handoutkit.translation.catalogs import read_template
+from handoutkit.translation.extract import current_template, template_inputs
 from handoutkit.translation.meaning import (
     COPY_MIN_WORDS,
     disagreements,
@@ -110,7 +110,7 @@ def review_path(project: Project, locale: str) -> Path:
 
 def review_inputs(project: Project, locale: str) -> list[Path]:
     """What review_state reads: the review record, the back-translation records, the template."""
-    return [review_path(project, locale), back_translations_path(project, locale), project.pot_path]
+    return [review_path(project, locale), back_translations_path(project, locale), *template_inputs(project)]
 
 
 def review_state(project: Project, locale: str, catalog: Catalog | None) -> ReviewState:
@@ -179,8 +179,8 @@ def is_safety_critical(message: Message) -> bool:
 
 
 def safety_keys(project: Project) -> set[tuple[str | None, str]]:
-    """(msgctxt, msgid) of every safety-critical entry, from the POT (what the English marks)."""
-    return {(m.context, str(m.id)) for m in read_template(project) if m.id and is_safety_critical(m)}
+    """(msgctxt, msgid) of every safety-critical entry, from the current content (what the English marks)."""
+    return {(m.context, str(m.id)) for m in current_template(project) if m.id and is_safety_critical(m)}
 
 
 def back_translations_path(project: Project, locale: str) -> Path:
@@ -227,6 +227,9 @@ def open_safety_entries(project: Project, locale: str, catalog: Catalog) -> list
             and review.holds
         if not current:
             open_entries.append(message)
+    # An entry the content marks and the file lacks (nobody ran `update`) is open too.
+    present = {(m.context, str(m.id)) for m in catalog if m.id}
+    open_entries += [Message(english, context=context) for context, english in sorted(keys - present, key=str)]
     return open_entries
 
 
