@@ -54,6 +54,7 @@ from handoutkit.render.renderer import (
     format_long_date,
     make_renderer,
     native_language_name,
+    process_writer,
 )
 from handoutkit.translation.catalogs import read_template, translations_from
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
@@ -144,7 +145,7 @@ def _init_worker(root: str) -> None:
     _worker.clear()
     content = load_content(project.handouts_dir, project.root)
     _worker.update(project=project, content=content, approvals=read_approvals(project, content),
-                   plan=load_font_plan(project), writer=None, fontconfig=None, renderers={})
+                   plan=load_font_plan(project), renderers={})
 
 
 def _ready() -> bool:
@@ -163,11 +164,7 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
 
 def _writer(fontconfig: str) -> PdfWriter:
     """The worker's PdfWriter (its FontConfiguration stays warm), for the fonts this fontconfig file shows."""
-    if _worker["writer"] is None or _worker["fontconfig"] != fontconfig:
-        os.environ["FONTCONFIG_FILE"] = fontconfig
-        _worker["writer"] = PdfWriter(_worker["project"])
-        _worker["fontconfig"] = fontconfig
-    return _worker["writer"]
+    return process_writer(_worker["project"], fontconfig)
 
 
 def render_job(job: Job) -> Output:
@@ -456,7 +453,7 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         key = manifest_key(output.locale, output.handout_id, output.edition)
         manifest[key] = Entry(wanted[key], output.pages)
     if whole_library:  # packets first: the catalog page links the ones that exist
-        for line in build_packets(project, content, tuple(ready), manifest, executor):
+        for line in build_packets(project, content, tuple(ready), manifest, EDITIONS["standard"], executor, fontconfig):
             progress(line)
     write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf, approvals),
                           manifest, result, whole_library=whole_library, progress=progress)

@@ -457,6 +457,23 @@ class PdfWriter:
         return self.write(document), len(document.pages)
 
 
+_PROCESS_WRITERS: dict[tuple[Path, str], PdfWriter] = {}
+
+
+def process_writer(project: Project, fontconfig: str) -> PdfWriter:
+    """This process's PdfWriter for the fonts one fontconfig file shows (its FontConfiguration
+    stays warm): the build's workers render handouts and lay out packets with the same one."""
+    import os
+
+    key = (project.templates_dir.resolve(), fontconfig)
+    if key not in _PROCESS_WRITERS:
+        _PROCESS_WRITERS.clear()  # fontconfig reads its file once: one writer per process at a time
+        if fontconfig:
+            os.environ["FONTCONFIG_FILE"] = fontconfig
+        _PROCESS_WRITERS[key] = PdfWriter(project)
+    return _PROCESS_WRITERS[key]
+
+
 @contextmanager
 def warnings_fail() -> Iterator[None]:
     """Any warning WeasyPrint logs (a missing resource, ignored CSS) fails the render."""
