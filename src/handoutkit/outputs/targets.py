@@ -45,6 +45,8 @@ from handoutkit.translation.prepared import PreparedLocale
 
 # A large-print last page filled less than this is laid out again with tighter spacing.
 LARGE_COPYFIT_FILL = 0.35
+# A standard last page filled less than this (the contact box alone) is too.
+STANDARD_COPYFIT_FILL = 0.15
 
 
 def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool, page_budget: int,
@@ -62,7 +64,8 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
     html = renderer.html(handout, extra=extra, large=large)
     document = writer.layout(html)
     over_budget = not large and len(document.pages) > page_budget
-    short_last_page = large and len(document.pages) > 1 and writer.last_page_fill(document) < LARGE_COPYFIT_FILL
+    fill = LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL
+    short_last_page = len(document.pages) > 1 and writer.last_page_fill(document) < fill
     if over_budget or short_last_page:
         tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
         tight = writer.layout(tight_html)
