@@ -357,7 +357,7 @@ class Renderer:
 
     def qr(self, handout: Handout) -> QrCode | None:
         url = self.web_url(self.context.locale, handout.id) if self.web_url else None
-        return qr_code(url) if url else None
+        return qr_code(url, self.translations.gettext("Read it online:")) if url else None
 
     def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool,
                 template_name: str) -> str:
