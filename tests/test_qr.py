@@ -69,7 +69,7 @@ def test_the_code_has_alternative_text_in_the_documents_language(sample: Project
         alts = [str(e.Alt) for e, _ in tree.elements if tree.standard_type(e) == "Figure"]
         # The printed address is a link to the same page (was plain text).
         uris = [str(a.A.URI) for page in pdf.pages for a in page.get("/Annots", []) if "/A" in a]
-        assert uris == [BASE + "es/walking.html"]
+        assert uris and set(uris) == {BASE + "es/walking.html"}
     message = load_catalog(project, "es").get("Read it online:")
     label = message.string if message and message.string else "Read it online:"  # as the caption prints it
     assert alts == [f"{label} handouts.example.org/spine/es/walking.html"]
