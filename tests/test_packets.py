@@ -105,6 +105,10 @@ def test_personalised_packet_from_the_form(sample: Project, tmp_path) -> None:
     assert len(reader.pages) % 2 == 0
     starts = [i for i, page in enumerate(reader.pages) if "María José Pérez" in (page.extract_text() or "")]
     assert len(starts) == 2 and all(i % 2 == 0 for i in starts)  # each copy starts on a front side
+    with pikepdf.open(io.BytesIO(response.data)) as pdf:  # tagged like the build's packets (was untagged)
+        assert "/StructTreeRoot" in pdf.Root and str(pdf.Root.Lang) == "es"
+        with pdf.open_outline() as outline:
+            assert len(outline.root) == 2
     rows = desk.app.config["desk"].log.rows()
     assert [(r["packet"], r["handout"]) for r in rows] == [("walk", "walking"), ("walk", "walking")]
 
