@@ -116,6 +116,24 @@ def keep_all(html: str) -> str:
     return head + separator + "".join(out)
 
 
+# The last word of a paragraph or list item, when short, and the space before it.
+SHORT_LAST_WORD = re.compile(r"(?<=[^\s>])[ \t]+([^\s<>]{1,%d})(\s*</(?:p|li|h[1-6])>)" % 6)
+NO_BREAK_SPACE = "\u00a0"
+
+
+def bind_last_word(html: str) -> str:
+    """A short last word of a paragraph, list item or heading (up to 6 characters: "ulo.", "둡니다.") joined
+    to the word before it by a NO-BREAK SPACE, in <body> only, so it never stands alone on a line.
+
+    Print only (the browser has `text-wrap: pretty`); the text layer reads the no-break space as
+    a space. A word that ends in markup (a number's isolate) is left as it is.
+    """
+    head, separator, body = html.partition("<body")
+    if not separator:
+        return html
+    return head + separator + SHORT_LAST_WORD.sub(lambda m: NO_BREAK_SPACE + m[1] + m[2], body)
+
+
 TAG_STYLE_OR_TEXT = re.compile(r"(<style\b.*?</style>|<[^>]*>)", re.DOTALL)
 CSS_COUNTER = re.compile(r"counter\((page|pages)\)")
 CSS_ESCAPE = re.compile(r"(\\[0-9A-Fa-f]{1,6} ?)")
@@ -348,6 +366,8 @@ class Renderer:
             html = self._render(handout, extra, tight, large, WEB_TEMPLATE if web else HANDOUT_TEMPLATE)
             if self.context.digits:
                 html = native_numerals(html, self.context.digits, self.context.counter_style)
+            if not web:
+                html = bind_last_word(html)
             # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
             return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
