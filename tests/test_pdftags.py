@@ -129,3 +129,19 @@ def test_a_right_to_left_line_in_a_left_to_right_document_extracts_in_reading_or
     # full stop after the number extracts before it, as it does in the right-to-left handouts.
     for wanted in (*arabic.rstrip(".").split("{}"), *persian.split("{}"), "(555) 010-0142"):
         assert normalise(wanted) in text, text
+
+
+def test_a_no_break_space_in_right_to_left_text_keeps_the_repair(sample) -> None:
+    """The no-break space that binds a short last word (renderer.bind_last_word) is drawn as a
+    space glyph: the right-to-left repair must still match the glyphs to the text, or the
+    line extracts scrambled ("ّ ّ الحمى التورم")."""
+    from handoutkit.render.renderer import PdfWriter
+
+    from .pdftext import normalise, pdf_text
+
+    text = "علامات العدوى، مثل الاحمرار أو التورّم أو السخونة أو\u00a0الحمّى"
+    html = (f'<html lang="ar" dir="rtl"><head><title>x</title></head><body><ul>'
+            f'<li style="font-family: \'Noto Naskh Arabic\'">{text}</li></ul></body></html>')
+    path = sample.root / "nbsp.pdf"
+    path.write_bytes(PdfWriter(sample).pdf(html)[0])
+    assert normalise(text) in normalise(pdf_text(path))

@@ -145,7 +145,9 @@ def recording() -> Iterator[TagRecord]:
 
 # Characters the renderer adds for layout only (word joiners for Korean keep-all,
 # soft hyphens, the bidi isolates around numbers): not part of the text a reader wants.
-LAYOUT_ONLY = dict.fromkeys(map(ord, "\u2060\u00ad\u2066\u2067\u2068\u2069"))
+LAYOUT_ONLY = {**dict.fromkeys(map(ord, "\u2060\u00ad\u2066\u2067\u2068\u2069")),
+               # the no-break space that keeps a short last word on its line (renderer.bind_last_word)
+               0xA0: " "}
 # Scripts whose glyph order differs from the character order (reordering vowel
 # signs, conjuncts, right-to-left shaping), and the characters a shaper removes
 # (ZWNJ, ZWJ, bidi isolates): a run holding any of them gets /ActualText.
@@ -196,7 +198,8 @@ def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[in
     """Glyph id -> text, from the font's ToUnicode CMap (WeasyPrint writes bfchar entries only)."""
     if font.objgen not in cache:
         data = font.ToUnicode.read_bytes().decode("latin-1") if "/ToUnicode" in font else ""
-        cache[font.objgen] = {int(glyph, 16): bytes.fromhex(text).decode("utf-16-be", "replace")
+        # A no-break space is matched as a space, as the run's text has it (see LAYOUT_ONLY).
+        cache[font.objgen] = {int(glyph, 16): bytes.fromhex(text).decode("utf-16-be", "replace").replace("\xa0", " ")
                               for glyph, text in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", data)}
     return cache[font.objgen]
 
