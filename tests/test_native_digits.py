@@ -46,3 +46,27 @@ def test_an_opted_in_locale_prints_its_own_digits_and_others_do_not(tmp_path: Pa
     ar = subprocess.run(["pdftotext", str(pdf_path(project, "ar", "warning-signs")), "-"], capture_output=True,
                         text=True, check=True).stdout
     assert "911" in ar and "٩١١" not in ar, "ar did not opt in: it keeps 0-9"
+
+
+@pytest.mark.slow  # renders a PDF
+def test_ordered_list_numbers_in_native_digits(tmp_path: Path) -> None:
+    """The steps of a procedure (an <ol>) were numbered 1, 2, 3 in a Persian handout whose every
+    other number printed in Persian digits."""
+    project = copy_repo(tmp_path)
+    clinic = project.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text("utf-8") + "\nnative_digits: [fa]\n", "utf-8")
+    project = Project(project.root)
+    result = build(project, locales=("fa",), handout_ids=("miss-overview",), editions=("standard",),
+                   workers=1, progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
+    from handoutkit.render.pdftags import _descendants
+    from handoutkit.render.renderer import PdfWriter
+
+    html = html_path(project, "fa", "miss-overview").read_text("utf-8")
+    assert "<ol>" in html
+    # The list numbers as laid out (poppler leaves right-to-left list markers out of its text).
+    document = PdfWriter(project).layout(html)
+    markers = [box.text.strip() for page in document.pages for marker in _descendants(page._page_box)
+               if marker.element_tag == "li::marker" for box in _descendants(marker) if getattr(box, "text", "")]
+    numbers = [m for m in markers if m != "•"]
+    assert {"۱.", "۲.", "۳."} <= set(numbers) and not any(re.search(r"[0-9]", m) for m in numbers), numbers

@@ -48,9 +48,31 @@ def test_a_bad_base_url_is_a_clean_error(sample: Project, bad: str) -> None:
 
 
 def test_the_code_is_svg_made_here() -> None:
-    code = qr_code(BASE + "es/walking.html")
-    assert code.svg.startswith('<svg aria-hidden="true"') and "http" not in code.svg.split(">", 1)[0]
+    code = qr_code(BASE + "es/walking.html", "Léalo en línea:")
+    assert code.svg.startswith('<svg role="img"') and "http" not in code.svg.split(">", 1)[0]
     assert code.printed == "handouts.example.org/spine/es/walking.html"
+
+
+def test_the_code_has_alternative_text_in_the_documents_language(sample: Project) -> None:
+    """It was aria-hidden (an artifact): a screen reader heard nothing of what it opens. Now a
+    Figure whose /Alt says, in the handout's language, where it leads; the printed address
+    under it is a link."""
+    import pikepdf
+
+    from handoutkit.translation.catalogs import load_catalog
+    from tests.test_matterhorn import Tree
+
+    project = with_base_url(sample, BASE)
+    build(project, locales=("es",), workers=1, progress=lambda line: None)
+    with pikepdf.open(pdf_path(project, "es", "walking")) as pdf:
+        tree = Tree(pdf)
+        alts = [str(e.Alt) for e, _ in tree.elements if tree.standard_type(e) == "Figure"]
+        # The printed address is a link to the same page (was plain text).
+        uris = [str(a.A.URI) for page in pdf.pages for a in page.get("/Annots", []) if "/A" in a]
+        assert uris and set(uris) == {BASE + "es/walking.html"}
+    message = load_catalog(project, "es").get("Read it online:")
+    label = message.string if message and message.string else "Read it online:"  # as the caption prints it
+    assert alts == [f"{label} handouts.example.org/spine/es/walking.html"]
 
 
 def decode(pdf: Path, tmp_path: Path) -> list[str]:

@@ -113,3 +113,22 @@ def test_a_template_is_compiled_once_for_every_locale_and_again_when_it_changes(
     probe.write_text("{{ _('Call us today') }}", "utf-8")
     assert render(Shouting()) == "CALL US TODAY"
     assert compiled == ["probe.html", "probe.html"]
+
+
+def test_a_short_last_word_is_bound_to_the_word_before_it() -> None:
+    """71 paragraphs ended with one short word alone on their last line ("ng / ulo."): the last
+    word, when short, is joined to the one before by a no-break space (print only)."""
+    from handoutkit.render.renderer import bind_last_word
+
+    html = ("<head><title>a b</title></head><body><p>matinding sakit ng ulo.</p><li>Call <bdi>911</bdi>.</li>"
+            "<h2>Dấu hiệu cột sống</h2><p>a wordiest\n  </p><p>x</p></body>")
+    assert bind_last_word(html) == (
+        "<head><title>a b</title></head><body><p>matinding sakit ng\u00a0ulo.</p><li>Call <bdi>911</bdi>.</li>"
+        "<h2>Dấu hiệu cột\u00a0sống</h2><p>a wordiest\n  </p><p>x</p></body>")
+
+
+def test_the_binding_is_for_print_only(sample: Project) -> None:
+    content = load_content(sample.handouts_dir, sample.root)
+    renderer = renderer_for(sample, "en", Translations())
+    printed, web = renderer.html(content.get("walking")), renderer.html(content.get("walking"), web=True)
+    assert "\u00a0" in printed.split("<body", 1)[1] and "\u00a0" not in web.split("<body", 1)[1]

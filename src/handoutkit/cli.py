@@ -73,7 +73,8 @@ def cmd_catalog(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.outputs.packets import build_packets, entries_from_pdfs
 
     content = load_content(project.handouts_dir, project.root)
-    for line in build_packets(project, content, project.settings.locales, entries_from_pdfs(project, content)):
+    for line in build_packets(project, content, project.settings.locales, entries_from_pdfs(project, content),
+                              EDITIONS["standard"]):
         print(line)
     print(write_catalog(project, content))
     return 0

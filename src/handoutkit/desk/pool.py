@@ -43,11 +43,13 @@ from handoutkit.errors import HandoutError, Problem
 from handoutkit.outputs.build import make_subsets, printable_chars
 from handoutkit.outputs.editions import copyfit
 from handoutkit.outputs.manifest import common_inputs
+from handoutkit.outputs.packets import blank_page_html, lay_out_packet
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import activate_fontconfig, subset_plan, use_fontconfig
 from handoutkit.render.renderer import PdfWriter, Renderer, make_renderer
 from handoutkit.translation.catalogs import translations_from
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
+from handoutkit.translation.locales import html_lang
 from handoutkit.translation.prepared import PreparedLocale, prepare_locale
 
 __all__ = ["PreparedLocale", "DeskSetup", "prepare_desk", "PrintJob", "Rendered", "Version", "DeskPool", "Busy"]
@@ -235,8 +237,11 @@ def version_of(renderer: Renderer, handout: Handout, job: PrintJob, tool: str,
     return version
 
 
-def render_print(job: PrintJob, state: dict[str, Any] | None = None) -> Rendered:
-    """Render one handout (personalised or not), copyfitted within the page budget, in memory."""
+def render_print(job: PrintJob, state: dict[str, Any] | None = None, keep: list[Any] | None = None) -> Rendered:
+    """Render one handout (personalised or not), copyfitted within the page budget, in memory.
+
+    With `keep`, the laid-out document is appended to it and no PDF is written (a packet's part).
+    """
     state = _state if state is None else state
     try:
         project: Project = state["project"]
@@ -252,9 +257,28 @@ def render_print(job: PrintJob, state: dict[str, Any] | None = None) -> Rendered
         tight = 'class="tight' in html[:2000]  # the <html> element's class, set by the tight layout
         if job.edition == "standard" and len(document.pages) > budget:
             return Rendered(version, pages=len(document.pages), over_budget=True, tight=tight)
+        if keep is not None:
+            keep.append(document)
+            return Rendered(version, b"", len(document.pages), tight=tight)
         return Rendered(version, writer.write(document), len(document.pages), tight=tight)
     except Exception as exc:  # noqa: BLE001 - reported without its message: it may quote a field
         return Rendered(None, error=sanitised(exc))
+
+
+def render_packet(jobs: list[PrintJob], state: dict[str, Any] | None = None) -> tuple[list[Rendered], bytes]:
+    """A packet's handouts laid out in one worker, then written as one tagged PDF (packets.py):
+    each part's result (no PDF of its own) and the packet's PDF, or no PDF when a part failed."""
+    state = _state if state is None else state
+    documents: list[Any] = []
+    results = [render_print(job, state, documents) for job in jobs]
+    if any(r.error or r.over_budget for r in results):
+        return results, b""
+    try:
+        writer: PdfWriter = state["writer"]
+        blank = writer.layout(blank_page_html(state["project"], html_lang(jobs[0].locale)))
+        return results, lay_out_packet(writer, documents, blank)[0]
+    except Exception as exc:  # noqa: BLE001 - reported without its message, as render_print does
+        return [Rendered(None, error=sanitised(exc))], b""
 
 
 # ---------------------------------------------------------------- the pool, seen from the server
@@ -321,16 +345,23 @@ class DeskPool:
                 self.start()
 
     def render(self, jobs: list[PrintJob]) -> list[Rendered]:
-        """Render the jobs (a packet is several) in parallel; Busy when there is no room or time."""
+        """Render the jobs in parallel; Busy when there is no room or time."""
+        return self._run([(render_print, job) for job in jobs])
+
+    def render_packet(self, jobs: list[PrintJob]) -> tuple[list[Rendered], bytes]:
+        """A packet's handouts as one tagged PDF, laid out in one worker (`render_packet`)."""
+        return self._run([(render_packet, jobs)])[0]
+
+    def _run(self, calls: list[tuple[Any, Any]]) -> list[Any]:
         if not self._slots.acquire(timeout=self.queue_wait):
             raise Busy()
         try:
             if self._executor is None:
                 with self._inline_lock:
-                    return [render_print(job, self._inline) for job in jobs]
+                    return [function(argument, self._inline) for function, argument in calls]
             executor = self._executor
             try:
-                futures: list[Future] = [executor.submit(render_print, job) for job in jobs]
+                futures: list[Future] = [executor.submit(function, argument) for function, argument in calls]
                 return [f.result(timeout=self.render_timeout) for f in futures]
             except BrokenProcessPool:
                 self._restart(executor)  # a worker died (out of memory, killed): a fresh, warm pool

@@ -53,7 +53,7 @@ from handoutkit.desk.printlog import LogRow, PrintLog, now
 from handoutkit.errors import HandoutError
 from handoutkit.outputs.catalog_page import catalog_entries, render_catalog_page
 from handoutkit.outputs.language_sheet import LANGUAGE_ASSISTANCE
-from handoutkit.outputs.packets import Packet, assemble, load_packets, packet_cards
+from handoutkit.outputs.packets import Packet, load_packets, packet_cards
 from handoutkit.outputs.targets import published_file
 from handoutkit.outputs.web import WEB_INDEX
 from handoutkit.translation.fontplan import stack_codepoints, uncovered
@@ -312,7 +312,10 @@ class FrontDesk:
                          start_tight=self.tight.get((h, req.locale, req.clinic_phone), False)
                          or (personal and self.tight_personal.get((h, req.locale, req.clinic_phone), False)))
                 for h in req.handout_ids]
-        results = self.pool.render(jobs)
+        if req.packet is None:
+            results, packet_pdf = self.pool.render(jobs), b""
+        else:
+            results, packet_pdf = self.pool.render_packet(jobs)
         if personal:  # a handout that fits bare may need the tight layout once a patient's box is added
             for job, result in zip(jobs, results):
                 if result.tight:
@@ -325,7 +328,7 @@ class FrontDesk:
                                 "Nothing was printed; the fault is in the server's log.", 422)
             if result.over_budget:
                 raise too_long(req, result.pages, self.project.settings.limits.page_budget)
-        pdf = results[0].pdf if req.packet is None else assemble([r.pdf for r in results])[0]
+        pdf = results[0].pdf if req.packet is None else packet_pdf
         warnings = []
         if not self.record(req, desk, results):
             warnings.append("The print log could not be written just now. This print is kept and will be "

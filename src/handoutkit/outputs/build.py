@@ -53,9 +53,8 @@ from handoutkit.render.fonts import (
     SubsetTask,
     activate_fontconfig,
     subset_plan,
-    use_fontconfig,
 )
-from handoutkit.render.renderer import PdfWriter, make_renderer
+from handoutkit.render.renderer import PdfWriter, make_renderer, process_writer
 from handoutkit.translation.catalogs import translations_from
 from handoutkit.translation.checks import is_not_translated
 from handoutkit.translation.extract import current_template, pot_problems
@@ -158,7 +157,7 @@ def _init_worker(root: str) -> None:
     _worker.clear()
     content = load_content(project.handouts_dir, project.root)
     _worker.update(project=project, content=content, approvals=read_approvals(project, content),
-                   plan=load_font_plan(project), writer=None, fontconfig=None, renderers={})
+                   plan=load_font_plan(project), renderers={})
 
 
 def _ready() -> bool:
@@ -178,11 +177,7 @@ def _renderer(locale: str, draft: bool, font_stack: tuple[str, ...], mo: bytes):
 
 def _writer(fontconfig: str) -> PdfWriter:
     """The worker's PdfWriter (its FontConfiguration stays warm), for the fonts this fontconfig file shows."""
-    if _worker["writer"] is None or _worker["fontconfig"] != fontconfig:
-        use_fontconfig(fontconfig)
-        _worker["writer"] = PdfWriter(_worker["project"])
-        _worker["fontconfig"] = fontconfig
-    return _worker["writer"]
+    return process_writer(_worker["project"], fontconfig)
 
 
 def render_job(job: Job) -> Output:
@@ -602,7 +597,8 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         manifest[key] = Entry(wanted[key], output.pages)
     if whole_library:  # packets first: the catalog page links the ones that exist
         with watch("packets"):
-            for line in build_packets(project, content, tuple(ready), manifest, executor):
+            for line in build_packets(project, content, tuple(ready), manifest, EDITIONS["standard"], executor,
+                                      fontconfig):
                 progress(line)
     write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf, approvals),
                           manifest, result, whole_library=whole_library, progress=progress, watch=watch)

@@ -4,7 +4,9 @@ A lumbar discectomy patient gets four handouts: preparing, the procedure,
 recovery, warning signs. A packet is one PDF of them, each handout starting
 on a new sheet when printed on both sides: a handout with an odd page count
 is followed by a blank page. `make pdf` writes build/packets/<locale>/<id>.pdf
-from the built PDFs; the front desk assembles personalised packets the same way.
+from the standard edition's HTML, laid out again as one WeasyPrint document so
+that the packet is tagged like its parts (pikepdf's page copies drop the
+structure tree); the front desk lays out personalised packets the same way.
 
     packets:
       - id: lumbar-discectomy
@@ -14,13 +16,12 @@ from the built PDFs; the front desk assembles personalised packets the same way.
 
 from __future__ import annotations
 
+import copy
 import hashlib
-import io
 from concurrent.futures import Executor
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from handoutkit.content.handouts import HANDOUT_ID, PACKETS_FILE, Content
 from handoutkit.content.settings import Project
@@ -30,9 +31,14 @@ from handoutkit.files import atomic_write
 from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.manifest import Entry
 from handoutkit.outputs.manifest import key as manifest_key
+from handoutkit.render.renderer import PdfWriter, process_writer
+from handoutkit.translation.locales import html_lang
 
-# Changes whenever assemble() changes what it writes: every packet is assembled again.
-ASSEMBLY = "assemble-1: odd page count padded with one blank page"
+# Changes whenever what a packet is made from or how changes: every packet is made again.
+ASSEMBLY = "assemble-2: the parts' HTML laid out as one tagged document, odd page counts padded with a blank page"
+
+# Between the handouts' titles in a packet's document title (what a screen reader announces).
+TITLE_SEPARATOR = " · "
 
 
 @dataclass(frozen=True)
@@ -78,31 +84,35 @@ def load_packets(project: Project, content: Content) -> tuple[Packet, ...]:
     return tuple(packets)
 
 
-def assemble(pdfs: list[bytes]) -> tuple[bytes, int]:
-    """One PDF of several, each starting on a front side: an odd page count gets a blank page.
+def blank_page_html(project: Project, lang: str) -> str:
+    """A page with nothing on it, the size of the handouts' pages: what pads a handout with an
+    odd page count, so the next one starts on a front side when printed on both sides."""
+    return (f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8"><title></title>'
+            f"<style>@page {{ size: {project.settings.page_size}; margin: 0 }}</style></head><body></body></html>")
 
-    The packet is for printing; the single handouts remain the accessible (tagged) PDFs.
+
+def lay_out_packet(writer: PdfWriter, documents: list[Any], blank: Any) -> tuple[bytes, int]:
+    """One tagged PDF of several laid-out handouts (WeasyPrint documents of one locale), each
+    starting on a front side: WeasyPrint copies their pages into one document and writes one
+    structure tree for all of them, so a packet is tagged like its parts (one Part per handout,
+    /Lang, an outline entry per handout title). Its title is the handouts' titles in order, in
+    their language.
     """
-    import pikepdf
+    pages: list[Any] = []
+    for document in documents:
+        pages += document.pages
+        if len(document.pages) % 2:
+            pages += blank.pages
+    packet = documents[0].copy(pages)
+    packet.metadata = copy.copy(documents[0].metadata)  # the first part's language; its own title
+    packet.metadata.title = TITLE_SEPARATOR.join(d.metadata.title or "" for d in documents)
+    return writer.write(packet), len(pages)
 
-    with ExitStack() as stack:
-        return assemble_opened([stack.enter_context(pikepdf.open(io.BytesIO(data))) for data in pdfs])
 
-
-def assemble_opened(parts: list[Any]) -> tuple[bytes, int]:
-    """`assemble` from PDFs already open with pikepdf (a locale's packets share their handouts)."""
-    import pikepdf
-
-    out = pikepdf.Pdf.new()
-    for part in parts:
-        out.pages.extend(part.pages)
-        if len(part.pages) % 2:
-            box = part.pages[-1].mediabox
-            out.add_blank_page(page_size=(float(box[2]) - float(box[0]), float(box[3]) - float(box[1])))
-    buffer = io.BytesIO()
-    # Fixed document id and no dates: the same handouts give the same bytes.
-    out.save(buffer, static_id=True, deterministic_id=False)
-    return buffer.getvalue(), len(out.pages)
+def assemble(writer: PdfWriter, project: Project, htmls: list[str], lang: str) -> tuple[bytes, int]:
+    """The packet of these handouts' HTML (each laid out, then `lay_out_packet`); the front desk's."""
+    return lay_out_packet(writer, [writer.layout(html) for html in htmls],
+                          writer.layout(blank_page_html(project, lang)))
 
 
 PACKETS_FOLDER = "packets"  # under build/: packets/<locale>/<packet id>.pdf
@@ -115,63 +125,92 @@ def packet_path(project: Project, locale: str, packet_id: str) -> Path:
     return project.build_dir / PACKETS_FOLDER / locale / f"{packet_id}.pdf"
 
 
+def packet_fontconfig(project: Project) -> str:
+    """The fontconfig file the handouts were rendered with (the build's, naming the CJK subsets);
+    made from the font plan when there is none (a sharded build's artifacts)."""
+    conf = project.build_dir / "fontconfig" / "fonts.conf"
+    if not conf.exists():
+        from handoutkit.render.fonts import activate_fontconfig
+        from handoutkit.translation.fontplan import load_font_plan
+
+        activate_fontconfig(project, load_font_plan(project))
+    return str(conf.resolve())
+
+
 @dataclass(frozen=True)
 class PacketJob:
-    """One packet to assemble: its file, its handouts' PDFs and its manifest entry."""
+    """One packet to lay out: its file, its handouts' HTML and its manifest entry."""
 
+    root: Path  # the project's
     locale: str
     key: str  # in the manifest
     target: Path
-    parts: tuple[Path, ...]
+    parts: tuple[Path, ...]  # the standard edition's HTML of each handout, as laid out for its PDF
     inputs: str
+    fontconfig: str
 
 
-def stale_packets(project: Project, content: Content, locales: tuple[str, ...],
-                  manifest: dict[str, Entry]) -> list[PacketJob]:
-    """The packets to assemble: those whose handouts' manifest entries changed, or whose file is missing."""
+class PartEdition(Protocol):
+    """The edition a packet is made of (editions.EDITIONS["standard"]): where its files are."""
+
+    def pdf(self, project: Project, locale: str, handout_id: str) -> Path | None: ...
+
+    def html(self, project: Project, locale: str, handout_id: str) -> Path: ...
+
+
+def stale_packets(project: Project, content: Content, locales: tuple[str, ...], manifest: dict[str, Entry],
+                  standard: PartEdition, fontconfig: str | None = None) -> list[PacketJob]:
+    """The packets to lay out: those whose handouts' manifest entries changed, or whose file is missing."""
     jobs = []
     for packet in load_packets(project, content):
         for locale in locales:
             keys = [manifest_key(locale, h, "standard") for h in packet.handouts]
-            parts = tuple(STANDARD.product(project, locale, h) for h in packet.handouts)
-            if not all(key in manifest for key in keys) or not all(p.exists() for p in parts):
+            pdfs = [standard.pdf(project, locale, h) for h in packet.handouts]
+            parts = tuple(standard.html(project, locale, h) for h in packet.handouts)
+            if not all(key in manifest for key in keys) or not all(p and p.exists() for p in (*pdfs, *parts)):
                 continue  # a sharded or partial build: a later whole build makes the packet
             inputs = hashlib.sha256("\0".join([ASSEMBLY, *(manifest[k].inputs for k in keys)]).encode()).hexdigest()
             target = packet_path(project, locale, packet.id)
             key = f"packet:{locale}/{packet.id}"
             if key not in manifest or manifest[key].inputs != inputs or not target.exists():
-                jobs.append(PacketJob(locale, key, target, parts, inputs))
+                fontconfig = fontconfig or packet_fontconfig(project)
+                jobs.append(PacketJob(project.root, locale, key, target, parts, inputs, fontconfig))
     return jobs
 
 
 def write_packets(jobs: list[PacketJob]) -> list[int]:
-    """Assemble and write packets, each handout's PDF read once for all of them; their page counts."""
-    import pikepdf
-
+    """Lay out and write packets, each handout's HTML laid out once for all of them; their page counts."""
+    if not jobs:
+        return []
+    project = Project(jobs[0].root)
+    writer = process_writer(project, jobs[0].fontconfig)
+    laid_out: dict[tuple[Path, int], Any] = {}
+    blanks: dict[str, Any] = {}
     pages = []
-    with ExitStack() as stack:
-        # A handout twice in one packet is opened twice, as `assemble` does: one open file
-        # added twice would share its objects, and the packet would not be the same bytes.
-        opened: dict[tuple[Path, int], Any] = {}
-        for job in jobs:
-            copies = [(part, job.parts[:index].count(part)) for index, part in enumerate(job.parts)]
-            for copy in copies:
-                if copy not in opened:
-                    opened[copy] = stack.enter_context(pikepdf.open(copy[0]))
-            data, count = assemble_opened([opened[copy] for copy in copies])
-            atomic_write(job.target, data, durable=False)
-            pages.append(count)
+    for job in jobs:
+        # A handout twice in one packet is laid out twice: one document's pages copied twice
+        # would give two copies of the same structure elements.
+        copies = [(part, job.parts[:index].count(part)) for index, part in enumerate(job.parts)]
+        for copy_key in copies:
+            if copy_key not in laid_out:
+                laid_out[copy_key] = writer.layout(copy_key[0].read_text("utf-8"))
+        lang = html_lang(job.locale)
+        if lang not in blanks:
+            blanks[lang] = writer.layout(blank_page_html(project, lang))
+        data, count = lay_out_packet(writer, [laid_out[c] for c in copies], blanks[lang])
+        atomic_write(job.target, data, durable=False)
+        pages.append(count)
     return pages
 
 
-def build_packets(project: Project, content: Content, locales: tuple[str, ...],
-                  manifest: dict[str, Entry], pool: Executor | None = None) -> list[str]:
-    """build/packets/<locale>/<packet>.pdf from the standard PDFs; returns the paths written.
+def build_packets(project: Project, content: Content, locales: tuple[str, ...], manifest: dict[str, Entry],
+                  standard: PartEdition, pool: Executor | None = None, fontconfig: str | None = None) -> list[str]:
+    """build/packets/<locale>/<packet>.pdf from the standard edition's HTML; returns the paths written.
 
-    A packet is assembled again only when one of its handouts' manifest entries changed.
-    With a pool, each locale's packets are assembled in a worker, the locales side by side.
+    A packet is made again only when one of its handouts' manifest entries changed.
+    With a pool, each locale's packets are laid out in a worker, the locales side by side.
     """
-    jobs = stale_packets(project, content, locales, manifest)
+    jobs = stale_packets(project, content, locales, manifest, standard, fontconfig)
     batches = [[job for job in jobs if job.locale == locale] for locale in dict.fromkeys(j.locale for j in jobs)]
     pages = {job: count for batch, counts in zip(batches, (pool.map if pool else map)(write_packets, batches))
              for job, count in zip(batch, counts)}

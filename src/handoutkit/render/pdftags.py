@@ -36,6 +36,8 @@ from typing import Any, Iterator, NamedTuple
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator, String
 
+from handoutkit.translation.locales import tag_direction
+
 ObjGen = tuple[int, int]  # a PDF object's (number, generation)
 
 # ---------------------------------------------------------------- what WeasyPrint knew
@@ -148,7 +150,9 @@ def recording() -> Iterator[TagRecord]:
 
 # Characters the renderer adds for layout only (word joiners for Korean keep-all,
 # soft hyphens, the bidi isolates around numbers): not part of the text a reader wants.
-LAYOUT_ONLY = dict.fromkeys(map(ord, "\u2060\u00ad\u2066\u2067\u2068\u2069"))
+LAYOUT_ONLY = {**dict.fromkeys(map(ord, "\u2060\u00ad\u2066\u2067\u2068\u2069")),
+               # the no-break space that keeps a short last word on its line (renderer.bind_last_word)
+               0xA0: " "}
 # Scripts whose glyph order differs from the character order (reordering vowel
 # signs, conjuncts, right-to-left shaping), and the characters a shaper removes
 # (ZWNJ, ZWJ, bidi isolates): a run holding any of them gets /ActualText.
@@ -165,7 +169,7 @@ def logical_text(mark: Mark) -> str:
 
 
 def actual_text(mark: Mark, rtl: bool) -> str:
-    """The /ActualText of a run. In right-to-left pages the left-to-right run (a number, a
+    """The /ActualText of a run. In right-to-left text the left-to-right run (a number, a
     Latin word) is fenced with LEFT-TO-RIGHT MARKs, so extractors that reorder the line by
     the bidi algorithm keep a closing bracket at its end: "(ACDF)", not ")(ACDF"."""
     text = logical_text(mark)
@@ -199,7 +203,8 @@ def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[in
     """Glyph id -> text, from the font's ToUnicode CMap (WeasyPrint writes bfchar entries only)."""
     if font.objgen not in cache:
         data = font.ToUnicode.read_bytes().decode("latin-1") if "/ToUnicode" in font else ""
-        cache[font.objgen] = {int(glyph, 16): bytes.fromhex(text).decode("utf-16-be", "replace")
+        # A no-break space is matched as a space, as the run's text has it (see LAYOUT_ONLY).
+        cache[font.objgen] = {int(glyph, 16): bytes.fromhex(text).decode("utf-16-be", "replace").replace("\xa0", " ")
                               for glyph, text in re.findall(r"<([0-9a-fA-F]{4})>\s*<([0-9a-fA-F]+)>", data)}
     return cache[font.objgen]
 
@@ -360,7 +365,6 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
     with pikepdf.open(io.BytesIO(pdf_bytes)) as pdf:
         root = pdf.Root
         doc_lang = str(root.get("/Lang", ""))
-        rtl = is_rtl_lang(doc_lang)
         tree = root.StructTreeRoot
         parent_tree = tree.ParentTree.Nums
         artifacts = actual_texts = 0
@@ -370,7 +374,7 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
         for index, page in enumerate(pdf.pages):
             page_array = parent_tree[2 * index + 1]
             elements = list(page_array)
-            rewritten, renumber, counts = rewrite_page(pdf, page, index, record, rtl, unicode_maps)
+            rewritten, renumber, counts = rewrite_page(pdf, page, index, record, doc_lang, unicode_maps)
             artifacts += counts[0]
             actual_texts += counts[1]
             new_array = Array()
@@ -402,8 +406,13 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
     return out.getvalue(), RepairStats(artifacts, actual_texts, languages, merged)
 
 
-def is_rtl_lang(lang: str) -> bool:
-    return lang.split("-")[0] in ("ar", "fa", "he", "ur", "ps", "yi")
+def right_to_left_run(mark: Mark, doc_lang: str) -> bool:
+    """Whether a run sits in right-to-left text: its language's direction from CLDR (through
+    Babel), the document's when the run names none; for a language CLDR does not know, the
+    run's own letters (Unicode bidi classes R and AL). Decided per run, so the Arabic line of
+    a left-to-right sheet is repaired like a right-to-left handout."""
+    known = tag_direction(mark.lang or doc_lang) if mark.lang or doc_lang else None
+    return known == "rtl" if known else right_to_left(mark.text)
 
 
 # ---------------------------------------------------------------- content streams
@@ -511,7 +520,7 @@ def artifact(mark: Mark, actual: bool, rtl: bool) -> tuple[bytes, int]:
     return opened + b"\n" + span, 2
 
 
-def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRecord, rtl: bool,
+def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRecord, doc_lang: str,
                  unicode_maps: dict[ObjGen, dict[int, str]]) -> tuple[bytes, dict[int, int], tuple[int, int]]:
     """A page's content stream with furniture and separators as artifacts, MCIDs renumbered
     from 0 in order, and /ActualText where needed; also old MCID -> new MCID."""
@@ -553,6 +562,7 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
         mark = record.marks.get((index, token.mcid))
         if mark is None:
             raise ValueError(f"page {index + 1}: MCID {token.mcid} was not recorded while WeasyPrint wrote it")
+        rtl = right_to_left_run(mark, doc_lang)
         actual = needs_actual_text(mark, rtl)
         if mark.furniture or mark.decorative:
             artifacts += 1

@@ -9,6 +9,7 @@ zone of 4 modules so phone cameras and zbar find it next to text.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import segno
@@ -24,12 +25,15 @@ class QrCode:
     svg: Markup
 
 
-def qr_code(url: str) -> QrCode:
+def qr_code(url: str, label: str = "") -> QrCode:
+    """The code for `url`; `label` ("Read it online:", in the document's language) and the
+    address it opens are its alternative text (the PDF's Figure /Alt, from the SVG's <title>)."""
     code = segno.make(url, error="m", micro=False)
-    # Scaled by CSS (.qr svg): a viewBox and no fixed size; decorative to a screen reader,
-    # since the printed URL under it says the same.
+    # Scaled by CSS (.qr svg): a viewBox and no fixed size.
     svg = code.svg_inline(scale=1, border=QUIET_ZONE, omitsize=True, svgclass="qr-code", lineclass=None,
                           dark="#000", light="#fff")
-    svg = svg.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
     printed = url.removeprefix("https://")
+    alt = f"{label} {printed}" if label else printed
+    svg = re.sub(r"(<svg [^>]*>)", lambda m: m[1].replace("<svg ", '<svg role="img" focusable="false" ', 1)
+                 + str(Markup("<title>{}</title>").format(alt)), svg, count=1)
     return QrCode(url, printed, Markup(svg))

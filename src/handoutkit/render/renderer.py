@@ -41,6 +41,7 @@ from handoutkit.content.settings import Clinic, Project
 from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
+from handoutkit.render.fonts import use_fontconfig
 from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.render.stylesheets import StylesheetCache, reusing
@@ -120,6 +121,24 @@ def keep_all(html: str) -> str:
             previous = char
         out.append("".join(text))
     return head + separator + "".join(out)
+
+
+# The last word of a paragraph or list item, when short, and the space before it.
+SHORT_LAST_WORD = re.compile(r"(?<=[^\s>])[ \t]+([^\s<>]{1,%d})(\s*</(?:p|li|h[1-6])>)" % 6)
+NO_BREAK_SPACE = "\u00a0"
+
+
+def bind_last_word(html: str) -> str:
+    """A short last word of a paragraph, list item or heading (up to 6 characters: "ulo.", "둡니다.") joined
+    to the word before it by a NO-BREAK SPACE, in <body> only, so it never stands alone on a line.
+
+    Print only (the browser has `text-wrap: pretty`); the text layer reads the no-break space as
+    a space. A word that ends in markup (a number's isolate) is left as it is.
+    """
+    head, separator, body = html.partition("<body")
+    if not separator:
+        return html
+    return head + separator + SHORT_LAST_WORD.sub(lambda m: NO_BREAK_SPACE + m[1] + m[2], body)
 
 
 TAG_STYLE_OR_TEXT = re.compile(r"(<style\b.*?</style>|<[^>]*>)", re.DOTALL)
@@ -405,6 +424,8 @@ class Renderer:
                     html = html.replace("<head>", "<head>\n" + PICTURES_LEFT_OUT, 1)
                 if self.context.digits:
                     html = native_numerals(html, self.context.digits, self.context.counter_style)
+                if not web:
+                    html = bind_last_word(html)
                 # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
                 return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
@@ -414,7 +435,7 @@ class Renderer:
 
     def qr(self, handout: Handout) -> QrCode | None:
         url = self.web_url(self.context.locale, handout.id) if self.web_url else None
-        return qr_code(url) if url else None
+        return qr_code(url, self.translations.gettext("Read it online:")) if url else None
 
     def _render(self, handout: Handout, extra: dict[str, Any] | None, tight: bool, large: bool,
                 template_name: str) -> str:
@@ -573,6 +594,21 @@ def _line_extent(line: Any) -> tuple[float, float] | None:
     if not texts:
         return None
     return min(b.position_x for b in texts), max(b.position_x + b.margin_width() for b in texts)
+
+
+_PROCESS_WRITERS: dict[tuple[Path, str], PdfWriter] = {}
+
+
+def process_writer(project: Project, fontconfig: str) -> PdfWriter:
+    """This process's PdfWriter for the fonts one fontconfig file shows (its FontConfiguration
+    stays warm): the build's workers render handouts and lay out packets with the same one."""
+    key = (project.templates_dir.resolve(), fontconfig)
+    if key not in _PROCESS_WRITERS:
+        _PROCESS_WRITERS.clear()  # fontconfig reads its file once: one writer per process at a time
+        if fontconfig:
+            use_fontconfig(fontconfig)
+        _PROCESS_WRITERS[key] = PdfWriter(project)
+    return _PROCESS_WRITERS[key]
 
 
 @contextmanager

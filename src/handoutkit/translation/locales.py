@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 
-from babel import Locale
+from babel import Locale, UnknownLocaleError
 from babel.dates import format_date
 
 # The first digit (zero) of each CLDR numbering system a locale may call native.
@@ -28,6 +29,17 @@ def html_lang(locale: str) -> str:
 
 def is_rtl(locale: str) -> bool:
     return Locale.parse(locale).character_order == "right-to-left"
+
+
+@lru_cache(maxsize=None)
+def tag_direction(tag: str) -> str | None:
+    """A BCP 47 tag's direction from CLDR: "rtl" (ar, ckb, ug, pa-Arab), "ltr" (zh-Hans, sd-Deva),
+    or None for a tag CLDR does not know (the text's own bidi classes must decide)."""
+    try:
+        order = Locale.parse(tag, sep="-").character_order
+    except (UnknownLocaleError, ValueError, TypeError):  # unknown to CLDR, or a malformed tag
+        return None
+    return "rtl" if order == "right-to-left" else "ltr"
 
 
 def direction(locale: str) -> str:
