@@ -40,12 +40,14 @@ from werkzeug.exceptions import HTTPException
 from handoutkit.content.handouts import HANDOUT_ID
 from handoutkit.content.settings import Project
 from handoutkit.desk.infobutton import Language, infobutton
+from handoutkit.desk.lan import ARRIVED, CONNECTION_LIMIT, IDLE_TIMEOUT, drain, harden
 from handoutkit.desk.pool import (
     Busy,
     DeskPool,
     DeskSetup,
     PrintJob,
     Rendered,
+    WorkerFailed,
     prepare_desk,
     sanitised,
 )
@@ -77,6 +79,7 @@ INVISIBLE = set("\u115f\u1160\u3164\uffa0\u2800\u180e")  # fillers that print as
 MAX_COMBINING_RUN = 4  # Zalgo text stacks dozens; real scripts stack a few
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 RETRY_AFTER_SECONDS = 3
+DRAIN_SECONDS = 30  # at SIGTERM, how long the prints in progress may take to finish
 
 
 class FormError(Exception):
@@ -300,7 +303,7 @@ class FrontDesk:
                 raise FormError(f"{label} has characters the fonts for this language cannot print: "
                                 f"{' '.join(missing)}. Type it in the handout's script, or leave it blank.")
 
-    def print(self, req: PrintRequest, desk: str) -> tuple[bytes, list[str]]:
+    def print(self, req: PrintRequest, desk: str, arrived: float | None = None) -> tuple[bytes, list[str]]:
         """The PDF and any warnings for the desk. Raises FormError or Busy."""
         self.check_fonts(req)
         details = patient_details(req)
@@ -309,7 +312,7 @@ class FrontDesk:
                          start_tight=self.tight.get((h, req.locale, req.clinic_phone), False)
                          or (personal and self.tight_personal.get((h, req.locale, req.clinic_phone), False)))
                 for h in req.handout_ids]
-        results = self.pool.render(jobs)
+        results = self.pool.render(jobs, arrived)
         if personal:  # a handout that fits bare may need the tight layout once a patient's box is added
             for job, result in zip(jobs, results):
                 if result.tight:
@@ -318,8 +321,9 @@ class FrontDesk:
             if result.error:
                 # The worker's description names the exception type and line only.
                 logger.error("render failed: %s", result.error)
+                # A fault of the server, not of the form: 500, so monitoring that counts 5xx sees it.
                 raise FormError("The handout could not be printed because of a fault in the print server. "
-                                "Nothing was printed; the fault is in the server's log.", 422)
+                                "Nothing was printed; the fault is in the server's log.", 500)
             if result.over_budget:
                 raise too_long(req, result.pages, self.project.settings.limits.page_budget)
         pdf = results[0].pdf if req.packet is None else assemble([r.pdf for r in results])[0]
@@ -387,8 +391,10 @@ class FrontDesk:
             logger.error("retry failed: %s", sanitised(exc))
 
     def status(self) -> dict:
-        return {"ready": True, "log_pending": len(self.log.pending), "log_error": self.log.last_error,
-                "archive_pending": len(self.to_archive)}
+        alive = self.pool.alive()
+        return {"ready": alive > 0, "workers": max(self.pool.workers, 1), "workers_up": alive,
+                "render_failures": self.pool.failures, "log_pending": len(self.log.pending),
+                "log_error": self.log.last_error, "archive_pending": len(self.to_archive)}
 
 
 # ---------------------------------------------------------------- the web app
@@ -506,10 +512,14 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     def print_pdf() -> Response:
         try:
             req = parse_print_request(request.form, desk.handout_ids, set(desk.setup.ready), desk.packets)
-            pdf, warnings = desk.print(req, request.remote_addr or "unknown")
+            pdf, warnings = desk.print(req, request.remote_addr or "unknown", request.environ.get(ARRIVED))
         except FormError as exc:
             return page(str(exc), request.form.to_dict(), exc.status)
-        except Busy:
+        except Busy as exc:
+            # Logged without the form: which handout and language is enough to see a pattern.
+            logger.warning("print refused with 503 (%s): %s in %s", "a render worker failed and was replaced"
+                           if isinstance(exc, WorkerFailed) else "every worker busy past the wait bound",
+                           req.packet or req.handout_id, req.locale)
             return simple_page("Busy, try again", "Every printer worker is busy. Nothing was printed: try again "
                                f"in {RETRY_AFTER_SECONDS} seconds.", 503,
                                {"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -582,25 +592,44 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
         print(f"front desk: {locale} is not printable: {reason}", file=sys.stderr)
     server = waitress.create_server(
         app, host=host, port=port,
-        threads=max(8, workers + queue + 2),  # one per waiting desk, so the queue is the pool's
-        channel_timeout=30,  # a desk that stops sending mid-request is dropped
-        connection_limit=200, backlog=256,
+        threads=workers + queue + 8,  # a waiting desk holds a thread; its wait counts from its arrival
+        channel_timeout=int(IDLE_TIMEOUT), cleanup_interval=1,  # idle connections, checked every second
+        connection_limit=CONNECTION_LIMIT, backlog=1024, asyncore_use_poll=True,  # select() stops at 1024
         max_request_body_size=64 * 1024, max_request_header_size=32 * 1024,
         ident="handouts", expose_tracebacks=False,
         **({"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
             "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto"} if trusted_proxy else {}))
+    harden(server)  # a request must arrive within READ_TIMEOUT; slow senders make room for desks
     shown = f"[{host}]" if ":" in host else host
     seconds = (dt.datetime.now() - started).total_seconds()
     # Said once the socket listens and every worker is warm: a desk can print at once.
     print(f"front desk: ready on http://{shown}:{server.effective_port}/ ({workers} render workers, warmed up in "
           f"{seconds:.1f} s; print log {desk.log.path}; Ctrl+C to stop)", file=sys.stderr, flush=True)
-    # systemd stops a service with SIGTERM: the same clean stop as Ctrl+C (log flushed, workers ended).
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    # systemd stops a service with SIGTERM, a person with Ctrl+C: both stop taking new connections and
+    # let the prints in progress finish and reach their desks. A second Ctrl+C stops at once.
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        if stopping.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.5, map=server._map, use_poll=True, count=1)  # noqa: SLF001
+        print("front desk: stopping; finishing the prints in progress...", file=sys.stderr, flush=True)
+        left = drain(server, DRAIN_SECONDS)
+        if left:
+            logger.error("stopped with %d request(s) unanswered after %d s", left, DRAIN_SECONDS)
     finally:
         stop.set()
         desk.log.flush()
+        if desk.log.pending:
+            where = (f"kept in {desk.log.spool}, written at the next start" if desk.log.spool.exists()
+                     else "NOT SAVED: the disk refused the spool file too")
+            logger.error("print log %s: %d row(s) could not be written at shutdown (%s); %s",
+                         desk.log.path, len(desk.log.pending), desk.log.last_error, where)
         desk.pool.stop()
+        print("front desk: stopped", file=sys.stderr, flush=True)

@@ -49,6 +49,7 @@ from handoutkit.outputs.targets import (
 )
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import SubsetTask, activate_fontconfig, subset_plan
+from handoutkit.render.ink import ink_problem, require_poppler
 from handoutkit.render.renderer import (
     PdfWriter,
     format_long_date,
@@ -180,10 +181,25 @@ def render_job(job: Job) -> Output:
     made = edition.make(renderer, writer, handout, project)
     html_file = edition.html(project, job.locale, job.handout_id)
     pdf_file = edition.pdf(project, job.locale, job.handout_id)
+    if made.pdf is not None and pdf_file is not None:
+        require_ink(made.pdf, project.rel(pdf_file), job)
     atomic_write(html_file, made.html.encode("utf-8"), durable=False)
     if made.pdf is not None and pdf_file is not None:
         atomic_write(pdf_file, made.pdf, durable=False)
     return Output(job.locale, job.handout_id, pdf_file, html_file, made.pages, job.edition)
+
+
+def require_ink(pdf: bytes, label: str, job: Job) -> None:
+    """The first PDF of each locale and font set a worker renders is looked at on paper: a damaged
+    font that slipped past its pin would print blank words under a complete text layer."""
+    checked = _worker.setdefault("inked", set())
+    if (job.locale, job.font_stack, job.fontconfig) in checked:
+        return
+    problem = ink_problem(pdf, label)
+    if problem:
+        raise HandoutError(f"{problem} (fonts: {', '.join(job.font_stack)}; see {job.fontconfig}); "
+                           "nothing was written")
+    checked.add((job.locale, job.font_stack, job.fontconfig))
 
 
 def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
@@ -346,7 +362,8 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     content = load_content(project.handouts_dir, project.root)
     read_approvals(project, content)  # a damaged approval record stops the build before any work
     plan = load_font_plan(project)
-    require_font_files(plan)
+    require_font_files(plan)  # installed, and each file's content as pinned
+    require_poppler()  # renders are checked for ink
     read_template(project)  # a missing POT is reported before any work
     chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
 
