@@ -442,9 +442,9 @@ def test_a_personalised_print_teaches_the_desk_the_tight_layout(tmp_path: Path) 
     started: list[bool] = []
     render = desk.pool.render
 
-    def recording(jobs):
+    def recording(jobs, arrived=None):
         started.extend(job.start_tight for job in jobs)
-        return render(jobs)
+        return render(jobs, arrived)
 
     desk.pool.render = recording
     form = {**FORM, "handout": "acdf", "procedure_date": (dt.date.today() + dt.timedelta(days=10)).isoformat()}

@@ -312,6 +312,7 @@ class _Worker:
         self.conn: Any = None
         self.thread: threading.Thread | None = None
         self.busy_since: float | None = None  # when the job it is rendering started
+        self.retired: int | None = None  # the pid of the process being replaced
 
     @property
     def pid(self) -> int | None:
@@ -344,11 +345,18 @@ class _Worker:
             self.conn.close()
         self.process = self.conn = None
 
-    def replace(self, why: str) -> None:
-        """Kill this worker's process and start a warm one (retried until the pool stops)."""
-        old = self.pid
+    def retire(self, why: str) -> None:
+        """Log why this worker goes, and kill its process."""
+        self.retired = self.pid
+        logger.error("render worker %s %s; replacing it", self.retired, why)
         self.kill()
-        logger.error("render worker %s %s; replacing it", old, why)
+
+    def replace(self, why: str | None = None) -> None:
+        """Kill this worker's process (unless retired already) and start a warm one (retried until the
+        pool stops)."""
+        if why is not None:
+            self.retire(why)
+        old = self.retired
         delay = 1.0
         while not self.pool.stopping.is_set():
             try:
@@ -389,15 +397,19 @@ class _Worker:
                 if self.conn.poll(pool.render_timeout):
                     task.future.set_result(self.conn.recv())
                 else:
-                    task.future.set_exception(WorkerFailed())
                     pool.failures += 1
-                    self.replace(f"was stuck on a render for {pool.render_timeout:.0f} s: killed")
+                    self.retire(f"was stuck on a render for {pool.render_timeout:.0f} s: killed")
+                    task.future.set_exception(WorkerFailed())  # its desk hears at once, not after the warm-up
+                    self.replace()
             except (EOFError, OSError):
-                task.future.set_exception(WorkerFailed())
                 pool.failures += 1
-                if not pool.stopping.is_set():
-                    self.process.join(1)
-                    self.replace(f"crashed (exit code {self.process.exitcode})")
+                if pool.stopping.is_set():
+                    task.future.set_exception(WorkerFailed())
+                    continue
+                self.process.join(1)
+                self.retire(f"crashed (exit code {self.process.exitcode})")
+                task.future.set_exception(WorkerFailed())
+                self.replace()
             finally:
                 self.busy_since = None
 
@@ -418,7 +430,7 @@ class DeskPool:
     setup: DeskSetup
     workers: int = 2
     queue: int = 16  # requests that may wait for a worker; one more is turned away with 503
-    queue_wait: float = 10.0  # seconds a request may wait, for a place and its render, before 503
+    queue_wait: float = 9.0  # seconds a request may wait, for a place and its render, before 503 (desks: 10 s)
     render_timeout: float = 8.0  # a render (normally 0.1-0.5 s) taking longer is a stuck worker
     start_timeout: float = 300.0
     failures: int = field(default=0, init=False)  # crashed or stuck renders since start
