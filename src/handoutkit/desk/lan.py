@@ -29,6 +29,7 @@ ROOM = 50  # connections kept free for desks: past limit - ROOM, slow senders ar
 
 
 ARRIVED = "handoutkit.arrived"  # WSGI environ key: time.monotonic() when the request had fully arrived
+PEER = "handoutkit.peer"  # WSGI environ key: the socket's other end (X-Forwarded-For cannot change it)
 
 
 class TimedTask(WSGITask):
@@ -38,6 +39,8 @@ class TimedTask(WSGITask):
     def get_environment(self) -> dict:
         environ = super().get_environment()
         environ[ARRIVED] = getattr(self.request, "arrived", None)
+        addr = self.channel.addr
+        environ[PEER] = addr[0] if isinstance(addr, tuple) and addr else None
         return environ
 
 

@@ -25,8 +25,10 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 import sqlite3
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +81,13 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
+def private_dir(path: Path) -> None:
+    """A folder only the server's user can enter (0700): the log says who printed what, and when."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
+
+
 class PrintLog:
     """The SQLite log, a spool for rows not yet written, and the archive."""
 
@@ -91,7 +100,8 @@ class PrintLog:
         self.last_error = ""
         self._lock = threading.Lock()
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.state_dir)
+            private_dir(self.path.parent)
             self.pending = self._read_spool()
             self._insert([])
             # Write-ahead logging: one sync per print instead of three, and readers
@@ -119,7 +129,10 @@ class PrintLog:
 
     def _connect(self) -> sqlite3.Connection:
         # A short busy timeout: a locked log must not hold up a print (the row is retried).
+        fresh = not self.path.exists()
         db = sqlite3.connect(self.path, timeout=0.25)
+        if fresh:  # only the server reads the log (SQLite gives its -wal and -shm files the same mode)
+            os.chmod(self.path, 0o600)
         return db
 
     def _insert(self, rows: list[LogRow]) -> None:
@@ -170,7 +183,7 @@ class PrintLog:
         try:
             if self.pending:
                 text = "".join(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in self.pending)
-                atomic_write(self.spool, text.encode(), durable=True)
+                atomic_write(self.spool, text.encode(), durable=True, mode=0o600)
             else:
                 self.spool.unlink(missing_ok=True)
         except OSError:
@@ -206,6 +219,44 @@ class PrintLog:
                 return row
         raise HandoutError(f"{self.path}: no print with id {log_id} (see `handouts print-log`)")
 
+    # -------------------------------------------------------- retention
+
+    def forget_before(self, cutoff: dt.datetime) -> tuple[int, int]:
+        """Delete the rows printed before `cutoff` and the archived versions no row still names.
+
+        Returns (rows deleted, archive files deleted). Run by the server at start and daily
+        with --keep-days.
+        """
+        stamp = cutoff.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        with self._lock:
+            db = self._connect()
+            try:
+                with db:
+                    db.execute(SCHEMA)
+                    deleted = db.execute("DELETE FROM prints WHERE printed_at < ?", (stamp,)).rowcount
+                    kept = {row[0] for row in db.execute("SELECT DISTINCT version_sha256 FROM prints")}
+            finally:
+                db.close()
+            kept |= {row.version_sha256 for row in self.pending}
+        removed = 0
+        versions = self.archive_dir / "versions"
+        pointers = list(versions.iterdir()) if versions.is_dir() else []
+        live: set[str] = set()
+        for pointer in pointers:
+            if pointer.name in kept or pointer.stat().st_mtime >= cutoff.timestamp():
+                live.add(pointer.read_text().strip())
+            else:
+                pointer.unlink(missing_ok=True)
+                removed += 1
+        for pdf in self.archive_dir.glob("*.pdf") if self.archive_dir.is_dir() else ():
+            if pdf.stem not in live and pdf.stat().st_mtime < time.time() - 3600:  # not one being archived now
+                pdf.unlink(missing_ok=True)
+                removed += 1
+        if deleted or removed:
+            logger.info("retention: deleted %d print log row(s) from before %s and %d archive file(s)",
+                        deleted, stamp, removed)
+        return deleted, removed
+
     # -------------------------------------------------------- the archive
 
     def _pointer(self, version_key: str) -> Path:
@@ -219,9 +270,11 @@ class PrintLog:
         digest = hashlib.sha256(pdf).hexdigest()
         try:
             target = self.archive_dir / f"{digest}.pdf"
+            private_dir(self.archive_dir)
+            private_dir(self._pointer(version_key).parent)
             if not target.exists():
-                atomic_write(target, pdf)
-            atomic_write(self._pointer(version_key), (digest + "\n").encode())
+                atomic_write(target, pdf, mode=0o600)
+            atomic_write(self._pointer(version_key), (digest + "\n").encode(), mode=0o600)
             return True
         except OSError as exc:
             logger.error("print archive %s: cannot write (%s: %s); retried at the next print",

@@ -24,8 +24,10 @@ import logging
 import re
 import secrets
 import signal
+import sqlite3
 import sys
 import threading
+import time
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,12 +35,13 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from babel.dates import format_time
-from flask import Flask, Response, abort, request, send_from_directory
+from flask import Flask, Response, abort, g, request, send_from_directory
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from handoutkit.content.handouts import HANDOUT_ID
 from handoutkit.content.settings import Project
+from handoutkit.desk.auth import DeskAuth, load_auth
 from handoutkit.desk.infobutton import Language, infobutton
 from handoutkit.desk.lan import ARRIVED, CONNECTION_LIMIT, IDLE_TIMEOUT, drain, harden
 from handoutkit.desk.pool import (
@@ -65,8 +68,6 @@ LIMITS = {"name": 100, "phone": 30, "instructions": 1000}
 # ASCII digits only: `\d` would also take Arabic-Indic digits, which dates and times must not carry.
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(:[0-5][0-9])?")
-PHONE = re.compile(r"\+?[0-9()\-. ]+")
-PHONE_DIGITS = (7, 15)  # E.164 allows at most 15 digits; fewer than 7 is not a clinic's number
 # A procedure date this far back or ahead is a typing mistake.
 DATE_WINDOW = (dt.timedelta(days=366), dt.timedelta(days=3 * 366))
 MARKUP = set("<>")
@@ -168,19 +169,21 @@ def parse_time(text: str) -> dt.time | None:
     return dt.time(int(match[1]), int(match[2]))
 
 
-def parse_phone(form: Any) -> str:
-    phone = _text_field(form, "clinic_phone", "Clinic phone", LIMITS["phone"])
+def parse_phone(form: Any, choices: tuple[str, ...] = ()) -> str:
+    """The clinic number to print instead of clinic.yaml's `phone`: one of its `desk_phones`, or ""."""
+    phone = (form.get("clinic_phone") or "").strip()
     if not phone:
         return ""
-    digits = sum(c in "0123456789" for c in phone)
-    if not PHONE.fullmatch(phone) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-        raise FormError("Clinic phone must look like a phone number: 7 to 15 digits 0-9, with spaces and "
-                        "+ ( ) - . only, for example (555) 010-0142.")
+    if phone not in choices:
+        # Never a typed number: a patient's own number would replace the clinic's on the handout.
+        raise FormError("Clinic phone: pick one of the clinic's numbers from the list "
+                        "(handouts/clinic.yaml, desk_phones).")
     return phone
 
 
 def parse_print_request(form: Any, handout_ids: set[str], locales: set[str],
-                        packets: dict[str, Packet] | None = None, today: dt.date | None = None) -> PrintRequest:
+                        packets: dict[str, Packet] | None = None, today: dt.date | None = None,
+                        phones: tuple[str, ...] = ()) -> PrintRequest:
     """Validate the form fields; raise FormError with a message staff can act on."""
     choice = (form.get("handout") or "").strip()
     packet = None
@@ -203,7 +206,7 @@ def parse_print_request(form: Any, handout_ids: set[str], locales: set[str],
         procedure_date=parse_date((form.get("procedure_date") or "").strip(), today),
         arrival_time=parse_time((form.get("arrival_time") or "").strip()),
         surgeon=_text_field(form, "surgeon", "Surgeon", LIMITS["name"]),
-        clinic_phone=parse_phone(form),
+        clinic_phone=parse_phone(form, phones),
         instructions=_text_field(form, "instructions", "Instructions", LIMITS["instructions"]),
     )
 
@@ -418,8 +421,10 @@ def simple_page(title: str, message: str, status: int, headers: dict | None = No
 
 def create_app(project: Project, log_path: Path | None = None, *, state_dir: Path | None = None,
                workers: int = 0, queue: int = 16, allowed_hosts: tuple[str, ...] = (),
-               desk: FrontDesk | None = None) -> Flask:
-    """The front-desk app. `workers=0` renders in the request thread (tests); `serve` uses a pool."""
+               desk: FrontDesk | None = None, auth: DeskAuth | None = None) -> Flask:
+    """The front-desk app. `workers=0` renders in the request thread (tests); `serve` uses a pool.
+
+    With `auth` that requires it, every request (the page, PDFs, /status) needs a signed-in desk."""
     if desk is None:
         desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue)
         desk.start()
@@ -449,6 +454,15 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
         if host_name(request.host) not in hosts:
             return simple_page("Unknown host", "This server does not answer to that host name. "
                                "Use the address your practice gave you.", 400)
+        g.desk_user = None
+        if auth is not None and auth.required:
+            sent = request.authorization
+            pair = (sent.username or "", sent.password or "") if sent and sent.type == "basic" else None
+            g.desk_user = auth.user(request.environ, pair)
+            if g.desk_user is None:
+                return simple_page("Sign in", "This print server asks each desk to sign in with its desk "
+                                   "account. Ask the practice manager for it.", 401,
+                                   {"WWW-Authenticate": 'Basic realm="Patient handouts", charset="UTF-8"'})
         if request.method == "POST":
             origin = request.headers.get("Origin")
             site = request.headers.get("Sec-Fetch-Site")
@@ -511,8 +525,10 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     @app.post("/print")
     def print_pdf() -> Response:
         try:
-            req = parse_print_request(request.form, desk.handout_ids, set(desk.setup.ready), desk.packets)
-            pdf, warnings = desk.print(req, request.remote_addr or "unknown", request.environ.get(ARRIVED))
+            req = parse_print_request(request.form, desk.handout_ids, set(desk.setup.ready), desk.packets,
+                                      phones=tuple(p.phone for p in project.settings.clinic.desk_phones))
+            pdf, warnings = desk.print(req, g.desk_user or request.remote_addr or "unknown",
+                                       request.environ.get(ARRIVED))
         except FormError as exc:
             return page(str(exc), request.form.to_dict(), exc.status)
         except Busy as exc:
@@ -562,13 +578,16 @@ def is_loopback(host: str) -> bool:
 
 def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, queue: int = 16,
           allowed_hosts: tuple[str, ...] = (), state_dir: Path | None = None, log_path: Path | None = None,
-          trusted_proxy: str | None = None, retry_seconds: float = 5.0) -> None:
-    """Run the front desk with waitress and a pool of warm render workers until Ctrl+C."""
+          trusted_proxy: str | None = None, retry_seconds: float = 5.0, accounts: Path | None = None,
+          auth_header: str | None = None, keep_days: int | None = None) -> None:
+    """Run the front desk with waitress and a pool of warm render workers until SIGTERM or Ctrl+C."""
     import waitress
 
     if not is_loopback(host) and not allowed_hosts:
         raise HandoutError(f"--host {host} is reachable from other machines: name the host name the desks use "
                            "with --allowed-host (for example --allowed-host handouts.clinic.lan)")
+    auth = load_auth(state_dir or default_state_dir(project), accounts, auth_header, trusted_proxy,
+                     is_loopback(host), host)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # its depth warnings say nothing we don't
@@ -576,12 +595,26 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     print("front desk: checking locales and warming up the render workers...", file=sys.stderr, flush=True)
     desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue)
     desk.start()
-    app = create_app(project, allowed_hosts=allowed_hosts, desk=desk)
+    app = create_app(project, allowed_hosts=allowed_hosts, desk=desk, auth=auth)
     stop = threading.Event()
 
+    def forget() -> None:
+        if keep_days is not None:
+            try:
+                desk.log.forget_before(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=keep_days))
+            except (OSError, sqlite3.Error) as exc:
+                logger.error("retention: could not delete old rows and archives (%s)", sanitised(exc))
+
+    forget()
+    forgotten = time.monotonic()
+
     def retry_loop() -> None:
+        nonlocal forgotten
         while not stop.wait(retry_seconds):
             desk.retry()
+            if time.monotonic() - forgotten > 24 * 3600:
+                forget()
+                forgotten = time.monotonic()
             try:
                 desk.reload_if_changed()
             except Exception as exc:  # noqa: BLE001 - a bad edit must not stop the server

@@ -1,0 +1,179 @@
+"""Safe on the LAN: desks sign in on any non-loopback bind, clinic numbers come from a list,
+the log and archive are private to the server, old rows and archives are deleted on request."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import os
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from handoutkit.content.settings import Project
+from tests.conftest import make_project
+from tests.test_desk_server import FORM, Server, free_port
+
+HANDOUTS = str(Path(sys.executable).with_name("handouts"))
+PASSWORD = "correct horse battery"
+
+
+def basic(name: str, password: str) -> dict:
+    return {"Authorization": "Basic " + base64.b64encode(f"{name}:{password}".encode()).decode()}
+
+
+def add_account(project: Project, name: str, password: str = PASSWORD) -> subprocess.CompletedProcess:
+    return subprocess.run([HANDOUTS, "desk-account", name], cwd=project.root, input=password + "\n",
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_a_lan_bind_without_sign_in_is_refused(sample: Project) -> None:
+    done = subprocess.run([HANDOUTS, "serve", "--host", "0.0.0.0", "--port", str(free_port()),
+                           "--allowed-host", "handouts.clinic.lan"], cwd=sample.root, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1 and "desks must sign in" in done.stderr and "desk-account" in done.stderr
+    assert "ready on" not in done.stderr and "Traceback" not in done.stderr
+
+
+def test_desk_accounts_are_stored_hashed_and_private(sample: Project) -> None:
+    assert add_account(sample, "desk-1").returncode == 0
+    assert add_account(sample, "desk-2", "another long password").returncode == 0
+    short = add_account(sample, "desk-3", "short")
+    assert short.returncode == 1 and "too short" in short.stderr
+    path = sample.root / "var" / "desk-accounts"
+    text = path.read_text()
+    assert PASSWORD not in text and "desk-1:scrypt:" in text and "desk-2:" in text and "desk-3" not in text
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+
+
+def test_a_lan_bind_asks_every_request_to_sign_in(tmp_path: Path) -> None:
+    from handoutkit.outputs.build import build
+
+    project = make_project(tmp_path)
+    build(project, locales=("en", "es"), workers=1, progress=lambda line: None)
+    assert add_account(project, "desk-1").returncode == 0
+    # 0.0.0.0 also answers on 127.0.0.1, where the test reaches it.
+    running = Server.__new__(Server)
+    running.project, running.port = project, free_port()
+    running.url = f"http://127.0.0.1:{running.port}/"
+    running.out, running.err = tmp_path / "out.txt", tmp_path / "err.txt"
+    running.process = subprocess.Popen(
+        [HANDOUTS, "serve", "--host", "0.0.0.0", "--port", str(running.port), "--workers", "1",
+         "--allowed-host", "127.0.0.1"], cwd=project.root, stdout=running.out.open("wb"),
+        stderr=running.err.open("wb"), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 120
+        while "ready on" not in running.err.read_text():
+            assert running.process.poll() is None, running.err.read_text()
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        for path in ("/", "/status", "/pdf/es/walking.pdf"):
+            status, headers, _ = running.get(path)
+            assert status == 401 and {k.lower(): v for k, v in headers.items()}["www-authenticate"].startswith("Basic"), path
+        assert running.get("/status", basic("desk-1", "wrong password!"))[0] == 401
+        status, _, page = running.get("/", basic("desk-1", PASSWORD))
+        assert status == 200
+        import re
+
+        running.token = re.search(r'name="csrf" value="([^"]+)"', page)[1]
+        assert running.post(FORM)[0] == 401
+        status, _, pdf = running.post(FORM, headers=basic("desk-1", PASSWORD))
+        assert status == 200 and pdf.startswith(b"%PDF")
+        rows = sqlite3.connect(project.root / "var" / "print-log.sqlite3").execute(
+            "SELECT desk FROM prints").fetchall()
+        assert rows == [("desk-1",)]  # the account, not an address
+    finally:
+        running.stop()
+
+
+def test_a_trusted_proxy_header_is_believed_only_from_the_proxy(tmp_path: Path) -> None:
+    from handoutkit.desk.auth import DeskAuth
+    from handoutkit.desk.lan import PEER
+
+    auth = DeskAuth(header="X-Remote-User", proxy="10.0.0.5")
+    assert auth.user({PEER: "10.0.0.5", "HTTP_X_REMOTE_USER": "desk-7"}, None) == "desk-7"
+    assert auth.user({PEER: "10.0.0.9", "HTTP_X_REMOTE_USER": "desk-7"}, None) is None
+    assert auth.user({PEER: "10.0.0.5"}, None) is None
+    done = subprocess.run([HANDOUTS, "serve", "--auth-header", "X-Remote-User", "--port", str(free_port())],
+                          cwd=make_project(tmp_path).root, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 1 and "--trusted-proxy" in done.stderr
+
+
+def test_the_clinic_phone_is_chosen_from_the_list_never_typed(tmp_path: Path) -> None:
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    project = make_project(tmp_path)
+    desk = Desk(create_app(project, state_dir=tmp_path / "var"))
+    page = desk.get("/").get_data(as_text=True)
+    assert '<select id="f-phone" name="clinic_phone">' in page and '<option value="(555) 010-0177"' in page
+    assert 'name="clinic_phone" maxlength' not in page  # no free text field
+    typed = desk.post({**FORM, "clinic_phone": "(555) 123-4567"})  # a patient's number, say
+    assert typed.status_code == 400 and "pick one of the clinic" in typed.get_data(as_text=True)
+    assert desk.post({**FORM, "clinic_phone": "(555) 010-0177"}).status_code == 200
+
+
+def test_log_and_archive_are_private_to_the_server(tmp_path: Path) -> None:
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    project = make_project(tmp_path)
+    state = tmp_path / "var"
+    state.mkdir(mode=0o755)
+    os.chmod(state, 0o755)
+    desk = Desk(create_app(project, state_dir=state))
+    assert desk.post(FORM).status_code == 200
+    files = [p for p in state.rglob("*") if p.is_file()]
+    assert any(p.suffix == ".pdf" for p in files) and any(p.name == "print-log.sqlite3" for p in files)
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in files} == {"0o600"}
+    folders = [state, *[p for p in state.rglob("*") if p.is_dir()]]
+    assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o700"}
+
+
+def test_retention_deletes_old_rows_and_the_archives_only_they_named(tmp_path: Path) -> None:
+    from handoutkit.desk.printlog import PrintLog
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    project = make_project(tmp_path)
+    state = tmp_path / "var"
+    app = create_app(project, state_dir=state)
+    desk = Desk(app)
+    assert desk.post(FORM).status_code == 200
+    assert desk.post({**FORM, "clinic_phone": "(555) 010-0177"}).status_code == 200
+    log: PrintLog = app.config["desk"].log
+    rows = log.rows()
+    assert len(rows) == 2
+    old_key = rows[0]["version_sha256"]
+    # The first print is made two years old, with its archive.
+    two_years = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=730)
+    with sqlite3.connect(log.path) as db:
+        db.execute("UPDATE prints SET printed_at = ? WHERE id = ?", (two_years.isoformat(timespec="seconds"),
+                                                                    rows[0]["id"]))
+    old_digest = (state / "archive" / "versions" / old_key).read_text().strip()
+    for path in (state / "archive" / "versions" / old_key, state / "archive" / f"{old_digest}.pdf"):
+        os.utime(path, (two_years.timestamp(), two_years.timestamp()))
+    deleted, removed = log.forget_before(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=365))
+    assert (deleted, removed) == (1, 2)
+    assert [r["id"] for r in log.rows()] == [rows[1]["id"]]
+    assert not (state / "archive" / "versions" / old_key).exists()
+    assert log.archived(rows[1]["version_sha256"])
+    assert log.archived_pdf(rows[1]["version_sha256"]).startswith(b"%PDF")
+
+
+def test_keep_days_is_an_option_of_serve() -> None:
+    done = subprocess.run([HANDOUTS, "serve", "--help"], capture_output=True, text=True, timeout=60)
+    assert "--keep-days" in done.stdout and "--auth-header" in done.stdout
+    assert "--host 0.0.0.0" not in done.stdout  # the example no longer binds every address directly
+
+
+@pytest.mark.parametrize("bad", ["desk 1", "", "a" * 41])
+def test_bad_account_names_are_refused(sample: Project, bad: str) -> None:
+    done = add_account(sample, bad)
+    assert done.returncode != 0 and "Traceback" not in done.stderr
