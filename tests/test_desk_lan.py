@@ -177,3 +177,26 @@ def test_keep_days_is_an_option_of_serve() -> None:
 def test_bad_account_names_are_refused(sample: Project, bad: str) -> None:
     done = add_account(sample, bad)
     assert done.returncode != 0 and "Traceback" not in done.stderr
+
+
+def test_a_strict_content_security_policy_with_a_nonce_per_response(tmp_path: Path) -> None:
+    import re
+
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    desk = Desk(create_app(make_project(tmp_path), state_dir=tmp_path / "var"))
+    nonces = []
+    for _ in range(2):
+        response = desk.get("/")
+        policy = response.headers["Content-Security-Policy"]
+        assert "unsafe-inline" not in policy and "unsafe-eval" not in policy
+        nonce = re.search(r"script-src 'nonce-([^']+)'", policy)[1]
+        page = response.get_data(as_text=True)
+        assert page.count(f'nonce="{nonce}"') == 2  # the page's one <style> and one <script>
+        assert not re.search(r"<(script|style)(?![^>]*nonce=)", page)
+        assert not re.search(r'\sstyle="|\son[a-z]+="', page)  # no inline style or handler attributes
+        nonces.append(nonce)
+    assert nonces[0] != nonces[1]
+    refused = desk.post({**FORM, "surgeon": "<b>"})  # an error page: the same policy
+    assert "unsafe-inline" not in refused.headers["Content-Security-Policy"]
