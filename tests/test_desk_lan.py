@@ -200,3 +200,45 @@ def test_a_strict_content_security_policy_with_a_nonce_per_response(tmp_path: Pa
     assert nonces[0] != nonces[1]
     refused = desk.post({**FORM, "surgeon": "<b>"})  # an error page: the same policy
     assert "unsafe-inline" not in refused.headers["Content-Security-Policy"]
+
+
+def test_a_deleted_log_is_noticed_and_record_ids_stay_unique(tmp_path: Path, caplog) -> None:
+    import json
+    import logging
+
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    project = make_project(tmp_path)
+    state = project.root / "var"
+    app = create_app(project, state_dir=state)
+    desk = Desk(app)
+    assert desk.post(FORM).status_code == 200
+    log = app.config["desk"].log
+    first = log.rows()[0]
+    first_db = log.database_id
+    caplog.set_level(logging.INFO)
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{log.path}{suffix}").unlink(missing_ok=True)
+    assert desk.post(FORM).status_code == 200  # the print is still logged, in a new database...
+    assert "is not the database written before" in caplog.text  # ...and the operator is told
+    second = log.rows()[0]
+    assert second["id"] == first["id"] == 1 and second["entry"] != first["entry"]
+    assert log.database_id != first_db
+    # A restart remembers which database it wrote to: a replaced file is noticed then too.
+    caplog.clear()
+    from handoutkit.desk.printlog import PrintLog
+
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{log.path}{suffix}").unlink(missing_ok=True)
+    PrintLog(state)
+    assert "is not the database written before" in caplog.text
+    # The FHIR record's identifier is the row's random entry, not its number.
+    record = subprocess.run([HANDOUTS, "fhir-record", "1"], cwd=project.root, capture_output=True, text=True,
+                            timeout=60)
+    assert record.returncode == 1  # the new database is empty
+    assert desk.post(FORM).status_code == 200
+    record = subprocess.run([HANDOUTS, "fhir-record", "1"], cwd=project.root, capture_output=True, text=True,
+                            timeout=60)
+    identifier = json.loads(record.stdout)["identifier"][0]["value"]
+    assert identifier == log.rows()[0]["entry"] and identifier not in (first["entry"], second["entry"])

@@ -477,7 +477,9 @@ def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
         title = content.get(row["handout"]).title.value
     except KeyError:
         title = row["handout"]  # a handout since removed: the record still says what was given
-    given = Given(str(row["id"]), row["printed_at"], row["handout"], title, row["revision"], row["edition"],
+    # The row's random entry id, not its number: a replaced log restarts its numbers at 1, and an EHR
+    # must never see two records with one identifier.
+    given = Given(row["entry"], row["printed_at"], row["handout"], title, row["revision"], row["edition"],
                   row["locale"], row["english_sha256"], row["translation_sha256"], row["version_sha256"])
     text = json.dumps(communication(project, given, args.patient), indent=1, ensure_ascii=False) + "\n"
     if args.output:

@@ -58,7 +58,11 @@ CREATE TABLE IF NOT EXISTS prints (
   version_sha256 TEXT NOT NULL          -- the archived unpersonalised version
 )"""
 COLUMNS = ("id", "printed_at", "desk", "packet", "handout", "revision", "edition", "locale",
-           "english_sha256", "translation_sha256", "clinic_phone", "version_sha256")
+           "english_sha256", "translation_sha256", "clinic_phone", "version_sha256", "entry")
+# Which database this is: a log file deleted or replaced (restored from an old backup, say) is a
+# different database, with ids that start again; the server notices and says so.
+META_SCHEMA = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+ID_FILE = "print-log.id"  # beside the log: the id of the database the server last wrote to
 
 
 @dataclass(frozen=True)
@@ -99,6 +103,8 @@ class PrintLog:
         self.pending: list[LogRow] = []
         self.last_error = ""
         self._lock = threading.Lock()
+        self.id_file = self.path.with_name(ID_FILE)
+        self.database_id: str | None = None  # the database this server has been writing to
         try:
             private_dir(self.state_dir)
             private_dir(self.path.parent)
@@ -140,6 +146,7 @@ class PrintLog:
         try:
             with db:
                 db.execute(SCHEMA)  # the file may have been deleted since: start a new one
+                self._check_identity(db)
                 db.executemany(
                 "INSERT OR IGNORE INTO prints (entry, printed_at, desk, packet, handout, revision, edition, locale, "
                 "english_sha256, translation_sha256, clinic_phone, version_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
@@ -147,6 +154,24 @@ class PrintLog:
                       r.english_sha256, r.translation_sha256, r.clinic_phone, r.version_sha256) for r in rows])
         finally:
             db.close()
+
+    def _check_identity(self, db: sqlite3.Connection) -> None:
+        """Give a new database its id; log loudly when the database is not the one written before."""
+        db.execute(META_SCHEMA)
+        found = db.execute("SELECT value FROM meta WHERE key = 'database_id'").fetchone()
+        current = found[0] if found else uuid.uuid4().hex
+        if not found:
+            db.execute("INSERT INTO meta (key, value) VALUES ('database_id', ?)", (current,))
+        before = self.database_id
+        if before is None and self.id_file.exists():
+            before = self.id_file.read_text("ascii", errors="replace").strip() or None
+        if before is not None and before != current:
+            logger.error("print log %s is not the database written before (database %s, now %s): it was "
+                         "deleted or replaced, so the earlier prints are not in it and its ids start again. "
+                         "Restore it from the backup if that was not intended.", self.path, before[:12], current[:12])
+        if before != current:
+            atomic_write(self.id_file, (current + "\n").encode(), durable=True, mode=0o600)
+        self.database_id = current
 
     def _failed(self, exc: BaseException, count: int) -> None:
         # Only the exception's own text: it names the file and the reason, never a patient.
