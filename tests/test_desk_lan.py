@@ -242,3 +242,48 @@ def test_a_deleted_log_is_noticed_and_record_ids_stay_unique(tmp_path: Path, cap
                             timeout=60)
     identifier = json.loads(record.stdout)["identifier"][0]["value"]
     assert identifier == log.rows()[0]["entry"] and identifier not in (first["entry"], second["entry"])
+
+
+def test_a_form_from_one_server_prints_on_another_sharing_the_secret(tmp_path: Path) -> None:
+    """Signed tokens: any server with the secret accepts the form (and so does a restarted one);
+    a server with another secret refuses it."""
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    project = make_project(tmp_path)
+    secret = tmp_path / "shared" / "form-secret"
+    one = Desk(create_app(project, state_dir=tmp_path / "one", secret_file=secret))
+    assert stat.S_IMODE(secret.stat().st_mode) == 0o600 and len(secret.read_text().strip()) == 64
+    two = Desk(create_app(project, state_dir=tmp_path / "two", secret_file=secret))
+    two.token = one.token  # the page came from server one
+    assert two.post(FORM).status_code == 200
+    other = Desk(create_app(project, state_dir=tmp_path / "three", secret_file=tmp_path / "other-secret"))
+    other.token = one.token
+    refused = other.post(FORM)
+    assert refused.status_code == 403 and "out of date" in refused.get_data(as_text=True)
+    other.token = one.token[:-2] + ("A" if one.token[-1] != "A" else "B") + one.token[-1]
+    assert other.post(FORM).status_code == 403
+
+
+def test_a_form_secret_others_can_read_is_refused(tmp_path: Path) -> None:
+    from handoutkit.desk.auth import load_secret
+    from handoutkit.errors import HandoutError
+
+    path = tmp_path / "form-secret"
+    path.write_text("x" * 64)
+    os.chmod(path, 0o644)
+    with pytest.raises(HandoutError, match="readable by other users"):
+        load_secret(path)
+
+
+def test_an_open_page_still_prints_after_a_restart(tmp_path: Path) -> None:
+    running = Server(make_project(tmp_path), tmp_path)
+    token = running.token
+    running.stop()
+    again = Server(running.project, tmp_path)
+    try:
+        again.token = token  # the page the desk kept open
+        status, _, pdf = again.post(FORM)
+        assert status == 200 and pdf.startswith(b"%PDF")
+    finally:
+        again.stop()

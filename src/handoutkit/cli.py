@@ -390,7 +390,7 @@ def cmd_serve(project: Project, args: argparse.Namespace) -> int:
     serve(project, host=args.host, port=args.port, workers=args.workers, queue=args.queue,
           allowed_hosts=tuple(args.allowed_host or ()), state_dir=args.state_dir, log_path=args.print_log,
           trusted_proxy=args.trusted_proxy, accounts=args.accounts, auth_header=args.auth_header,
-          keep_days=args.keep_days)
+          keep_days=args.keep_days, secret_file=args.secret_file)
     return 0
 
 
@@ -582,6 +582,9 @@ def make_parser() -> argparse.ArgumentParser:
     serve.add_argument("--keep-days", type=_positive, default=None, metavar="DAYS",
                        help="delete print log rows and archived versions older than this (daily); "
                             "default: keep everything")
+    serve.add_argument("--secret-file", type=Path, default=None, metavar="PATH",
+                       help="the secret that signs print forms, shared by servers behind one address "
+                            "(default: STATE_DIR/form-secret; created 0600 if missing)")
     account = _add(sub, "desk-account", cmd_desk_account)
     account.add_argument("name", help="the desk's account name, such as desk-1")
     for command in (serve, account):

@@ -17,6 +17,7 @@ The account name, not the address, is the desk in the print log.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 from dataclasses import dataclass, field
@@ -117,3 +118,56 @@ def load_auth(state_dir: Path, accounts_file: Path | None, header: str | None, p
             "reverse proxy in front and pass --trusted-proxy ADDR --auth-header X-Remote-User "
             "(see docs/operations.md)")
     return auth
+
+
+# ---------------------------------------------------------------- form tokens
+
+SECRET_FILE = "form-secret"
+TOKEN_MAX_AGE = 24 * 3600  # a print form left open all day still prints; yesterday's does not
+TOKEN_SALT = "handoutkit print form"
+
+
+def load_secret(path: Path) -> bytes:
+    """The secret that signs form tokens; made (0600, 32 random bytes) when missing.
+
+    Servers behind one address share it (the same file, or a copy), so a form served by
+    one prints on another; it outlives restarts, so an open page keeps working.
+    """
+    import secrets as random
+
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        try:
+            with open(path, "x", encoding="ascii") as handle:  # two servers starting at once: one writes
+                os.chmod(path, 0o600)
+                handle.write(random.token_hex(32) + "\n")
+        except FileExistsError:
+            pass
+    if path.stat().st_mode & 0o077:
+        raise HandoutError(f"{path}: the form secret is readable by other users; `chmod 600 {path}`")
+    secret = path.read_text("ascii", errors="replace").strip()
+    if len(secret) < 32:
+        raise HandoutError(f"{path}: expected the form secret (at least 32 characters), found {len(secret)}")
+    return secret.encode()
+
+
+class FormTokens:
+    """Signed, timed tokens for the print form (itsdangerous), verifiable by any server with the secret."""
+
+    def __init__(self, secret: bytes):
+        from itsdangerous import URLSafeTimedSerializer
+
+        self._serializer = URLSafeTimedSerializer(secret, salt=TOKEN_SALT)
+
+    def new(self) -> str:
+        return self._serializer.dumps("print")
+
+    def valid(self, token: object) -> bool:
+        from itsdangerous import BadSignature
+
+        if not isinstance(token, str) or len(token) > 200:
+            return False
+        try:
+            return self._serializer.loads(token, max_age=TOKEN_MAX_AGE) == "print"
+        except BadSignature:  # SignatureExpired included
+            return False

@@ -10,14 +10,15 @@ Patient details exist only in the request, the render job and the PDF sent
 back: never on disk, in the print log, in a log line or in a traceback (an
 unexpected error is logged as its exception type and source line only).
 
-Every POST must carry the form's token and come from this server's own pages
-(Origin / Sec-Fetch-Site); every request must name an allowed host.
+Every POST must carry a form token signed with the servers' shared secret
+(desk.auth.FormTokens) and come from this server's own pages (Origin /
+Sec-Fetch-Site); every request must name an allowed host, and on a LAN bind
+come from a signed-in desk.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import ipaddress
 import json
 import logging
@@ -41,7 +42,7 @@ from werkzeug.exceptions import HTTPException
 
 from handoutkit.content.handouts import HANDOUT_ID
 from handoutkit.content.settings import Project
-from handoutkit.desk.auth import DeskAuth, load_auth
+from handoutkit.desk.auth import SECRET_FILE, DeskAuth, FormTokens, load_auth, load_secret
 from handoutkit.desk.infobutton import Language, infobutton
 from handoutkit.desk.lan import ARRIVED, CONNECTION_LIMIT, IDLE_TIMEOUT, drain, harden
 from handoutkit.desk.pool import (
@@ -430,7 +431,8 @@ def simple_page(title: str, message: str, status: int, headers: dict | None = No
 
 def create_app(project: Project, log_path: Path | None = None, *, state_dir: Path | None = None,
                workers: int = 0, queue: int = 16, allowed_hosts: tuple[str, ...] = (),
-               desk: FrontDesk | None = None, auth: DeskAuth | None = None) -> Flask:
+               desk: FrontDesk | None = None, auth: DeskAuth | None = None,
+               secret_file: Path | None = None) -> Flask:
     """The front-desk app. `workers=0` renders in the request thread (tests); `serve` uses a pool.
 
     With `auth` that requires it, every request (the page, PDFs, /status) needs a signed-in desk."""
@@ -441,7 +443,8 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a form, never a file
     app.config["desk"] = desk
     hosts = {h.lower() for h in (*LOOPBACK_NAMES, *allowed_hosts)}
-    token = secrets.token_urlsafe(32)  # per server run: a form from before a restart is refused
+    # Signed with the shared secret: valid on every server that has it, and after a restart.
+    tokens = FormTokens(load_secret(secret_file or (state_dir or default_state_dir(project)) / SECRET_FILE))
 
     def page(error: str = "", values: dict | None = None, status: int = 200) -> Response:
         fields = {"handout": "", "locale": project.settings.source_locale, "patient_name": "",
@@ -449,7 +452,7 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
         fields.update({k: v for k, v in (values or {}).items() if k in fields and isinstance(v, str)})
         try:
             html = render_catalog_page(project, desk.languages, desk.entries, form=True, error=error,
-                                       values=fields, limits=LIMITS, csrf_token=token,
+                                       values=fields, limits=LIMITS, csrf_token=tokens.new(),
                                        unavailable=desk.setup.unavailable, packets=list(desk.packets.values()),
                                        packet_cards=desk.packet_cards,
                                        status=desk.status(), csp_nonce=g.csp_nonce)
@@ -479,9 +482,8 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
             if (origin and origin != "null" and urlsplit(origin).netloc.lower() != request.host.lower()) \
                     or origin == "null" or (site and site not in ("same-origin", "none")):
                 return simple_page("Refused", "A print must be started from this server's own page.", 403)
-            sent = request.form.get("csrf", "")
-            if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), token.encode()):
-                return page("This page was out of date (the print server restarted). Nothing was printed: "
+            if not tokens.valid(request.form.get("csrf", "")):
+                return page("This page was out of date (open for over a day, or from another server). Nothing was printed: "
                             "check the details and print again.", request.form.to_dict(), 403)
         return None
 
@@ -585,7 +587,7 @@ def is_loopback(host: str) -> bool:
 def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, queue: int = 16,
           allowed_hosts: tuple[str, ...] = (), state_dir: Path | None = None, log_path: Path | None = None,
           trusted_proxy: str | None = None, retry_seconds: float = 5.0, accounts: Path | None = None,
-          auth_header: str | None = None, keep_days: int | None = None) -> None:
+          auth_header: str | None = None, keep_days: int | None = None, secret_file: Path | None = None) -> None:
     """Run the front desk with waitress and a pool of warm render workers until SIGTERM or Ctrl+C."""
     import waitress
 
@@ -601,7 +603,8 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     print("front desk: checking locales and warming up the render workers...", file=sys.stderr, flush=True)
     desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue)
     desk.start()
-    app = create_app(project, allowed_hosts=allowed_hosts, desk=desk, auth=auth)
+    app = create_app(project, allowed_hosts=allowed_hosts, desk=desk, auth=auth,
+                     secret_file=secret_file or (state_dir or default_state_dir(project)) / SECRET_FILE)
     stop = threading.Event()
 
     def forget() -> None:
