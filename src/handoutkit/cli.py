@@ -390,7 +390,7 @@ def cmd_serve(project: Project, args: argparse.Namespace) -> int:
     serve(project, host=args.host, port=args.port, workers=args.workers, queue=args.queue,
           allowed_hosts=tuple(args.allowed_host or ()), state_dir=args.state_dir, log_path=args.print_log,
           trusted_proxy=args.trusted_proxy, accounts=args.accounts, auth_header=args.auth_header,
-          keep_days=args.keep_days, secret_file=args.secret_file)
+          keep_days=args.keep_days, secret_file=args.secret_file, log_url=args.log_url)
     return 0
 
 
@@ -430,7 +430,7 @@ def cmd_print_log(project: Project, args: argparse.Namespace) -> int:
 
     from handoutkit.desk.printlog import COLUMNS, PrintLog
 
-    log = PrintLog.reader(_state_dir(project, args), args.print_log)
+    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url)
     rows = log.rows()
     if args.format == "json":
         print(json.dumps(rows, indent=1, ensure_ascii=False))
@@ -451,7 +451,7 @@ def cmd_reprint(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.desk.printlog import PrintLog
     from handoutkit.files import atomic_write
 
-    log = PrintLog.reader(_state_dir(project, args), args.print_log)
+    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url)
     row = log.row(args.log_id)
     atomic_write(args.output, log.archived_pdf(row["version_sha256"]))
     print(f"wrote {args.output}: {row['handout']} revision {row['revision']}, {row['locale']}, "
@@ -471,7 +471,7 @@ def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.desk.fhir import Given, communication
     from handoutkit.desk.printlog import PrintLog
 
-    row = PrintLog.reader(_state_dir(project, args), args.print_log).row(args.log_id)
+    row = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url).row(args.log_id)
     content = load_content(project.handouts_dir, project.root)
     try:
         title = content.get(row["handout"]).title.value
@@ -597,6 +597,9 @@ def make_parser() -> argparse.ArgumentParser:
                              help="print log and archive folder (default: var/)")
         command.add_argument("--print-log", type=Path, default=None, metavar="PATH",
                              help="SQLite print log (default: STATE_DIR/print-log.sqlite3)")
+        command.add_argument("--log-url", default=None, metavar="URL",
+                             help="the print log in PostgreSQL, shared by several servers: "
+                                  "postgresql://USER:PASSWORD@HOST/DATABASE (default: the SQLite file)")
 
     stats = _add(sub, "stats", cmd_stats)
     stats.add_argument("--format", choices=("table", "json"), default="table")

@@ -25,7 +25,6 @@ import logging
 import re
 import secrets
 import signal
-import sqlite3
 import sys
 import threading
 import time
@@ -243,12 +242,12 @@ class FrontDesk:
     """What the server keeps: the checked setup, the render pool, the print log."""
 
     def __init__(self, project: Project, state_dir: Path, log_path: Path | None = None, workers: int = 0,
-                 queue: int = 16):
+                 queue: int = 16, log_url: str | None = None):
         self.project = project
         self.inputs = self.current_inputs()  # taken before the checks: an edit during them reloads
         self._use(prepare_desk(project))
         self.pool = DeskPool(self.setup, workers=workers, queue=queue)
-        self.log = PrintLog(state_dir, log_path)
+        self.log = PrintLog(state_dir, log_path, log_url)
         self.to_archive: dict[str, PrintJob] = {}  # version key -> the job that renders it unpersonalised
         self.archiving: set[str] = set()
         self._archive_lock = threading.Lock()
@@ -587,7 +586,8 @@ def is_loopback(host: str) -> bool:
 def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, queue: int = 16,
           allowed_hosts: tuple[str, ...] = (), state_dir: Path | None = None, log_path: Path | None = None,
           trusted_proxy: str | None = None, retry_seconds: float = 5.0, accounts: Path | None = None,
-          auth_header: str | None = None, keep_days: int | None = None, secret_file: Path | None = None) -> None:
+          auth_header: str | None = None, keep_days: int | None = None, secret_file: Path | None = None,
+          log_url: str | None = None) -> None:
     """Run the front desk with waitress and a pool of warm render workers until SIGTERM or Ctrl+C."""
     import waitress
 
@@ -601,7 +601,7 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # its depth warnings say nothing we don't
     started = dt.datetime.now()
     print("front desk: checking locales and warming up the render workers...", file=sys.stderr, flush=True)
-    desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue)
+    desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue, log_url)
     desk.start()
     app = create_app(project, allowed_hosts=allowed_hosts, desk=desk, auth=auth,
                      secret_file=secret_file or (state_dir or default_state_dir(project)) / SECRET_FILE)
@@ -611,7 +611,7 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
         if keep_days is not None:
             try:
                 desk.log.forget_before(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=keep_days))
-            except (OSError, sqlite3.Error) as exc:
+            except desk.log.store.errors as exc:
                 logger.error("retention: could not delete old rows and archives (%s)", sanitised(exc))
 
     forget()
@@ -646,7 +646,7 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     seconds = (dt.datetime.now() - started).total_seconds()
     # Said once the socket listens and every worker is warm: a desk can print at once.
     print(f"front desk: ready on http://{shown}:{server.effective_port}/ ({workers} render workers, warmed up in "
-          f"{seconds:.1f} s; print log {desk.log.path}; Ctrl+C to stop)", file=sys.stderr, flush=True)
+          f"{seconds:.1f} s; print log {desk.log.where}; Ctrl+C to stop)", file=sys.stderr, flush=True)
     # systemd stops a service with SIGTERM, a person with Ctrl+C: both stop taking new connections and
     # let the prints in progress finish and reach their desks. A second Ctrl+C stops at once.
     stopping = threading.Event()
@@ -672,6 +672,6 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
             where = (f"kept in {desk.log.spool}, written at the next start" if desk.log.spool.exists()
                      else "NOT SAVED: the disk refused the spool file too")
             logger.error("print log %s: %d row(s) could not be written at shutdown (%s); %s",
-                         desk.log.path, len(desk.log.pending), desk.log.last_error, where)
+                         desk.log.where, len(desk.log.pending), desk.log.last_error, where)
         desk.pool.stop()
         print("front desk: stopped", file=sys.stderr, flush=True)
