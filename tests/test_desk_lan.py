@@ -287,3 +287,56 @@ def test_an_open_page_still_prints_after_a_restart(tmp_path: Path) -> None:
         assert status == 200 and pdf.startswith(b"%PDF")
     finally:
         again.stop()
+
+
+# ---------------------------------------------------------------- right answers at the desk
+
+
+def test_percent_encoded_invalid_utf8_is_refused_not_printed_literally(tmp_path: Path) -> None:
+    import urllib.parse
+
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    desk = Desk(create_app(make_project(tmp_path), state_dir=tmp_path / "var"))
+    fields = urllib.parse.urlencode({**FORM, "csrf": desk.token, "patient_name": "JoXXhn"}).replace("JoXXhn",
+                                                                                                   "Jo%FF%FEhn")
+    response = desk.client.post("/print", data=fields.encode(), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400 and "not valid text" in response.get_data(as_text=True)
+    typed = desk.post({**FORM, "patient_name": "Jo%FFhn"})  # typed as such: the browser sends %25FF
+    assert typed.status_code == 200
+
+
+def test_an_empty_form_draws_no_details_box(tmp_path: Path) -> None:
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk, pdf_text
+
+    desk = Desk(create_app(make_project(tmp_path), state_dir=tmp_path / "var"))
+    empty = {"handout": "walking", "locale": "es"}
+    bare = pdf_text(desk.post(empty).data)
+    with_name = pdf_text(desk.post({**empty, "patient_name": "Ana"}).data)
+    assert "Ana" in with_name and len(with_name) > len(bare) + 3
+    label = with_name.replace(bare, "")  # what the box adds besides the name
+    assert label.strip()
+    assert pdf_text(desk.post({**empty, "surgeon": " "}).data) == bare
+
+
+def test_a_refusal_names_the_field_that_actually_overflows(tmp_path: Path) -> None:
+    from handoutkit.desk.server import create_app
+    from tests.test_frontdesk import Desk
+
+    project = make_project(tmp_path)
+    clinic = project.handouts_dir / "clinic.yaml"
+    text = clinic.read_text()
+    clinic.write_text(text.replace("  page_budget: 2", "  page_budget: 1") if "page_budget" in text
+                      else text + "lint:\n  page_budget: 1\n")
+    desk = Desk(create_app(project, state_dir=tmp_path / "var"))
+    bare = {"handout": "walking", "locale": "es"}
+    assert desk.post(bare).status_code == 200  # it fits one page as published
+    long_instructions = "\n".join(f"{i}. Traiga su lista de medicinas." for i in range(1, 26))  # 25 lines
+    refused = desk.post({**bare, "patient_name": "Ana María de los Ángeles Fernández Quintero",
+                         "instructions": long_instructions})
+    assert refused.mimetype == "text/html", refused.status_code
+    message = refused.get_data(as_text=True)
+    assert refused.status_code == 422 and "Shorten the instructions" in message, message[:2000]
+    assert "patient name" not in message.split("Shorten the")[1][:40]

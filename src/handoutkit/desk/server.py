@@ -29,10 +29,10 @@ import sys
 import threading
 import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from babel.dates import format_time
 from flask import Flask, Response, abort, g, request, send_from_directory
@@ -223,16 +223,22 @@ def patient_details(req: PrintRequest) -> dict[str, str]:
     }
 
 
-def too_long(req: PrintRequest, pages: int, budget: int) -> FormError:
-    """The over-budget message, naming the field to shorten."""
-    fields = [("instructions", len(req.instructions)), ("surgeon", len(req.surgeon)),
-              ("patient name", len(req.patient_name))]
-    name, length = max(fields, key=lambda f: f[1])
-    if length == 0:
-        return FormError(f"With the patient's details this handout runs to {pages} pages in this language; "
-                         f"the limit is {budget}. Print the standard PDF and write the details by hand.", 422)
-    return FormError(f"With these details the handout runs to {pages} pages; the limit is {budget}. "
-                     f"Shorten the {name} (now {length} characters).", 422)
+# The fields of the details box, as the form labels them, and their keys in patient_details().
+DETAIL_FIELDS = (("instructions", "instructions"), ("surgeon", "surgeon"), ("name", "patient name"),
+                 ("procedure_date", "procedure date"), ("arrival_time", "arrival time"))
+
+
+def too_long(req: PrintRequest, pages: int, budget: int, field: str | None = None) -> FormError:
+    """The over-budget message, naming the field whose removal makes the handout fit (`field`), if one does."""
+    if field is not None:
+        length = {"instructions": len(req.instructions), "surgeon": len(req.surgeon),
+                  "patient name": len(req.patient_name)}.get(field)
+        now_text = f" (now {length} characters)" if length else ""
+        return FormError(f"With these details the handout runs to {pages} pages; the limit is {budget}. "
+                         f"Shorten the {field}{now_text}, or leave it out.", 422)
+    return FormError(f"With the patient's details this handout runs to {pages} pages in this language; the limit "
+                     f"is {budget}, and no single field makes the difference. Print the standard PDF and write "
+                     "the details by hand.", 422)
 
 
 # ---------------------------------------------------------------- the desk
@@ -311,7 +317,8 @@ class FrontDesk:
         self.check_fonts(req)
         details = patient_details(req)
         personal = any(details.values())
-        jobs = [PrintJob(h, req.locale, details, req.clinic_phone,
+        # No details, no box: an empty form prints the handout as published.
+        jobs = [PrintJob(h, req.locale, details if personal else None, req.clinic_phone,
                          start_tight=self.tight.get((h, req.locale, req.clinic_phone), False)
                          or (personal and self.tight_personal.get((h, req.locale, req.clinic_phone), False)))
                 for h in req.handout_ids]
@@ -327,8 +334,10 @@ class FrontDesk:
                 # A fault of the server, not of the form: 500, so monitoring that counts 5xx sees it.
                 raise FormError("The handout could not be printed because of a fault in the print server. "
                                 "Nothing was printed; the fault is in the server's log.", 500)
+        for job, result in zip(jobs, results):
             if result.over_budget:
-                raise too_long(req, result.pages, self.project.settings.limits.page_budget)
+                field = self.overflowing_field(job, arrived)
+                raise too_long(req, result.pages, self.project.settings.limits.page_budget, field)
         pdf = results[0].pdf if req.packet is None else assemble([r.pdf for r in results])[0]
         warnings = []
         if not self.record(req, desk, results):
@@ -336,6 +345,22 @@ class FrontDesk:
                             "recorded automatically; tell the practice manager if this warning stays.")
         self.archive_later(req, results)
         return pdf, warnings
+
+    def overflowing_field(self, job: PrintJob, arrived: float | None) -> str | None:
+        """The field whose removal brings the handout within its budget (tried longest first), or None
+        when none does alone: a refusal must name the field that actually overflows."""
+        details = job.details or {}
+        for key, label in sorted(DETAIL_FIELDS, key=lambda f: -len(details.get(f[0], ""))):
+            trial = {**details, key: ""}
+            if not details.get(key) or not any(trial.values()):
+                continue
+            try:
+                result = self.pool.render([replace(job, details=trial, start_tight=True)], arrived)[0]
+            except Busy:
+                return None
+            if not result.error and not result.over_budget:
+                return label
+        return None
 
     def record(self, req: PrintRequest, desk: str, results: list[Rendered]) -> bool:
         when = now()
@@ -401,6 +426,15 @@ class FrontDesk:
 
 
 # ---------------------------------------------------------------- the web app
+
+
+def valid_utf8_form(body: bytes) -> bool:
+    """Whether every name and value of a URL-encoded form decodes as UTF-8."""
+    try:
+        parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
 def host_name(host: str) -> str:
@@ -481,6 +515,11 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
             if (origin and origin != "null" and urlsplit(origin).netloc.lower() != request.host.lower()) \
                     or origin == "null" or (site and site not in ("same-origin", "none")):
                 return simple_page("Refused", "A print must be started from this server's own page.", 403)
+            if request.mimetype == "application/x-www-form-urlencoded" and not valid_utf8_form(
+                    request.get_data(cache=True)):
+                # Werkzeug keeps an undecodable %FF%FE as the literal text "%FF%FE", which would print.
+                return page("The form arrived with characters that are not valid text (broken UTF-8). Nothing "
+                            "was printed: type the details again.", status=400)
             if not tokens.valid(request.form.get("csrf", "")):
                 return page("This page was out of date (open for over a day, or from another server). Nothing was printed: "
                             "check the details and print again.", request.form.to_dict(), 403)
