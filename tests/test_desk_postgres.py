@@ -79,7 +79,8 @@ def test_two_servers_share_the_log_and_the_secret_and_survive_a_database_outage(
     project = make_project(tmp_path)
     build(project, locales=("en", "es"), workers=1, progress=lambda line: None)
     secret = tmp_path / "secret" / "form-secret"
-    common = ("--log-url", url, "--secret-file", str(secret))
+    archive = tmp_path / "shared-archive"
+    common = ("--log-url", url, "--secret-file", str(secret), "--archive-dir", str(archive))
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
     one = Server(project, tmp_path / "a", (*common, "--state-dir", str(tmp_path / "a" / "var")))
@@ -113,6 +114,13 @@ def test_two_servers_share_the_log_and_the_secret_and_survive_a_database_outage(
         assert len(rows) == 6 and len({r["entry"] for r in rows}) == 6
         for server in (one, two):
             assert "pending row(s) written" in server.err.read_text()
+        # One archive for both: any print can be given back from it, whichever server printed it.
+        assert list(archive.glob("*.pdf")) and not (tmp_path / "a" / "var" / "archive").exists()
+        out = tmp_path / "reprint.pdf"
+        done = subprocess.run([HANDOUTS, "reprint", str(rows[0]["id"]), "-o", str(out), "--log-url", url,
+                               "--archive-dir", str(archive)], cwd=project.root, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0 and out.read_bytes().startswith(b"%PDF"), done.stderr
     finally:
         one.stop()
         two.stop()

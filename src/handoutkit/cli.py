@@ -390,7 +390,8 @@ def cmd_serve(project: Project, args: argparse.Namespace) -> int:
     serve(project, host=args.host, port=args.port, workers=args.workers, queue=args.queue,
           allowed_hosts=tuple(args.allowed_host or ()), state_dir=args.state_dir, log_path=args.print_log,
           trusted_proxy=args.trusted_proxy, accounts=args.accounts, auth_header=args.auth_header,
-          keep_days=args.keep_days, secret_file=args.secret_file, log_url=args.log_url)
+          keep_days=args.keep_days, secret_file=args.secret_file, log_url=args.log_url,
+          archive_dir=args.archive_dir)
     return 0
 
 
@@ -430,7 +431,7 @@ def cmd_print_log(project: Project, args: argparse.Namespace) -> int:
 
     from handoutkit.desk.printlog import COLUMNS, PrintLog
 
-    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url)
+    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url, args.archive_dir)
     rows = log.rows()
     if args.format == "json":
         print(json.dumps(rows, indent=1, ensure_ascii=False))
@@ -451,7 +452,7 @@ def cmd_reprint(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.desk.printlog import PrintLog
     from handoutkit.files import atomic_write
 
-    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url)
+    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url, args.archive_dir)
     row = log.row(args.log_id)
     atomic_write(args.output, log.archived_pdf(row["version_sha256"]))
     print(f"wrote {args.output}: {row['handout']} revision {row['revision']}, {row['locale']}, "
@@ -471,7 +472,7 @@ def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.desk.fhir import Given, communication
     from handoutkit.desk.printlog import PrintLog
 
-    row = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url).row(args.log_id)
+    row = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url, args.archive_dir).row(args.log_id)
     content = load_content(project.handouts_dir, project.root)
     try:
         title = content.get(row["handout"]).title.value
@@ -600,6 +601,9 @@ def make_parser() -> argparse.ArgumentParser:
         command.add_argument("--log-url", default=None, metavar="URL",
                              help="the print log in PostgreSQL, shared by several servers: "
                                   "postgresql://USER:PASSWORD@HOST/DATABASE (default: the SQLite file)")
+        command.add_argument("--archive-dir", type=Path, default=None, metavar="DIR",
+                             help="the archive of printed versions, which servers sharing a log may share "
+                                  "(default: STATE_DIR/archive)")
 
     stats = _add(sub, "stats", cmd_stats)
     stats.add_argument("--format", choices=("table", "json"), default="table")

@@ -79,13 +79,16 @@ def private_dir(path: Path) -> None:
 class PrintLog:
     """The log (SQLite, or PostgreSQL with a log URL), a spool for rows not yet written, and the archive."""
 
-    def __init__(self, state_dir: Path, log_path: Path | None = None, log_url: str | None = None):
+    def __init__(self, state_dir: Path, log_path: Path | None = None, log_url: str | None = None,
+                 archive_dir: Path | None = None):
         self.state_dir = state_dir
         self.path = log_path or state_dir / LOG_FILE  # the spool and the id file live beside it
         self.store = open_store(self.path, log_url)
         self.where = self.store.label
         self.spool = self.path.with_name(SPOOL_FILE)
-        self.archive_dir = state_dir / ARCHIVE_DIR
+        # Servers sharing a log may share the archive too (any shared folder: content-addressed files
+        # written by rename, so two servers archiving one version write the same bytes).
+        self.archive_dir = archive_dir or state_dir / ARCHIVE_DIR
         self.pending: list[LogRow] = []
         self.last_error = ""
         self._lock = threading.Lock()
@@ -104,13 +107,14 @@ class PrintLog:
         self.flush()
 
     @classmethod
-    def reader(cls, state_dir: Path, log_path: Path | None = None, log_url: str | None = None) -> "PrintLog":
+    def reader(cls, state_dir: Path, log_path: Path | None = None, log_url: str | None = None,
+               archive_dir: Path | None = None) -> "PrintLog":
         """The log for reading only (`handouts print-log`, `reprint`): creates nothing."""
         log = cls.__new__(cls)
         log.state_dir, log.path = state_dir, log_path or state_dir / LOG_FILE
         log.store = open_store(log.path, log_url)
         log.where = log.store.label
-        log.spool, log.archive_dir = log.path.with_name(SPOOL_FILE), state_dir / ARCHIVE_DIR
+        log.spool, log.archive_dir = log.path.with_name(SPOOL_FILE), archive_dir or state_dir / ARCHIVE_DIR
         log.pending, log.last_error, log._lock = [], "", threading.Lock()
         if not log.store.exists():
             raise HandoutError(f"{log.path}: no print log yet (it is written by `handouts serve`; "

@@ -248,12 +248,12 @@ class FrontDesk:
     """What the server keeps: the checked setup, the render pool, the print log."""
 
     def __init__(self, project: Project, state_dir: Path, log_path: Path | None = None, workers: int = 0,
-                 queue: int = 16, log_url: str | None = None):
+                 queue: int = 16, log_url: str | None = None, archive_dir: Path | None = None):
         self.project = project
         self.inputs = self.current_inputs()  # taken before the checks: an edit during them reloads
         self._use(prepare_desk(project))
         self.pool = DeskPool(self.setup, workers=workers, queue=queue)
-        self.log = PrintLog(state_dir, log_path, log_url)
+        self.log = PrintLog(state_dir, log_path, log_url, archive_dir)
         self.to_archive: dict[str, PrintJob] = {}  # version key -> the job that renders it unpersonalised
         self.archiving: set[str] = set()
         self._archive_lock = threading.Lock()
@@ -626,7 +626,7 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
           allowed_hosts: tuple[str, ...] = (), state_dir: Path | None = None, log_path: Path | None = None,
           trusted_proxy: str | None = None, retry_seconds: float = 5.0, accounts: Path | None = None,
           auth_header: str | None = None, keep_days: int | None = None, secret_file: Path | None = None,
-          log_url: str | None = None) -> None:
+          log_url: str | None = None, archive_dir: Path | None = None) -> None:
     """Run the front desk with waitress and a pool of warm render workers until SIGTERM or Ctrl+C."""
     import waitress
 
@@ -640,7 +640,8 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # its depth warnings say nothing we don't
     started = dt.datetime.now()
     print("front desk: checking locales and warming up the render workers...", file=sys.stderr, flush=True)
-    desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue, log_url)
+    desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue, log_url,
+                     archive_dir)
     desk.start()
     app = create_app(project, allowed_hosts=allowed_hosts, desk=desk, auth=auth,
                      secret_file=secret_file or (state_dir or default_state_dir(project)) / SECRET_FILE)
