@@ -484,6 +484,11 @@ class DeskPool:
     def pids(self) -> list[int]:
         return [w.pid for w in self._handles if w.pid is not None]
 
+    def busy_seconds(self) -> list[float]:
+        """For each worker, how long its current render has run (0 when idle)."""
+        now = time.monotonic()
+        return [round(now - w.busy_since, 1) if w.busy_since is not None else 0.0 for w in self._handles]
+
     def alive(self) -> int:
         """Workers that are up (a replaced one is down while it warms up)."""
         return sum(1 for w in self._handles if w.process is not None and w.process.is_alive()) \

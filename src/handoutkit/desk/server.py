@@ -421,6 +421,7 @@ class FrontDesk:
     def status(self) -> dict:
         alive = self.pool.alive()
         return {"ready": alive > 0, "workers": max(self.pool.workers, 1), "workers_up": alive,
+                "worker_pids": self.pool.pids(), "busy_seconds": self.pool.busy_seconds(),
                 "render_failures": self.pool.failures, "log_pending": len(self.log.pending),
                 "log_error": self.log.last_error, "archive_pending": len(self.to_archive)}
 
