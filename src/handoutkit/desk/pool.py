@@ -392,10 +392,11 @@ class _Worker:
                 task.future.set_exception(Busy())
                 continue
             self.busy_since = time.monotonic()
+            conn = self.conn  # stop() may close it meanwhile: then poll or recv raise OSError
             try:
-                self.conn.send(task.job)
-                if self.conn.poll(pool.render_timeout):
-                    task.future.set_result(self.conn.recv())
+                conn.send(task.job)
+                if conn.poll(pool.render_timeout):
+                    task.future.set_result(conn.recv())
                 else:
                     pool.failures += 1
                     self.retire(f"was stuck on a render for {pool.render_timeout:.0f} s: killed")
@@ -406,8 +407,10 @@ class _Worker:
                 if pool.stopping.is_set():
                     task.future.set_exception(WorkerFailed())
                     continue
-                self.process.join(1)
-                self.retire(f"crashed (exit code {self.process.exitcode})")
+                process = self.process
+                if process is not None:
+                    process.join(1)
+                self.retire(f"crashed (exit code {process.exitcode if process is not None else '?'})")
                 task.future.set_exception(WorkerFailed())
                 self.replace()
             finally:
@@ -443,8 +446,6 @@ class DeskPool:
         self._slots = threading.BoundedSemaphore(max(1, self.workers) + self.queue)
         self.tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
         self.stopping = threading.Event()
-        self.in_flight = 0  # renders a desk is waiting for (SIGTERM lets them finish)
-        self._count_lock = threading.Lock()
         # forkserver: a worker never inherits the server's threads, even when it is replaced later.
         self.context = multiprocessing.get_context("forkserver")
 
@@ -487,19 +488,13 @@ class DeskPool:
     def busy_seconds(self) -> list[float]:
         """For each worker, how long its current render has run (0 when idle)."""
         now = time.monotonic()
-        return [round(now - w.busy_since, 1) if w.busy_since is not None else 0.0 for w in self._handles]
+        started = [w.busy_since for w in self._handles]  # read once: a feeding thread may clear it meanwhile
+        return [round(now - b, 1) if b is not None else 0.0 for b in started]
 
     def alive(self) -> int:
         """Workers that are up (a replaced one is down while it warms up)."""
         return sum(1 for w in self._handles if w.process is not None and w.process.is_alive()) \
             if self._handles else int(self._inline is not None)
-
-    def drain(self, timeout: float) -> bool:
-        """Wait until no desk is waiting for a render (SIGTERM); False if some still were at the timeout."""
-        deadline = time.monotonic() + timeout
-        while self.in_flight and time.monotonic() < deadline:
-            time.sleep(0.05)
-        return not self.in_flight
 
     def stop(self) -> None:
         """End the workers now: a render in progress is abandoned (its desk gets no PDF)."""
@@ -522,8 +517,6 @@ class DeskPool:
         deadline = (arrived if arrived is not None else time.monotonic()) + self.queue_wait
         if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy()
-        with self._count_lock:
-            self.in_flight += 1
         try:
             if not self._handles:
                 with self._inline_lock:
@@ -538,8 +531,6 @@ class DeskPool:
                     future.cancel()  # those not started yet are skipped by the workers
                 raise Busy() from None
         finally:
-            with self._count_lock:
-                self.in_flight -= 1
             self._slots.release()
 
     def submit_background(self, job: PrintJob) -> Future | None:
