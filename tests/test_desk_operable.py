@@ -144,19 +144,31 @@ def test_a_hung_worker_gives_503_within_ten_seconds_and_is_replaced(server: Serv
 
 
 def test_sigterm_lets_the_prints_in_progress_finish(tmp_path: Path) -> None:
+    """40 prints under way (several seconds of rendering for 2 workers) when SIGTERM comes: none is
+    reset; each gets its PDF (or, past the wait bound, a 503 to retry), then the server ends."""
     from tests.conftest import make_project
 
     running = Server(make_project(tmp_path), tmp_path)
-    with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(running.post, {**FORM, "patient_name": f"Desk {i}", "handout": "walking"})
-                   for i in range(4)]
-        time.sleep(0.15)
+
+    def post(index: int) -> tuple[int, bytes]:
+        try:
+            status, _, body = running.post({**FORM, "patient_name": f"Desk {index}"})
+            return status, body
+        except OSError:  # reset, refused, or closed without an answer
+            return 0, b""
+
+    with ThreadPoolExecutor(40) as pool:
+        futures = [pool.submit(post, i) for i in range(40)]
+        time.sleep(0.3)
         running.process.send_signal(signal.SIGTERM)
         results = [f.result() for f in futures]
-    assert [status for status, _, _ in results] == [200] * 4
-    for index, (_, _, pdf) in enumerate(results):
-        assert f"Desk {index}" in text_of(pdf)
-    assert running.process.wait(40) == 0
+    statuses = [status for status, _ in results]
+    assert set(statuses) <= {200, 503}, statuses
+    assert statuses.count(200) >= 20, statuses
+    for index, (status, pdf) in enumerate(results):
+        if status == 200:
+            assert f"Desk {index}" in text_of(pdf)
+    assert running.process.wait(60) == 0
     log = running.err.read_text()
     assert "finishing the prints in progress" in log and "stopped" in log and "Traceback" not in log
     with pytest.raises(OSError):
