@@ -22,6 +22,8 @@ import pytest
 from handoutkit.content.settings import Project
 from tests.conftest import make_project
 
+pytestmark = pytest.mark.slow  # builds and servers refusing damaged fonts (about a minute)
+
 NOTO = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 HANDOUTS = str(Path(sys.executable).with_name("handouts"))
 

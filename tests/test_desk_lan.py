@@ -52,6 +52,7 @@ def test_desk_accounts_are_stored_hashed_and_private(sample: Project) -> None:
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
+@pytest.mark.slow  # a server on 0.0.0.0
 def test_a_lan_bind_asks_every_request_to_sign_in(tmp_path: Path) -> None:
     from handoutkit.outputs.build import build
 
@@ -276,6 +277,7 @@ def test_a_form_secret_others_can_read_is_refused(tmp_path: Path) -> None:
         load_secret(path)
 
 
+@pytest.mark.slow  # two server starts
 def test_an_open_page_still_prints_after_a_restart(tmp_path: Path) -> None:
     running = Server(make_project(tmp_path), tmp_path)
     token = running.token

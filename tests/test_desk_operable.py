@@ -19,6 +19,8 @@ import pytest
 
 from tests.test_desk_server import FORM, Server, text_of
 
+pytestmark = pytest.mark.slow  # servers under floods, hangs and SIGTERM (about a minute)
+
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Server:
