@@ -8,12 +8,14 @@ BIN := $(VENV)/bin
 HANDOUTS := $(BIN)/handouts
 
 # Debian packages the build needs: HarfBuzz subsetting (CJK PDFs are ~50x
-# slower without it), Pango, the pinned Noto fonts, and poppler for tests.
+# slower without it), Pango, the pinned Noto fonts, and poppler (pdftoppm and pdftotext: every
+# warm-up render and each locale's first PDF in a build are checked for ink).
 DEB_PACKAGES := libharfbuzz-subset0 libpango-1.0-0 libpangoft2-1.0-0 fontconfig \
                 fonts-noto-core fonts-noto-cjk gettext poppler-utils
 
-# Only the tests need these: the browser tests (chromium) and the QR decoding (zbarimg).
-TEST_DEB_PACKAGES := chromium zbar-tools
+# Only the tests need these: the browser tests (chromium), the QR decoding (zbarimg), and a real
+# PostgreSQL server for the shared print log (tests/pgserver.py runs initdb and pg_ctl in a temp folder).
+TEST_DEB_PACKAGES := chromium zbar-tools postgresql
 
 .PHONY: help setup system-deps test-deps pdf check extract update stats serve bench test test-fast clean distclean
 

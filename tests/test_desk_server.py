@@ -38,14 +38,14 @@ def free_port() -> int:
 
 
 class Server:
-    def __init__(self, project: Project, tmp: Path):
+    def __init__(self, project: Project, tmp: Path, args: tuple[str, ...] = ()):
         self.project = project
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.out, self.err = tmp / "stdout.txt", tmp / "stderr.txt"
         handouts = Path(sys.executable).with_name("handouts")
         self.process = subprocess.Popen(
-            [str(handouts), "serve", "--port", str(self.port), "--workers", "2"], cwd=project.root,
+            [str(handouts), "serve", "--port", str(self.port), "--workers", "2", *args], cwd=project.root,
             stdout=self.out.open("wb"), stderr=self.err.open("wb"), start_new_session=True)
         deadline = time.monotonic() + 120
         while "ready on" not in self.err.read_text(errors="replace"):

@@ -287,13 +287,13 @@ def test_read_only_log_keeps_rows_in_a_spool_until_writable(fresh, tmp_path: Pat
         import os
         if os.geteuid() == 0:  # root writes through file modes: make the database itself refuse
             sqlite3.connect(log.path).execute("PRAGMA query_only = 1")
-            log._connect = lambda: _query_only(log.path)  # noqa: SLF001
+            log.store.connect = lambda read_only=False: _query_only(log.path)
         response = client.post(FORM)
         assert response.status_code == 200 and "X-Handouts-Warning" in response.headers
         assert log.spool.exists() and len(log.spool.read_text().splitlines()) == 1
     finally:
         log.path.chmod(0o644)
-        log.__dict__.pop("_connect", None)
+        log.store.__dict__.pop("connect", None)
     assert log.flush() and count(log) == 1 and not log.spool.exists()
 
 
@@ -309,7 +309,7 @@ def test_full_disk_delivers_the_pdf(fresh, monkeypatch) -> None:
     def full(*args, **kwargs):
         raise sqlite3.OperationalError("database or disk is full")
 
-    monkeypatch.setattr(log, "_connect", full)
+    monkeypatch.setattr(log.store, "connect", full)
     response = client.post(FORM)
     assert response.status_code == 200 and "X-Handouts-Warning" in response.headers
     assert client.get("/status").json["log_pending"] == 1
@@ -444,9 +444,9 @@ def test_a_personalised_print_teaches_the_desk_the_tight_layout(tmp_path: Path) 
     started: list[bool] = []
     render = desk.pool.render
 
-    def recording(jobs):
+    def recording(jobs, arrived=None):
         started.extend(job.start_tight for job in jobs)
-        return render(jobs)
+        return render(jobs, arrived)
 
     desk.pool.render = recording
     form = {**FORM, "handout": "acdf", "procedure_date": (dt.date.today() + dt.timedelta(days=10)).isoformat()}

@@ -437,16 +437,43 @@ def cmd_stats(project: Project, args: argparse.Namespace) -> int:
 def cmd_serve(project: Project, args: argparse.Namespace) -> int:
     """Serve the catalog and personalised printing to the front desks (waitress, warm render workers).
 
-    Binds 127.0.0.1 unless --host says otherwise; another address needs --allowed-host,
-    the host name the desks type (or the reverse proxy forwards).
+    Binds 127.0.0.1 unless --host says otherwise. Another address is reachable from the LAN: it
+    needs --allowed-host (the host name the desks type, or the proxy forwards) and desks that sign
+    in (desk accounts from `handouts desk-account`, or --trusted-proxy with --auth-header). Put TLS
+    in front of it: see docs/operations.md.
 
-    Example: handouts serve --host 0.0.0.0 --port 8000 --workers 2 --allowed-host handouts.clinic.lan
+    Example: handouts serve --host 127.0.0.1 --trusted-proxy 127.0.0.1 --allowed-host handouts.clinic.lan
     """
     from handoutkit.desk.server import serve
 
     serve(project, host=args.host, port=args.port, workers=args.workers, queue=args.queue,
           allowed_hosts=tuple(args.allowed_host or ()), state_dir=args.state_dir, log_path=args.print_log,
-          trusted_proxy=args.trusted_proxy)
+          trusted_proxy=args.trusted_proxy, accounts=args.accounts, auth_header=args.auth_header,
+          keep_days=args.keep_days, secret_file=args.secret_file, log_url=args.log_url,
+          archive_dir=args.archive_dir)
+    return 0
+
+
+def cmd_desk_account(project: Project, args: argparse.Namespace) -> int:
+    """Add a desk account for `handouts serve`, or change its password (read from standard input).
+
+    The password is stored as a salted scrypt hash in STATE_DIR/desk-accounts (mode 0600).
+
+    Example: handouts desk-account desk-1
+    """
+    import getpass
+
+    from handoutkit.desk.auth import ACCOUNTS_FILE, set_account
+
+    path = args.accounts or _state_dir(project, args) / ACCOUNTS_FILE
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"password for {args.name}: ")
+        if getpass.getpass("again: ") != password:
+            raise HandoutError("the two passwords differ; nothing was changed")
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    new = set_account(path, args.name, password)
+    print(f"{'added' if new else 'changed the password of'} desk account {args.name} in {path}", file=sys.stderr)
     return 0
 
 
@@ -463,7 +490,7 @@ def cmd_print_log(project: Project, args: argparse.Namespace) -> int:
 
     from handoutkit.desk.printlog import COLUMNS, PrintLog
 
-    log = PrintLog.reader(_state_dir(project, args), args.print_log)
+    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url, args.archive_dir)
     rows = log.rows()
     if args.format == "json":
         print(json.dumps(rows, indent=1, ensure_ascii=False))
@@ -484,7 +511,7 @@ def cmd_reprint(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.desk.printlog import PrintLog
     from handoutkit.files import atomic_write
 
-    log = PrintLog.reader(_state_dir(project, args), args.print_log)
+    log = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url, args.archive_dir)
     row = log.row(args.log_id)
     atomic_write(args.output, log.archived_pdf(row["version_sha256"]))
     print(f"wrote {args.output}: {row['handout']} revision {row['revision']}, {row['locale']}, "
@@ -504,13 +531,15 @@ def cmd_fhir_record(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.desk.fhir import Given, communication
     from handoutkit.desk.printlog import PrintLog
 
-    row = PrintLog.reader(_state_dir(project, args), args.print_log).row(args.log_id)
+    row = PrintLog.reader(_state_dir(project, args), args.print_log, args.log_url, args.archive_dir).row(args.log_id)
     content = load_content(project.handouts_dir, project.root)
     try:
         title = content.get(row["handout"]).title.value
     except KeyError:
         title = row["handout"]  # a handout since removed: the record still says what was given
-    given = Given(str(row["id"]), row["printed_at"], row["handout"], title, row["revision"], row["edition"],
+    # The row's random entry id, not its number: a replaced log restarts its numbers at 1, and an EHR
+    # must never see two records with one identifier.
+    given = Given(row["entry"], row["printed_at"], row["handout"], title, row["revision"], row["edition"],
                   row["locale"], row["english_sha256"], row["translation_sha256"], row["version_sha256"])
     text = json.dumps(communication(project, given, args.patient), indent=1, ensure_ascii=False) + "\n"
     if args.output:
@@ -613,11 +642,32 @@ def make_parser() -> argparse.ArgumentParser:
                        help="a host name the desks use (repeatable); needed for any --host but loopback")
     serve.add_argument("--trusted-proxy", default=None, metavar="ADDR",
                        help="the reverse proxy's address, whose X-Forwarded-* headers are believed")
+    serve.add_argument("--auth-header", default=None, metavar="NAME",
+                       help="the header in which the trusted proxy names the user it authenticated")
+    serve.add_argument("--keep-days", type=_positive, default=None, metavar="DAYS",
+                       help="delete print log rows and archived versions older than this (daily); "
+                            "default: keep everything")
+    serve.add_argument("--secret-file", type=Path, default=None, metavar="PATH",
+                       help="the secret that signs print forms, shared by servers behind one address "
+                            "(default: STATE_DIR/form-secret; created 0600 if missing)")
+    account = _add(sub, "desk-account", cmd_desk_account)
+    account.add_argument("name", help="the desk's account name, such as desk-1")
+    for command in (serve, account):
+        command.add_argument("--accounts", type=Path, default=None, metavar="PATH",
+                             help="desk accounts file (default: STATE_DIR/desk-accounts)")
+    account.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
+                         help="the server's state folder (default: var/)")
     for command in (serve, print_log, reprint, fhir):
         command.add_argument("--state-dir", type=Path, default=None, metavar="DIR",
                              help="print log and archive folder (default: var/)")
         command.add_argument("--print-log", type=Path, default=None, metavar="PATH",
                              help="SQLite print log (default: STATE_DIR/print-log.sqlite3)")
+        command.add_argument("--log-url", default=None, metavar="URL",
+                             help="the print log in PostgreSQL, shared by several servers: "
+                                  "postgresql://USER:PASSWORD@HOST/DATABASE (default: the SQLite file)")
+        command.add_argument("--archive-dir", type=Path, default=None, metavar="DIR",
+                             help="the archive of printed versions, which servers sharing a log may share "
+                                  "(default: STATE_DIR/archive)")
 
     stats = _add(sub, "stats", cmd_stats)
     stats.add_argument("--format", choices=("table", "json"), default="table")

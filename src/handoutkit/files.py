@@ -13,12 +13,13 @@ import tempfile
 from pathlib import Path
 
 
-def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
+def atomic_write(path: Path, data: bytes, durable: bool = True, mode: int = 0o644) -> None:
     """Write `data` to `path` through a temporary file and a rename.
 
     The rename alone protects against a killed process. `durable` also syncs
     the data to disk first, against a power cut: worth it for sources (PO
-    files), not for build outputs that a rebuild makes again.
+    files), not for build outputs that a rebuild makes again. `mode` 0o600 for
+    what only the server may read (the print log's spool, archive, accounts).
     """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -28,7 +29,7 @@ def atomic_write(path: Path, data: bytes, durable: bool = True) -> None:
             if durable:
                 handle.flush()
                 os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -16,10 +16,21 @@ PAGE_SIZES = ("letter", "a4")
 
 
 @dataclass(frozen=True)
+class DeskPhone:
+    """Another of the clinic's numbers, which a desk may print instead of `phone`."""
+
+    label: str  # what the desk sees in the list, such as "Spine surgery line"
+    phone: str
+
+
+@dataclass(frozen=True)
 class Clinic:
     name: str
     phone: str
     emergency_number: str
+    # Chosen from a list on the print form, never typed: a typed number (the patient's, say)
+    # would replace the clinic's in "Call your surgeon's office at ...".
+    desk_phones: tuple[DeskPhone, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -116,6 +127,20 @@ def check_locale_name(name: str) -> str | None:
     return None
 
 
+def read_desk_phones(reader: NodeReader, node) -> tuple[DeskPhone, ...]:
+    """`desk_phones:` a list of `- label: ... / phone: ...`."""
+    phones: list[DeskPhone] = []
+    for item in reader.sequence(node, "desk_phones", 0):
+        entry = reader.mapping(item, "a desk phone (label and phone)", ("label", "phone"))
+        if entry and len(entry) == 2:
+            label, phone = reader.string(entry["label"], "the label"), reader.string(entry["phone"], "the phone")
+            if label and phone:
+                if any(p.phone == phone for p in phones):
+                    reader.fail(entry["phone"], f"the phone {phone} is listed twice")
+                phones.append(DeskPhone(label, phone))
+    return tuple(phones)
+
+
 def load_settings(path: Path, root: Path) -> Settings:
     label = relative(path, root)
     if not path.exists():
@@ -130,12 +155,13 @@ def load_settings(path: Path, root: Path) -> Settings:
                            "web"))
     clinic = None
     if keys and "clinic" in keys:
-        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
-        if c and len(c) == 3:
+        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"), ("desk_phones",))
+        if c and all(k in c for k in ("name", "phone", "emergency_number")):
             values = [reader.string(c[k], f"the clinic {k.replace('_', ' ')}")
                       for k in ("name", "phone", "emergency_number")]
+            phones = read_desk_phones(reader, c["desk_phones"]) if "desk_phones" in c else ()
             if all(values):
-                clinic = Clinic(*values)
+                clinic = Clinic(*values, desk_phones=phones)
     page_size = "letter"
     if keys and "page_size" in keys:
         page_size = reader.choice(keys["page_size"], "page_size", PAGE_SIZES) or page_size

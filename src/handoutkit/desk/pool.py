@@ -16,14 +16,15 @@ sanitised description naming the exception type and where it was raised).
 from __future__ import annotations
 
 import hashlib
+import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 import traceback
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
@@ -41,18 +42,22 @@ from handoutkit.content.handouts import (
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem
 from handoutkit.outputs.build import make_subsets, printable_chars
-from handoutkit.outputs.editions import copyfit
 from handoutkit.outputs.manifest import common_inputs
+from handoutkit.outputs.editions import copyfit
 from handoutkit.outputs.packets import blank_page_html, lay_out_packet
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import activate_fontconfig, subset_plan, use_fontconfig
+from handoutkit.render.ink import ink_problem, require_poppler
 from handoutkit.render.renderer import PdfWriter, Renderer, make_renderer
 from handoutkit.translation.catalogs import translations_from
 from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
 from handoutkit.translation.locales import html_lang
 from handoutkit.translation.prepared import PreparedLocale, prepare_locale
 
-__all__ = ["PreparedLocale", "DeskSetup", "prepare_desk", "PrintJob", "Rendered", "Version", "DeskPool", "Busy"]
+__all__ = ["PreparedLocale", "DeskSetup", "prepare_desk", "PrintJob", "Rendered", "Version", "DeskPool", "Busy",
+           "WorkerFailed"]
+
+logger = logging.getLogger("handoutkit.desk")
 
 
 # ---------------------------------------------------------------- what the parent prepares once
@@ -81,7 +86,8 @@ def _reason(problems: list[Problem]) -> str:
 def prepare_desk(project: Project, progress=lambda line: None) -> DeskSetup:
     """Check every published locale as the build does; make the CJK subsets the build makes."""
     plan = load_font_plan(project)
-    require_font_files(plan)
+    require_font_files(plan)  # installed, and each file's content as pinned in fonts.yaml
+    require_poppler()  # the warm-up renders are checked for ink
     content = load_content(project.handouts_dir, project.root)
     read_approvals(project, content)  # a damaged approval record stops the server before it starts
     ready: dict[str, PreparedLocale] = {}
@@ -188,8 +194,7 @@ def watch_server(server_pid: int, every: float = 2.0) -> None:
 
 
 def init_worker(root: str, fontconfig: str, checked: dict[str, tuple[bytes, bool]],
-                stacks: dict[str, tuple[str, ...]], tool: str, barrier: Any = None,
-                server_pid: int | None = None) -> dict[str, Any]:
+                stacks: dict[str, tuple[str, ...]], tool: str, server_pid: int | None = None) -> dict[str, Any]:
     """Per process: content, one renderer per locale made from the translations the server
     checked (compiled MO bytes and the draft flag: a worker never reads a PO file), one
     PdfWriter, and one render per locale."""
@@ -203,23 +208,21 @@ def init_worker(root: str, fontconfig: str, checked: dict[str, tuple[bytes, bool
     for locale, (mo, draft) in checked.items():
         renderers[locale] = make_renderer(project, locale, translations_from(mo), stacks[locale], draft, approvals,
                                           partial(web_url, project.settings), strict=True)
-    state = dict(project=project, content=content, renderers=renderers, writer=PdfWriter(project),
-                 tool=tool, barrier=barrier)
+    state = dict(project=project, content=content, renderers=renderers, writer=PdfWriter(project), tool=tool)
     _state.clear()
     _state.update(state)  # a worker process has one state; an inline pool keeps its own
     # Warm up: the shortest handout in every locale, so no desk waits for a font or a template.
+    # Each warm-up render is looked at as printed: it must have ink where its words are.
     shortest = min(content.handouts, key=lambda h: sum(len(t.value) for t in handout_texts(h)))
     for locale in renderers:
-        render_print(PrintJob(shortest.id, locale, None), state)
+        result = render_print(PrintJob(shortest.id, locale, None), state)
+        if result.error:
+            raise HandoutError(f"the warm-up render in {locale} failed: {result.error}")
+        problem = warm_up_problem(result.pdf, locale) if result.pdf else None
+        if problem:
+            raise HandoutError(f"{problem} (fonts: {', '.join(stacks[locale])}; see {fontconfig}). "
+                               "The server does not start: fix the font, then start it again.")
     return state
-
-
-def wait_ready(timeout: float) -> int:
-    """Blocks until every worker has started: each of N such calls runs in a different process."""
-    barrier = _state.get("barrier")
-    if barrier is not None:
-        barrier.wait(timeout)
-    return os.getpid()
 
 
 def version_of(renderer: Renderer, handout: Handout, job: PrintJob, tool: str,
@@ -265,7 +268,15 @@ def render_print(job: PrintJob, state: dict[str, Any] | None = None, keep: list[
         return Rendered(None, error=sanitised(exc))
 
 
-def render_packet(jobs: list[PrintJob], state: dict[str, Any] | None = None) -> tuple[list[Rendered], bytes]:
+@dataclass(frozen=True)
+class PacketPrint:
+    """A packet's handouts, laid out in one worker as one tagged document (render_packet)."""
+
+    jobs: tuple[PrintJob, ...]
+
+
+def render_packet(jobs: list[PrintJob] | tuple[PrintJob, ...], state: dict[str, Any] | None = None
+                  ) -> tuple[list[Rendered], bytes]:
     """A packet's handouts laid out in one worker, then written as one tagged PDF (packets.py):
     each part's result (no PDF of its own) and the packet's PDF, or no PDF when a part failed."""
     state = _state if state is None else state
@@ -281,6 +292,36 @@ def render_packet(jobs: list[PrintJob], state: dict[str, Any] | None = None) -> 
         return [Rendered(None, error=sanitised(exc))], b""
 
 
+def run_job(job: "PrintJob | PacketPrint", state: dict[str, Any] | None = None) -> Any:
+    """What a worker does with one job from its pipe: a handout, or a whole packet."""
+    return render_packet(job.jobs, state) if isinstance(job, PacketPrint) else render_print(job, state)
+
+
+# ---------------------------------------------------------------- the worker process
+
+
+def worker_main(conn: Any, initargs: tuple) -> None:
+    """A render worker: warm up, say so (or say why not), then render jobs from the pipe until it closes."""
+    try:
+        init_worker(*initargs)
+    except Exception as exc:  # noqa: BLE001 - sent to the server, which refuses to say ready
+        message = str(exc) if isinstance(exc, HandoutError) else sanitised(exc)
+        conn.send(("failed", message))
+        return
+    conn.send(("ready", os.getpid()))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):  # the server is gone
+            return
+        conn.send(run_job(job))
+
+
+def warm_up_problem(pdf: bytes, locale: str) -> str | None:
+    """A warm-up render must have ink where its text is (a damaged font prints blank words)."""
+    return ink_problem(pdf, f"the warm-up render in {locale}")
+
+
 # ---------------------------------------------------------------- the pool, seen from the server
 
 
@@ -288,9 +329,140 @@ class Busy(Exception):
     """Every worker is busy and the queue is full, or a render took too long: try again shortly."""
 
 
+class WorkerFailed(Busy):
+    """The worker rendering this job crashed or was stuck and was replaced: try again shortly."""
+
+
+@dataclass
+class _Task:
+    job: "PrintJob | PacketPrint"
+    future: Future
+    deadline: float | None  # time.monotonic() after which nobody waits for it (None: background)
+
+
+class _Worker:
+    """One render process and the server thread that feeds it, replaces it when it dies or hangs."""
+
+    def __init__(self, pool: "DeskPool", index: int):
+        self.pool, self.index = pool, index
+        self.process: Any = None
+        self.conn: Any = None
+        self.thread: threading.Thread | None = None
+        self.busy_since: float | None = None  # when the job it is rendering started
+        self.retired: int | None = None  # the pid of the process being replaced
+
+    @property
+    def pid(self) -> int | None:
+        return self.process.pid if self.process is not None else None
+
+    def spawn(self) -> None:
+        """Start a process and wait until it is warm; HandoutError with its reason if it cannot."""
+        pool = self.pool
+        parent, child = pool.context.Pipe()
+        process = pool.context.Process(target=worker_main, args=(child, pool.initargs()), daemon=True,
+                                       name=f"render-worker-{self.index}")
+        process.start()
+        child.close()
+        try:
+            ready = parent.poll(pool.start_timeout)
+            message = parent.recv() if ready else ("failed", f"not warm after {pool.start_timeout:.0f} s")
+        except (EOFError, OSError):
+            message = ("failed", f"it ended while warming up (exit code {process.exitcode})")
+        if message[0] != "ready":
+            process.kill()
+            process.join(5)
+            parent.close()
+            raise HandoutError(f"render worker could not start: {message[1]}")
+        self.process, self.conn = process, parent
+
+    def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            self.process.join(5)
+            self.conn.close()
+        self.process = self.conn = None
+
+    def retire(self, why: str) -> None:
+        """Log why this worker goes, and kill its process."""
+        self.retired = self.pid
+        logger.error("render worker %s %s; replacing it", self.retired, why)
+        self.kill()
+
+    def replace(self, why: str | None = None) -> None:
+        """Kill this worker's process (unless retired already) and start a warm one (retried until the
+        pool stops)."""
+        if why is not None:
+            self.retire(why)
+        old = self.retired
+        delay = 1.0
+        while not self.pool.stopping.is_set():
+            try:
+                self.spawn()
+                logger.warning("render worker %s replaced by %s", old, self.pid)
+                return
+            except HandoutError as exc:
+                logger.error("%s; trying again in %.0f s", exc, delay)
+                self.pool.stopping.wait(delay)
+                delay = min(delay * 2, 60.0)
+
+    def run(self) -> None:
+        pool = self.pool
+        while True:
+            # A worker that died while idle (killed, out of memory) is replaced before it is given a job.
+            if self.process is not None and not self.process.is_alive() and not pool.stopping.is_set():
+                self.replace(f"died while idle (exit code {self.process.exitcode})")
+            try:
+                task = pool.tasks.get(timeout=0.5)
+            except queue.Empty:
+                continue
+            if task is None:  # stop
+                return
+            if self.process is None or not self.process.is_alive():
+                pool.tasks.put(task)  # another worker takes it; this one is replaced first
+                if pool.stopping.is_set():
+                    return
+                self.replace("was not running")
+                continue
+            if not task.future.set_running_or_notify_cancel():
+                continue  # its desk gave up waiting
+            if task.deadline is not None and time.monotonic() > task.deadline:
+                task.future.set_exception(Busy())
+                continue
+            self.busy_since = time.monotonic()
+            conn = self.conn  # stop() may close it meanwhile: then poll or recv raise OSError
+            try:
+                conn.send(task.job)
+                if conn.poll(pool.render_timeout):
+                    task.future.set_result(conn.recv())
+                else:
+                    pool.failures += 1
+                    self.retire(f"was stuck on a render for {pool.render_timeout:.0f} s: killed")
+                    task.future.set_exception(WorkerFailed())  # its desk hears at once, not after the warm-up
+                    self.replace()
+            except (EOFError, OSError):
+                pool.failures += 1
+                if pool.stopping.is_set():
+                    task.future.set_exception(WorkerFailed())
+                    continue
+                process = self.process
+                if process is not None:
+                    process.join(1)
+                self.retire(f"crashed (exit code {process.exitcode if process is not None else '?'})")
+                task.future.set_exception(WorkerFailed())
+                self.replace()
+            finally:
+                self.busy_since = None
+
+
 @dataclass
 class DeskPool:
     """N warm worker processes behind a bounded queue.
+
+    Each worker is fed by a thread of its own that knows what its process is
+    rendering: a process that crashes, or does not answer within
+    `render_timeout`, is killed and replaced by a warm one while the others go
+    on printing. A desk waits at most `queue_wait` seconds in all (for a place,
+    then for its render) before it gets Busy (503).
 
     `workers=0` renders in the calling process, one at a time (for tests and tiny setups).
     """
@@ -298,75 +470,109 @@ class DeskPool:
     setup: DeskSetup
     workers: int = 2
     queue: int = 16  # requests that may wait for a worker; one more is turned away with 503
-    queue_wait: float = 10.0  # seconds a request may wait for a place before 503
-    render_timeout: float = 60.0
-    _executor: ProcessPoolExecutor | None = field(default=None, init=False)
+    queue_wait: float = 9.0  # seconds a request may wait, for a place and its render, before 503 (desks: 10 s)
+    render_timeout: float = 8.0  # a render (normally 0.1-0.5 s) taking longer is a stuck worker
+    start_timeout: float = 300.0
+    failures: int = field(default=0, init=False)  # crashed or stuck renders since start
     _slots: threading.BoundedSemaphore = field(init=False)
     _inline_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
-    _restart_lock: threading.Lock = field(default_factory=threading.Lock, init=False)
     _inline: dict[str, Any] | None = field(default=None, init=False)
+    _handles: list[_Worker] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self._slots = threading.BoundedSemaphore(max(1, self.workers) + self.queue)
+        self.tasks: queue.SimpleQueue[_Task | None] = queue.SimpleQueue()
+        self.stopping = threading.Event()
+        # forkserver: a worker never inherits the server's threads, even when it is replaced later.
+        self.context = multiprocessing.get_context("forkserver")
 
-    def _initargs(self, barrier: Any) -> tuple:
+    def initargs(self) -> tuple:
         s = self.setup
         return (str(s.project.root), s.fontconfig, {loc: (p.mo, p.draft) for loc, p in s.ready.items()},
-                s.stacks, s.tool, barrier, os.getpid() if barrier is not None else None)
+                s.stacks, s.tool, os.getpid())
 
     def start(self) -> None:
-        """Start and warm every worker; returns when all of them are ready."""
+        """Start and warm every worker; returns when all of them are ready, or raises HandoutError
+        with the first one's reason (a damaged font: the server must not say ready)."""
         if self.workers == 0:
-            self._inline = init_worker(*self._initargs(None))
+            self._inline = init_worker(*self.initargs()[:5])  # no server to watch: it is this process
             return
-        # forkserver: workers never inherit the server's threads, even when one is replaced later.
-        context = multiprocessing.get_context("forkserver")
-        barrier = context.Barrier(self.workers)
-        self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=init_worker,
-                                             initargs=self._initargs(barrier))
-        waits = [self._executor.submit(wait_ready, 300.0) for _ in range(self.workers)]
-        pids = {f.result() for f in waits}
-        if len(pids) != self.workers:
-            raise HandoutError(f"front desk: expected {self.workers} render workers, {len(pids)} started")
+        self._handles = [_Worker(self, index) for index in range(self.workers)]
+        errors: list[HandoutError] = []
+
+        def spawn(worker: _Worker) -> None:
+            try:
+                worker.spawn()
+            except HandoutError as exc:
+                errors.append(exc)
+
+        starters = [threading.Thread(target=spawn, args=(w,)) for w in self._handles]
+        for thread in starters:
+            thread.start()
+        for thread in starters:
+            thread.join()
+        if errors:
+            for worker in self._handles:
+                worker.kill()
+            raise errors[0]
+        for worker in self._handles:
+            worker.thread = threading.Thread(target=worker.run, name=f"render-feed-{worker.index}", daemon=True)
+            worker.thread.start()
+
+    def pids(self) -> list[int]:
+        return [w.pid for w in self._handles if w.pid is not None]
+
+    def busy_seconds(self) -> list[float]:
+        """For each worker, how long its current render has run (0 when idle)."""
+        now = time.monotonic()
+        started = [w.busy_since for w in self._handles]  # read once: a feeding thread may clear it meanwhile
+        return [round(now - b, 1) if b is not None else 0.0 for b in started]
+
+    def alive(self) -> int:
+        """Workers that are up (a replaced one is down while it warms up)."""
+        return sum(1 for w in self._handles if w.process is not None and w.process.is_alive()) \
+            if self._handles else int(self._inline is not None)
 
     def stop(self) -> None:
         """End the workers now: a render in progress is abandoned (its desk gets no PDF)."""
-        if self._executor is not None:
-            processes = list((self._executor._processes or {}).values())  # noqa: SLF001
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            for process in processes:
-                process.terminate()
-            self._executor = None
+        self.stopping.set()
+        for _ in self._handles:
+            self.tasks.put(None)
+        for worker in self._handles:
+            worker.kill()
 
-    def _restart(self, broken: ProcessPoolExecutor) -> None:
-        with self._restart_lock:
-            if self._executor is broken:
-                broken.shutdown(wait=False, cancel_futures=True)
-                self.start()
+    def _submit(self, job: PrintJob, deadline: float | None) -> Future:
+        future: Future = Future()
+        self.tasks.put(_Task(job, future, deadline))
+        return future
 
-    def render(self, jobs: list[PrintJob]) -> list[Rendered]:
-        """Render the jobs in parallel; Busy when there is no room or time."""
-        return self._run([(render_print, job) for job in jobs])
+    def render(self, jobs: list[PrintJob], arrived: float | None = None) -> list[Rendered]:
+        """Render the jobs in parallel; Busy when there is no room or time.
 
-    def render_packet(self, jobs: list[PrintJob]) -> tuple[list[Rendered], bytes]:
+        `arrived` (time.monotonic()) is when the desk's request arrived: the wait is counted from then.
+        """
+        return self._run(list(jobs), arrived)
+
+    def render_packet(self, jobs: list[PrintJob], arrived: float | None = None) -> tuple[list[Rendered], bytes]:
         """A packet's handouts as one tagged PDF, laid out in one worker (`render_packet`)."""
-        return self._run([(render_packet, jobs)])[0]
+        return self._run([PacketPrint(tuple(jobs))], arrived)[0]
 
-    def _run(self, calls: list[tuple[Any, Any]]) -> list[Any]:
-        if not self._slots.acquire(timeout=self.queue_wait):
+    def _run(self, jobs: list[Any], arrived: float | None) -> list[Any]:
+        deadline = (arrived if arrived is not None else time.monotonic()) + self.queue_wait
+        if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
             raise Busy()
         try:
-            if self._executor is None:
+            if not self._handles:
                 with self._inline_lock:
-                    return [function(argument, self._inline) for function, argument in calls]
-            executor = self._executor
+                    return [run_job(job, self._inline) for job in jobs]
+            if self.stopping.is_set():
+                raise Busy()
+            futures = [self._submit(job, deadline) for job in jobs]
             try:
-                futures: list[Future] = [executor.submit(function, argument) for function, argument in calls]
-                return [f.result(timeout=self.render_timeout) for f in futures]
-            except BrokenProcessPool:
-                self._restart(executor)  # a worker died (out of memory, killed): a fresh, warm pool
-                raise Busy() from None
+                return [f.result(timeout=max(0.0, deadline - time.monotonic())) for f in futures]
             except FutureTimeout:
+                for future in futures:
+                    future.cancel()  # those not started yet are skipped by the workers
                 raise Busy() from None
         finally:
             self._slots.release()
@@ -375,17 +581,17 @@ class DeskPool:
         """A render nobody waits for (the archive copy); skipped when the pool is busy."""
         if not self._slots.acquire(blocking=False):
             return None
-        executor = self._executor
-        try:
-            if executor is None:
-                future: Future = Future()
+        if not self._handles:
+            future: Future = Future()
+            try:
                 with self._inline_lock:
                     future.set_result(render_print(job, self._inline))
+            finally:
                 self._slots.release()
-                return future
-            future = executor.submit(render_print, job)
-        except Exception:  # noqa: BLE001 - a broken pool: the next desk print restarts it
+            return future
+        if self.stopping.is_set():
             self._slots.release()
             return None
+        future = self._submit(job, None)
         future.add_done_callback(lambda _: self._slots.release())
         return future

@@ -25,12 +25,15 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import sqlite3
+import os
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from handoutkit.desk.logstore import META_SCHEMA, open_store
 from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
 
@@ -39,24 +42,11 @@ SPOOL_FILE = "print-log.pending.jsonl"
 ARCHIVE_DIR = "archive"
 logger = logging.getLogger("handoutkit.desk")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS prints (
-  id INTEGER PRIMARY KEY,
-  entry TEXT NOT NULL UNIQUE,           -- random id: a retried row is stored once
-  printed_at TEXT NOT NULL,             -- UTC, ISO 8601
-  desk TEXT NOT NULL,
-  packet TEXT,                          -- the packet this handout was printed in, if any
-  handout TEXT NOT NULL,
-  revision INTEGER NOT NULL,
-  edition TEXT NOT NULL,
-  locale TEXT NOT NULL,
-  english_sha256 TEXT NOT NULL,
-  translation_sha256 TEXT NOT NULL,
-  clinic_phone TEXT,                    -- only when the desk changed it
-  version_sha256 TEXT NOT NULL          -- the archived unpersonalised version
-)"""
 COLUMNS = ("id", "printed_at", "desk", "packet", "handout", "revision", "edition", "locale",
-           "english_sha256", "translation_sha256", "clinic_phone", "version_sha256")
+           "english_sha256", "translation_sha256", "clinic_phone", "version_sha256", "entry")
+# Which database this is (the `meta` table): a log deleted or replaced (restored from an old backup,
+# say) is a different database, with ids that start again; the server notices and says so.
+ID_FILE = "print-log.id"  # beside the log: the id of the database the server last wrote to
 
 
 @dataclass(frozen=True)
@@ -79,67 +69,98 @@ def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 
 
-class PrintLog:
-    """The SQLite log, a spool for rows not yet written, and the archive."""
+def private_dir(path: Path) -> None:
+    """A folder only the server's user can enter (0700): the log says who printed what, and when."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if path.stat().st_mode & 0o077:
+        os.chmod(path, 0o700)
 
-    def __init__(self, state_dir: Path, log_path: Path | None = None):
+
+class PrintLog:
+    """The log (SQLite, or PostgreSQL with a log URL), a spool for rows not yet written, and the archive."""
+
+    def __init__(self, state_dir: Path, log_path: Path | None = None, log_url: str | None = None,
+                 archive_dir: Path | None = None):
         self.state_dir = state_dir
-        self.path = log_path or state_dir / LOG_FILE
+        self.path = log_path or state_dir / LOG_FILE  # the spool and the id file live beside it
+        self.store = open_store(self.path, log_url)
+        self.where = self.store.label
         self.spool = self.path.with_name(SPOOL_FILE)
-        self.archive_dir = state_dir / ARCHIVE_DIR
+        # Servers sharing a log may share the archive too (any shared folder: content-addressed files
+        # written by rename, so two servers archiving one version write the same bytes).
+        self.archive_dir = archive_dir or state_dir / ARCHIVE_DIR
         self.pending: list[LogRow] = []
         self.last_error = ""
         self._lock = threading.Lock()
+        self.id_file = self.path.with_name(ID_FILE)
+        self.database_id: str | None = None  # the database this server has been writing to
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.state_dir)
+            private_dir(self.path.parent)
             self.pending = self._read_spool()
             self._insert([])
-            # Write-ahead logging: one sync per print instead of three, and readers
+            # SQLite: write-ahead logging, one sync per print instead of three, and readers
             # (`handouts print-log`) never block a desk.
-            db = sqlite3.connect(self.path, timeout=0.25)
-            db.execute("PRAGMA journal_mode=WAL")
-            db.close()
-        except (sqlite3.Error, OSError) as exc:
+            self.store.prepare()
+        except self.store.errors as exc:
             self._failed(exc, 0)
         self.flush()
 
     @classmethod
-    def reader(cls, state_dir: Path, log_path: Path | None = None) -> "PrintLog":
+    def reader(cls, state_dir: Path, log_path: Path | None = None, log_url: str | None = None,
+               archive_dir: Path | None = None) -> "PrintLog":
         """The log for reading only (`handouts print-log`, `reprint`): creates nothing."""
         log = cls.__new__(cls)
         log.state_dir, log.path = state_dir, log_path or state_dir / LOG_FILE
-        log.spool, log.archive_dir = log.path.with_name(SPOOL_FILE), state_dir / ARCHIVE_DIR
+        log.store = open_store(log.path, log_url)
+        log.where = log.store.label
+        log.spool, log.archive_dir = log.path.with_name(SPOOL_FILE), archive_dir or state_dir / ARCHIVE_DIR
         log.pending, log.last_error, log._lock = [], "", threading.Lock()
-        if not log.path.exists():
+        if not log.store.exists():
             raise HandoutError(f"{log.path}: no print log yet (it is written by `handouts serve`; "
                                "see --state-dir)")
         return log
 
     # -------------------------------------------------------- writing
 
-    def _connect(self) -> sqlite3.Connection:
-        # A short busy timeout: a locked log must not hold up a print (the row is retried).
-        db = sqlite3.connect(self.path, timeout=0.25)
-        return db
-
     def _insert(self, rows: list[LogRow]) -> None:
-        db = self._connect()
+        db = self.store.connect()
         try:
-            with db:
-                db.execute(SCHEMA)  # the file may have been deleted since: start a new one
-                db.executemany(
-                "INSERT OR IGNORE INTO prints (entry, printed_at, desk, packet, handout, revision, edition, locale, "
-                "english_sha256, translation_sha256, clinic_phone, version_sha256) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                    [(r.entry, r.printed_at, r.desk, r.packet, r.handout, r.revision, r.edition, r.locale,
-                      r.english_sha256, r.translation_sha256, r.clinic_phone, r.version_sha256) for r in rows])
+            cursor = db.cursor()
+            cursor.execute(self.store.schema)  # the file may have been deleted since: start a new one
+            self._check_identity(cursor)
+            if rows:
+                cursor.executemany(self.store.insert_sql(), [
+                    (r.entry, r.printed_at, r.desk, r.packet, r.handout, r.revision, r.edition, r.locale,
+                     r.english_sha256, r.translation_sha256, r.clinic_phone, r.version_sha256) for r in rows])
+            db.commit()
         finally:
             db.close()
+
+    def _check_identity(self, cursor: Any) -> None:
+        """Give a new database its id; log loudly when the database is not the one written before."""
+        cursor.execute(META_SCHEMA)
+        cursor.execute("SELECT value FROM meta WHERE key = 'database_id'")
+        found = cursor.fetchone()
+        current = found[0] if found else uuid.uuid4().hex
+        if not found:
+            cursor.execute(f"INSERT INTO meta (key, value) VALUES ('database_id', {self.store.mark})", (current,))
+        before = self.database_id
+        if before is None and self.id_file.exists():
+            before = self.id_file.read_text("ascii", errors="replace").strip() or None
+        if before is not None and before != current:
+            logger.error("print log %s is not the database written before (database %s, now %s): it was "
+                         "deleted or replaced, so the earlier prints are not in it and its ids start again. "
+                         "Restore it from the backup if that was not intended.", self.where, before[:12], current[:12])
+        if before != current:
+            atomic_write(self.id_file, (current + "\n").encode(), durable=True, mode=0o600)
+        self.database_id = current
 
     def _failed(self, exc: BaseException, count: int) -> None:
         # Only the exception's own text: it names the file and the reason, never a patient.
         self.last_error = f"{type(exc).__name__}: {exc}"
         logger.error("print log %s: cannot write (%s); %d row(s) kept and retried",
-                     self.path, self.last_error, count)
+                     self.where, self.last_error, count)
 
     def record(self, rows: list[LogRow]) -> bool:
         """Write the rows now; False when they were kept for a retry (the desk is warned)."""
@@ -147,13 +168,13 @@ class PrintLog:
             batch = self.pending + rows
             try:
                 self._insert(batch)
-            except (sqlite3.Error, OSError) as exc:
+            except self.store.errors as exc:
                 self.pending = batch
                 self._failed(exc, len(batch))
                 self._write_spool()
                 return False
             if self.pending:
-                logger.warning("print log %s: %d pending row(s) written", self.path, len(self.pending))
+                logger.warning("print log %s: %d pending row(s) written", self.where, len(self.pending))
             self.pending = []
             self.last_error = ""
             self._write_spool()
@@ -170,7 +191,7 @@ class PrintLog:
         try:
             if self.pending:
                 text = "".join(json.dumps(dataclasses.asdict(r), sort_keys=True) + "\n" for r in self.pending)
-                atomic_write(self.spool, text.encode(), durable=True)
+                atomic_write(self.spool, text.encode(), durable=True, mode=0o600)
             else:
                 self.spool.unlink(missing_ok=True)
         except OSError:
@@ -191,20 +212,66 @@ class PrintLog:
 
     def rows(self) -> list[dict]:
         """Every logged print, oldest first (pending rows are not included)."""
-        if not self.path.exists():
+        if not self.store.exists():
             return []
         try:
-            with sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=2) as db:
-                found = db.execute(f"SELECT {', '.join(COLUMNS)} FROM prints ORDER BY id").fetchall()
-        except sqlite3.Error as exc:
-            raise HandoutError(f"{self.path}: cannot read the print log ({exc})") from None
+            db = self.store.connect(read_only=True)
+            try:
+                cursor = db.cursor()
+                cursor.execute(f"SELECT {', '.join(COLUMNS)} FROM prints ORDER BY id")
+                found = cursor.fetchall()
+            finally:
+                db.close()
+        except self.store.errors as exc:
+            raise HandoutError(f"{self.where}: cannot read the print log ({exc})") from None
         return [dict(zip(COLUMNS, row)) for row in found]
 
     def row(self, log_id: int) -> dict:
         for row in self.rows():
             if row["id"] == log_id:
                 return row
-        raise HandoutError(f"{self.path}: no print with id {log_id} (see `handouts print-log`)")
+        raise HandoutError(f"{self.where}: no print with id {log_id} (see `handouts print-log`)")
+
+    # -------------------------------------------------------- retention
+
+    def forget_before(self, cutoff: dt.datetime) -> tuple[int, int]:
+        """Delete the rows printed before `cutoff` and the archived versions no row still names.
+
+        Returns (rows deleted, archive files deleted). Run by the server at start and daily
+        with --keep-days.
+        """
+        stamp = cutoff.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
+        with self._lock:
+            db = self.store.connect()
+            try:
+                cursor = db.cursor()
+                cursor.execute(self.store.schema)
+                cursor.execute(f"DELETE FROM prints WHERE printed_at < {self.store.mark}", (stamp,))
+                deleted = cursor.rowcount
+                cursor.execute("SELECT DISTINCT version_sha256 FROM prints")
+                kept = {row[0] for row in cursor.fetchall()}
+                db.commit()
+            finally:
+                db.close()
+            kept |= {row.version_sha256 for row in self.pending}
+        removed = 0
+        versions = self.archive_dir / "versions"
+        pointers = list(versions.iterdir()) if versions.is_dir() else []
+        live: set[str] = set()
+        for pointer in pointers:
+            if pointer.name in kept or pointer.stat().st_mtime >= cutoff.timestamp():
+                live.add(pointer.read_text().strip())
+            else:
+                pointer.unlink(missing_ok=True)
+                removed += 1
+        for pdf in self.archive_dir.glob("*.pdf") if self.archive_dir.is_dir() else ():
+            if pdf.stem not in live and pdf.stat().st_mtime < time.time() - 3600:  # not one being archived now
+                pdf.unlink(missing_ok=True)
+                removed += 1
+        if deleted or removed:
+            logger.info("retention: deleted %d print log row(s) from before %s and %d archive file(s)",
+                        deleted, stamp, removed)
+        return deleted, removed
 
     # -------------------------------------------------------- the archive
 
@@ -219,9 +286,11 @@ class PrintLog:
         digest = hashlib.sha256(pdf).hexdigest()
         try:
             target = self.archive_dir / f"{digest}.pdf"
+            private_dir(self.archive_dir)
+            private_dir(self._pointer(version_key).parent)
             if not target.exists():
-                atomic_write(target, pdf)
-            atomic_write(self._pointer(version_key), (digest + "\n").encode())
+                atomic_write(target, pdf, mode=0o600)
+            atomic_write(self._pointer(version_key), (digest + "\n").encode(), mode=0o600)
             return True
         except OSError as exc:
             logger.error("print archive %s: cannot write (%s: %s); retried at the next print",

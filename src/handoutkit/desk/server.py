@@ -10,14 +10,15 @@ Patient details exist only in the request, the render job and the PDF sent
 back: never on disk, in the print log, in a log line or in a traceback (an
 unexpected error is logged as its exception type and source line only).
 
-Every POST must carry the form's token and come from this server's own pages
-(Origin / Sec-Fetch-Site); every request must name an allowed host.
+Every POST must carry a form token signed with the servers' shared secret
+(desk.auth.FormTokens) and come from this server's own pages (Origin /
+Sec-Fetch-Site); every request must name an allowed host, and on a LAN bind
+come from a signed-in desk.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hmac
 import ipaddress
 import json
 import logging
@@ -26,26 +27,30 @@ import secrets
 import signal
 import sys
 import threading
+import time
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from babel.dates import format_time
-from flask import Flask, Response, abort, request, send_from_directory
+from flask import Flask, Response, abort, g, request, send_from_directory
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
 from handoutkit.content.handouts import HANDOUT_ID
 from handoutkit.content.settings import Project
+from handoutkit.desk.auth import SECRET_FILE, DeskAuth, FormTokens, load_auth, load_secret
 from handoutkit.desk.infobutton import Language, infobutton
+from handoutkit.desk.lan import ARRIVED, CONNECTION_LIMIT, IDLE_TIMEOUT, drain, harden
 from handoutkit.desk.pool import (
     Busy,
     DeskPool,
     DeskSetup,
     PrintJob,
     Rendered,
+    WorkerFailed,
     prepare_desk,
     sanitised,
 )
@@ -66,8 +71,6 @@ LIMITS = {"name": 100, "phone": 30, "instructions": 1000}
 # ASCII digits only: `\d` would also take Arabic-Indic digits, which dates and times must not carry.
 DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 TIME = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])(:[0-5][0-9])?")
-PHONE = re.compile(r"\+?[0-9()\-. ]+")
-PHONE_DIGITS = (7, 15)  # E.164 allows at most 15 digits; fewer than 7 is not a clinic's number
 # A procedure date this far back or ahead is a typing mistake.
 DATE_WINDOW = (dt.timedelta(days=366), dt.timedelta(days=3 * 366))
 MARKUP = set("<>")
@@ -80,6 +83,7 @@ INVISIBLE = set("\u115f\u1160\u3164\uffa0\u2800\u180e")  # fillers that print as
 MAX_COMBINING_RUN = 4  # Zalgo text stacks dozens; real scripts stack a few
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 RETRY_AFTER_SECONDS = 3
+DRAIN_SECONDS = 30  # at SIGTERM, how long the prints in progress may take to finish
 
 
 class FormError(Exception):
@@ -168,19 +172,21 @@ def parse_time(text: str) -> dt.time | None:
     return dt.time(int(match[1]), int(match[2]))
 
 
-def parse_phone(form: Any) -> str:
-    phone = _text_field(form, "clinic_phone", "Clinic phone", LIMITS["phone"])
+def parse_phone(form: Any, choices: tuple[str, ...] = ()) -> str:
+    """The clinic number to print instead of clinic.yaml's `phone`: one of its `desk_phones`, or ""."""
+    phone = (form.get("clinic_phone") or "").strip()
     if not phone:
         return ""
-    digits = sum(c in "0123456789" for c in phone)
-    if not PHONE.fullmatch(phone) or not PHONE_DIGITS[0] <= digits <= PHONE_DIGITS[1]:
-        raise FormError("Clinic phone must look like a phone number: 7 to 15 digits 0-9, with spaces and "
-                        "+ ( ) - . only, for example (555) 010-0142.")
+    if phone not in choices:
+        # Never a typed number: a patient's own number would replace the clinic's on the handout.
+        raise FormError("Clinic phone: pick one of the clinic's numbers from the list "
+                        "(handouts/clinic.yaml, desk_phones).")
     return phone
 
 
 def parse_print_request(form: Any, handout_ids: set[str], locales: set[str],
-                        packets: dict[str, Packet] | None = None, today: dt.date | None = None) -> PrintRequest:
+                        packets: dict[str, Packet] | None = None, today: dt.date | None = None,
+                        phones: tuple[str, ...] = ()) -> PrintRequest:
     """Validate the form fields; raise FormError with a message staff can act on."""
     choice = (form.get("handout") or "").strip()
     packet = None
@@ -203,7 +209,7 @@ def parse_print_request(form: Any, handout_ids: set[str], locales: set[str],
         procedure_date=parse_date((form.get("procedure_date") or "").strip(), today),
         arrival_time=parse_time((form.get("arrival_time") or "").strip()),
         surgeon=_text_field(form, "surgeon", "Surgeon", LIMITS["name"]),
-        clinic_phone=parse_phone(form),
+        clinic_phone=parse_phone(form, phones),
         instructions=_text_field(form, "instructions", "Instructions", LIMITS["instructions"]),
     )
 
@@ -220,16 +226,22 @@ def patient_details(req: PrintRequest) -> dict[str, str]:
     }
 
 
-def too_long(req: PrintRequest, pages: int, budget: int) -> FormError:
-    """The over-budget message, naming the field to shorten."""
-    fields = [("instructions", len(req.instructions)), ("surgeon", len(req.surgeon)),
-              ("patient name", len(req.patient_name))]
-    name, length = max(fields, key=lambda f: f[1])
-    if length == 0:
-        return FormError(f"With the patient's details this handout runs to {pages} pages in this language; "
-                         f"the limit is {budget}. Print the standard PDF and write the details by hand.", 422)
-    return FormError(f"With these details the handout runs to {pages} pages; the limit is {budget}. "
-                     f"Shorten the {name} (now {length} characters).", 422)
+# The fields of the details box, as the form labels them, and their keys in patient_details().
+DETAIL_FIELDS = (("instructions", "instructions"), ("surgeon", "surgeon"), ("name", "patient name"),
+                 ("procedure_date", "procedure date"), ("arrival_time", "arrival time"))
+
+
+def too_long(req: PrintRequest, pages: int, budget: int, field: str | None = None) -> FormError:
+    """The over-budget message, naming the field whose removal makes the handout fit (`field`), if one does."""
+    if field is not None:
+        length = {"instructions": len(req.instructions), "surgeon": len(req.surgeon),
+                  "patient name": len(req.patient_name)}.get(field)
+        now_text = f" (now {length} characters)" if length else ""
+        return FormError(f"With these details the handout runs to {pages} pages; the limit is {budget}. "
+                         f"Shorten the {field}{now_text}, or leave it out.", 422)
+    return FormError(f"With the patient's details this handout runs to {pages} pages in this language; the limit "
+                     f"is {budget}, and no single field makes the difference. Print the standard PDF and write "
+                     "the details by hand.", 422)
 
 
 # ---------------------------------------------------------------- the desk
@@ -239,12 +251,12 @@ class FrontDesk:
     """What the server keeps: the checked setup, the render pool, the print log."""
 
     def __init__(self, project: Project, state_dir: Path, log_path: Path | None = None, workers: int = 0,
-                 queue: int = 16):
+                 queue: int = 16, log_url: str | None = None, archive_dir: Path | None = None):
         self.project = project
         self.inputs = self.current_inputs()  # taken before the checks: an edit during them reloads
         self._use(prepare_desk(project))
         self.pool = DeskPool(self.setup, workers=workers, queue=queue)
-        self.log = PrintLog(state_dir, log_path)
+        self.log = PrintLog(state_dir, log_path, log_url, archive_dir)
         self.to_archive: dict[str, PrintJob] = {}  # version key -> the job that renders it unpersonalised
         self.archiving: set[str] = set()
         self._archive_lock = threading.Lock()
@@ -303,19 +315,20 @@ class FrontDesk:
                 raise FormError(f"{label} has characters the fonts for this language cannot print: "
                                 f"{' '.join(missing)}. Type it in the handout's script, or leave it blank.")
 
-    def print(self, req: PrintRequest, desk: str) -> tuple[bytes, list[str]]:
+    def print(self, req: PrintRequest, desk: str, arrived: float | None = None) -> tuple[bytes, list[str]]:
         """The PDF and any warnings for the desk. Raises FormError or Busy."""
         self.check_fonts(req)
         details = patient_details(req)
         personal = any(details.values())
-        jobs = [PrintJob(h, req.locale, details, req.clinic_phone,
+        # No details, no box: an empty form prints the handout as published.
+        jobs = [PrintJob(h, req.locale, details if personal else None, req.clinic_phone,
                          start_tight=self.tight.get((h, req.locale, req.clinic_phone), False)
                          or (personal and self.tight_personal.get((h, req.locale, req.clinic_phone), False)))
                 for h in req.handout_ids]
         if req.packet is None:
-            results, packet_pdf = self.pool.render(jobs), b""
+            results, packet_pdf = self.pool.render(jobs, arrived), b""
         else:
-            results, packet_pdf = self.pool.render_packet(jobs)
+            results, packet_pdf = self.pool.render_packet(jobs, arrived)
         if personal:  # a handout that fits bare may need the tight layout once a patient's box is added
             for job, result in zip(jobs, results):
                 if result.tight:
@@ -324,10 +337,13 @@ class FrontDesk:
             if result.error:
                 # The worker's description names the exception type and line only.
                 logger.error("render failed: %s", result.error)
+                # A fault of the server, not of the form: 500, so monitoring that counts 5xx sees it.
                 raise FormError("The handout could not be printed because of a fault in the print server. "
-                                "Nothing was printed; the fault is in the server's log.", 422)
+                                "Nothing was printed; the fault is in the server's log.", 500)
+        for job, result in zip(jobs, results):
             if result.over_budget:
-                raise too_long(req, result.pages, self.project.settings.limits.page_budget)
+                field = self.overflowing_field(job, arrived)
+                raise too_long(req, result.pages, self.project.settings.limits.page_budget, field)
         pdf = results[0].pdf if req.packet is None else packet_pdf
         warnings = []
         if not self.record(req, desk, results):
@@ -335,6 +351,22 @@ class FrontDesk:
                             "recorded automatically; tell the practice manager if this warning stays.")
         self.archive_later(req, results)
         return pdf, warnings
+
+    def overflowing_field(self, job: PrintJob, arrived: float | None) -> str | None:
+        """The field whose removal brings the handout within its budget (tried longest first), or None
+        when none does alone: a refusal must name the field that actually overflows."""
+        details = job.details or {}
+        for key, label in sorted(DETAIL_FIELDS, key=lambda f: -len(details.get(f[0], ""))):
+            trial = {**details, key: ""}
+            if not details.get(key) or not any(trial.values()):
+                continue
+            try:
+                result = self.pool.render([replace(job, details=trial, start_tight=True)], arrived)[0]
+            except Busy:
+                return None
+            if not result.error and not result.over_budget:
+                return label
+        return None
 
     def record(self, req: PrintRequest, desk: str, results: list[Rendered]) -> bool:
         when = now()
@@ -393,11 +425,23 @@ class FrontDesk:
             logger.error("retry failed: %s", sanitised(exc))
 
     def status(self) -> dict:
-        return {"ready": True, "log_pending": len(self.log.pending), "log_error": self.log.last_error,
-                "archive_pending": len(self.to_archive)}
+        alive = self.pool.alive()
+        return {"ready": alive > 0, "workers": max(self.pool.workers, 1), "workers_up": alive,
+                "worker_pids": self.pool.pids(), "busy_seconds": self.pool.busy_seconds(),
+                "render_failures": self.pool.failures, "log_pending": len(self.log.pending),
+                "log_error": self.log.last_error, "archive_pending": len(self.to_archive)}
 
 
 # ---------------------------------------------------------------- the web app
+
+
+def valid_utf8_form(body: bytes) -> bool:
+    """Whether every name and value of a URL-encoded form decodes as UTF-8."""
+    try:
+        parse_qsl(body.decode("ascii"), keep_blank_values=True, encoding="utf-8", errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return True
 
 
 def host_name(host: str) -> str:
@@ -408,18 +452,30 @@ def host_name(host: str) -> str:
     return host.rsplit(":", 1)[0] if host.count(":") == 1 else host
 
 
+def csp(nonce: str) -> str:
+    """The Content-Security-Policy: the page's own <style> and <script> (by nonce), nothing inline else."""
+    return (f"default-src 'self'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; "
+            "frame-src 'self' blob:; object-src 'self' blob:; connect-src 'self' blob:; img-src 'self' data:; "
+            "form-action 'self'; frame-ancestors 'self'; base-uri 'none'")
+
+
 def simple_page(title: str, message: str, status: int, headers: dict | None = None) -> Response:
     """A page that cannot fail: no template, no data but a fixed message."""
-    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title></head>'
-            f'<body style="font:18px/1.4 sans-serif;margin:2rem"><h1>{escape(title)}</h1><p>{escape(message)}</p>'
+    nonce = getattr(g, "csp_nonce", "") if g else ""
+    html = (f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+            f'<style nonce="{nonce}">body{{font:18px/1.4 sans-serif;margin:2rem}}</style></head>'
+            f'<body><h1>{escape(title)}</h1><p>{escape(message)}</p>'
             '<p><a href="/">Back to the handouts</a></p></body></html>')
     return Response(html, status=status, mimetype="text/html", headers=headers or {})
 
 
 def create_app(project: Project, log_path: Path | None = None, *, state_dir: Path | None = None,
                workers: int = 0, queue: int = 16, allowed_hosts: tuple[str, ...] = (),
-               desk: FrontDesk | None = None) -> Flask:
-    """The front-desk app. `workers=0` renders in the request thread (tests); `serve` uses a pool."""
+               desk: FrontDesk | None = None, auth: DeskAuth | None = None,
+               secret_file: Path | None = None) -> Flask:
+    """The front-desk app. `workers=0` renders in the request thread (tests); `serve` uses a pool.
+
+    With `auth` that requires it, every request (the page, PDFs, /status) needs a signed-in desk."""
     if desk is None:
         desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue)
         desk.start()
@@ -427,7 +483,8 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     app.config["MAX_CONTENT_LENGTH"] = 64 * 1024  # a form, never a file
     app.config["desk"] = desk
     hosts = {h.lower() for h in (*LOOPBACK_NAMES, *allowed_hosts)}
-    token = secrets.token_urlsafe(32)  # per server run: a form from before a restart is refused
+    # Signed with the shared secret: valid on every server that has it, and after a restart.
+    tokens = FormTokens(load_secret(secret_file or (state_dir or default_state_dir(project)) / SECRET_FILE))
 
     def page(error: str = "", values: dict | None = None, status: int = 200) -> Response:
         fields = {"handout": "", "locale": project.settings.source_locale, "patient_name": "",
@@ -436,10 +493,10 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
         try:
             html = render_catalog_page(project, desk.languages, desk.entries, form=True, error=error,
                                        language_assistance=LANGUAGE_ASSISTANCE.built_url(project),
-                                       values=fields, limits=LIMITS, csrf_token=token,
+                                       values=fields, limits=LIMITS, csrf_token=tokens.new(),
                                        unavailable=desk.setup.unavailable, packets=list(desk.packets.values()),
                                        packet_cards=desk.packet_cards,
-                                       status=desk.status())
+                                       status=desk.status(), csp_nonce=g.csp_nonce)
         except Exception as exc:  # noqa: BLE001 - the error page itself failed: a fixed page, no data
             logger.error("page failed: %s", sanitised(exc))
             return simple_page("Patient handouts", error or "The page could not be shown.", status or 500)
@@ -447,18 +504,32 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
 
     @app.before_request
     def guard() -> Response | None:
+        g.csp_nonce = secrets.token_urlsafe(16)  # a new one for every response
         if host_name(request.host) not in hosts:
             return simple_page("Unknown host", "This server does not answer to that host name. "
                                "Use the address your practice gave you.", 400)
+        g.desk_user = None
+        if auth is not None and auth.required:
+            sent = request.authorization
+            pair = (sent.username or "", sent.password or "") if sent and sent.type == "basic" else None
+            g.desk_user = auth.user(request.environ, pair)
+            if g.desk_user is None:
+                return simple_page("Sign in", "This print server asks each desk to sign in with its desk "
+                                   "account. Ask the practice manager for it.", 401,
+                                   {"WWW-Authenticate": 'Basic realm="Patient handouts", charset="UTF-8"'})
         if request.method == "POST":
             origin = request.headers.get("Origin")
             site = request.headers.get("Sec-Fetch-Site")
             if (origin and origin != "null" and urlsplit(origin).netloc.lower() != request.host.lower()) \
                     or origin == "null" or (site and site not in ("same-origin", "none")):
                 return simple_page("Refused", "A print must be started from this server's own page.", 403)
-            sent = request.form.get("csrf", "")
-            if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), token.encode()):
-                return page("This page was out of date (the print server restarted). Nothing was printed: "
+            if request.mimetype == "application/x-www-form-urlencoded" and not valid_utf8_form(
+                    request.get_data(cache=True)):
+                # Werkzeug keeps an undecodable %FF%FE as the literal text "%FF%FE", which would print.
+                return page("The form arrived with characters that are not valid text (broken UTF-8). Nothing "
+                            "was printed: type the details again.", status=400)
+            if not tokens.valid(request.form.get("csrf", "")):
+                return page("This page was out of date (open for over a day, or from another server). Nothing was printed: "
                             "check the details and print again.", request.form.to_dict(), 403)
         return None
 
@@ -470,11 +541,7 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
         # "no-referrer" would make Chromium send `Origin: null` with the form, which the CSRF check refuses.
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
-            "frame-src 'self' blob:; object-src 'self' blob:; connect-src 'self' blob:; form-action 'self'; frame-ancestors 'self'; "
-            "base-uri 'none'")
+        response.headers.setdefault("Content-Security-Policy", csp(getattr(g, "csp_nonce", "") or "none"))
         return response
 
     @app.get("/")
@@ -521,11 +588,17 @@ def create_app(project: Project, log_path: Path | None = None, *, state_dir: Pat
     @app.post("/print")
     def print_pdf() -> Response:
         try:
-            req = parse_print_request(request.form, desk.handout_ids, set(desk.setup.ready), desk.packets)
-            pdf, warnings = desk.print(req, request.remote_addr or "unknown")
+            req = parse_print_request(request.form, desk.handout_ids, set(desk.setup.ready), desk.packets,
+                                      phones=tuple(p.phone for p in project.settings.clinic.desk_phones))
+            pdf, warnings = desk.print(req, g.desk_user or request.remote_addr or "unknown",
+                                       request.environ.get(ARRIVED))
         except FormError as exc:
             return page(str(exc), request.form.to_dict(), exc.status)
-        except Busy:
+        except Busy as exc:
+            # Logged without the form: which handout and language is enough to see a pattern.
+            logger.warning("print refused with 503 (%s): %s in %s", "a render worker failed and was replaced"
+                           if isinstance(exc, WorkerFailed) else "every worker busy past the wait bound",
+                           req.packet or req.handout_id, req.locale)
             return simple_page("Busy, try again", "Every printer worker is busy. Nothing was printed: try again "
                                f"in {RETRY_AFTER_SECONDS} seconds.", 503,
                                {"Retry-After": str(RETRY_AFTER_SECONDS)})
@@ -568,26 +641,46 @@ def is_loopback(host: str) -> bool:
 
 def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: int = 2, queue: int = 16,
           allowed_hosts: tuple[str, ...] = (), state_dir: Path | None = None, log_path: Path | None = None,
-          trusted_proxy: str | None = None, retry_seconds: float = 5.0) -> None:
-    """Run the front desk with waitress and a pool of warm render workers until Ctrl+C."""
+          trusted_proxy: str | None = None, retry_seconds: float = 5.0, accounts: Path | None = None,
+          auth_header: str | None = None, keep_days: int | None = None, secret_file: Path | None = None,
+          log_url: str | None = None, archive_dir: Path | None = None) -> None:
+    """Run the front desk with waitress and a pool of warm render workers until SIGTERM or Ctrl+C."""
     import waitress
 
     if not is_loopback(host) and not allowed_hosts:
         raise HandoutError(f"--host {host} is reachable from other machines: name the host name the desks use "
                            "with --allowed-host (for example --allowed-host handouts.clinic.lan)")
+    auth = load_auth(state_dir or default_state_dir(project), accounts, auth_header, trusted_proxy,
+                     is_loopback(host), host)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s",
                         stream=sys.stderr)
     logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # its depth warnings say nothing we don't
     started = dt.datetime.now()
     print("front desk: checking locales and warming up the render workers...", file=sys.stderr, flush=True)
-    desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue)
+    desk = FrontDesk(project, state_dir or default_state_dir(project), log_path, workers, queue, log_url,
+                     archive_dir)
     desk.start()
-    app = create_app(project, allowed_hosts=allowed_hosts, desk=desk)
+    app = create_app(project, allowed_hosts=allowed_hosts, desk=desk, auth=auth,
+                     secret_file=secret_file or (state_dir or default_state_dir(project)) / SECRET_FILE)
     stop = threading.Event()
 
+    def forget() -> None:
+        if keep_days is not None:
+            try:
+                desk.log.forget_before(dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=keep_days))
+            except desk.log.store.errors as exc:
+                logger.error("retention: could not delete old rows and archives (%s)", sanitised(exc))
+
+    forget()
+    forgotten = time.monotonic()
+
     def retry_loop() -> None:
+        nonlocal forgotten
         while not stop.wait(retry_seconds):
             desk.retry()
+            if time.monotonic() - forgotten > 24 * 3600:
+                forget()
+                forgotten = time.monotonic()
             try:
                 desk.reload_if_changed()
             except Exception as exc:  # noqa: BLE001 - a bad edit must not stop the server
@@ -598,25 +691,44 @@ def serve(project: Project, host: str = "127.0.0.1", port: int = 8000, workers: 
         print(f"front desk: {locale} is not printable: {reason}", file=sys.stderr)
     server = waitress.create_server(
         app, host=host, port=port,
-        threads=max(8, workers + queue + 2),  # one per waiting desk, so the queue is the pool's
-        channel_timeout=30,  # a desk that stops sending mid-request is dropped
-        connection_limit=200, backlog=256,
+        threads=workers + queue + 8,  # a waiting desk holds a thread; its wait counts from its arrival
+        channel_timeout=int(IDLE_TIMEOUT), cleanup_interval=1,  # idle connections, checked every second
+        connection_limit=CONNECTION_LIMIT, backlog=1024, asyncore_use_poll=True,  # select() stops at 1024
         max_request_body_size=64 * 1024, max_request_header_size=32 * 1024,
         ident="handouts", expose_tracebacks=False,
         **({"trusted_proxy": trusted_proxy, "trusted_proxy_count": 1,
             "trusted_proxy_headers": "x-forwarded-for x-forwarded-host x-forwarded-proto"} if trusted_proxy else {}))
+    harden(server)  # a request must arrive within READ_TIMEOUT; slow senders make room for desks
     shown = f"[{host}]" if ":" in host else host
     seconds = (dt.datetime.now() - started).total_seconds()
     # Said once the socket listens and every worker is warm: a desk can print at once.
     print(f"front desk: ready on http://{shown}:{server.effective_port}/ ({workers} render workers, warmed up in "
-          f"{seconds:.1f} s; print log {desk.log.path}; Ctrl+C to stop)", file=sys.stderr, flush=True)
-    # systemd stops a service with SIGTERM: the same clean stop as Ctrl+C (log flushed, workers ended).
-    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+          f"{seconds:.1f} s; print log {desk.log.where}; Ctrl+C to stop)", file=sys.stderr, flush=True)
+    # systemd stops a service with SIGTERM, a person with Ctrl+C: both stop taking new connections and
+    # let the prints in progress finish and reach their desks. A second Ctrl+C stops at once.
+    stopping = threading.Event()
+
+    def request_stop(signum: int, frame: Any) -> None:
+        if stopping.is_set() and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
     try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
+        while not stopping.is_set():
+            server.asyncore.loop(timeout=0.5, map=server._map, use_poll=True, count=1)  # noqa: SLF001
+        print("front desk: stopping; finishing the prints in progress...", file=sys.stderr, flush=True)
+        left = drain(server, DRAIN_SECONDS)
+        if left:
+            logger.error("stopped with %d request(s) unanswered after %d s", left, DRAIN_SECONDS)
     finally:
         stop.set()
         desk.log.flush()
+        if desk.log.pending:
+            where = (f"kept in {desk.log.spool}, written at the next start" if desk.log.spool.exists()
+                     else "NOT SAVED: the disk refused the spool file too")
+            logger.error("print log %s: %d row(s) could not be written at shutdown (%s); %s",
+                         desk.log.where, len(desk.log.pending), desk.log.last_error, where)
         desk.pool.stop()
+        print("front desk: stopped", file=sys.stderr, flush=True)

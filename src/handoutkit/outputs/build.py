@@ -54,6 +54,7 @@ from handoutkit.render.fonts import (
     activate_fontconfig,
     subset_plan,
 )
+from handoutkit.render.ink import ink_problem, require_poppler
 from handoutkit.render.renderer import PdfWriter, make_renderer, process_writer
 from handoutkit.translation.catalogs import translations_from
 from handoutkit.translation.checks import is_not_translated
@@ -189,9 +190,24 @@ def render_job(job: Job) -> Output:
     edition = EDITIONS[job.edition]
     clock.take()  # this job's phases only
     made = edition.make(renderer, writer, handout, project)
+    if made.data is not None and edition.suffix == ".pdf":
+        require_ink(made.data, project.rel(edition.product(project, job.locale, job.handout_id)), job)
     edition.write(project, job.locale, job.handout_id, made)
     return replace(edition_output(project, job.locale, job.handout_id, job.edition, made.pages),
                    timings=tuple(clock.take().items()), note=made.note)
+
+
+def require_ink(pdf: bytes, label: str, job: Job) -> None:
+    """The first PDF of each locale and font set a worker renders is looked at on paper: a damaged
+    font that slipped past its pin would print blank words under a complete text layer."""
+    checked = _worker.setdefault("inked", set())
+    if (job.locale, job.font_stack, job.fontconfig) in checked:
+        return
+    problem = ink_problem(pdf, label)
+    if problem:
+        raise HandoutError(f"{problem} (fonts: {', '.join(job.font_stack)}; see {job.fontconfig}); "
+                           "nothing was written")
+    checked.add((job.locale, job.font_stack, job.fontconfig))
 
 
 def render_pdf_job(html: str, fontconfig: str) -> tuple[bytes, int]:
@@ -466,7 +482,8 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     content = load_content(project.handouts_dir, project.root)
     read_approvals(project, content)  # a damaged approval record stops the build before any work
     plan = load_font_plan(project)
-    require_font_files(plan)
+    require_font_files(plan)  # installed, and each file's content as pinned
+    require_poppler()  # renders are checked for ink
     current_template(project)  # what the content prints now: every locale is checked against it
     chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
 

@@ -36,9 +36,9 @@ def common_inputs(project: Project, plan: FontPlan) -> str:
     hash_files(digest, [p for p in project.templates_dir.rglob("*") if p.is_file()])
     hash_files(digest, [project.handouts_dir / "clinic.yaml"])
     hash_files(digest, code_files())
-    for path in sorted(set(plan.files())):
-        stat = path.stat()  # font files are large: their identity is enough
-        digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}\0".encode())
+    for path, pinned in sorted(plan.pins().items()):
+        # Pinned by content in fonts.yaml and verified before any render (fontplan.verify_font_files).
+        digest.update(f"{path}:{pinned}\0".encode())
     return digest.hexdigest()
 
 

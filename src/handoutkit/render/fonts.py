@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import Callable
 
 from handoutkit.content.settings import Project
-from handoutkit.files import write_if_changed
-from handoutkit.translation.fontplan import FontPlan, face_index
+from handoutkit.errors import HandoutError
+from handoutkit.files import atomic_write, write_if_changed
+from handoutkit.translation.fontplan import FontPlan, current_sha256, face_index
 
 
 def xml_escape(text: str) -> str:
@@ -95,10 +96,33 @@ def subset_face(path: Path, family: str, subset_family: str, chars: frozenset[st
     for record in names.names:
         if record.nameID in (1, 16):  # family names: the subset must not pose as the full face
             names.setName(subset_family, record.nameID, record.platformID, record.platEncID, record.langID)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_suffix(".tmp")
-    font.save(str(tmp))
-    tmp.replace(target)
+    data = io.BytesIO()
+    font.save(data)
+    # The font first, then its recorded hash: a subset without a record is made again,
+    # and one whose bytes no longer match its record is refused (subset_plan).
+    atomic_write(target, data.getvalue(), durable=False)
+    atomic_write(subset_record(target), (hashlib.sha256(data.getvalue()).hexdigest() + "\n").encode(),
+                 durable=False)
+
+
+def subset_record(target: Path) -> Path:
+    """Where a subset's sha256 is recorded when it is made."""
+    return target.with_name(target.name + ".sha256")
+
+
+def cached_subset_ok(target: Path) -> bool:
+    """Whether a cached subset can be reused: False when it is missing or was never recorded
+    (make it again); HandoutError naming the file when its bytes differ from what was made."""
+    record = subset_record(target)
+    if not target.exists() or not record.exists():
+        return False
+    recorded = record.read_text("ascii", errors="replace").strip()
+    found = current_sha256(target)
+    if found != recorded:
+        raise HandoutError(f"{target}: this cached font subset was damaged after it was made (sha256 "
+                           f"{found[:16]}..., recorded {recorded[:16]}...). Nothing was rendered. Delete it "
+                           "(it is made again from the pinned font) and find out what changed the file.")
+    return True
 
 
 @dataclass(frozen=True)
@@ -120,7 +144,8 @@ def subset_plan(project: Project, plan: FontPlan, locale: str,
 
     Returns the stack for rendering, the subset files to show fontconfig, and
     the subsets still to be made (they are cached under build/fonts/, named by
-    a hash of their inputs).
+    a hash of their inputs, each with the sha256 recorded when it was made: a
+    cached subset whose bytes changed since is refused by name).
     """
     stack, files, tasks = [], [], []
     for name in plan.stack(locale):
@@ -130,14 +155,13 @@ def subset_plan(project: Project, plan: FontPlan, locale: str,
             continue
         chars = printable()
         digest = hashlib.sha256("".join(sorted(chars)).encode())
-        for path in family.files:
-            stat = path.stat()
-            digest.update(f"{path}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+        for path, pinned in zip(family.files, family.sha256):  # the sources' content, verified
+            digest.update(f"{path}:{pinned}".encode())
         key = digest.hexdigest()[:12]
         subset_family = f"{name} {SUBSET_SUFFIX} {key}"
         for path in family.files:
             target = project.build_dir / "fonts" / f"{name.replace(' ', '')}-{path.stem}-{key}.otf"
-            if not target.exists():
+            if not cached_subset_ok(target):
                 tasks.append(SubsetTask(path, name, subset_family, chars, target))
             files.append(target)
         stack.append(subset_family)

@@ -1,7 +1,10 @@
 """The font plan: which pinned fonts each locale prints with, and whether they cover its text.
 
 No fontconfig guessing. Every locale names its font families in order in
-templates/fonts.yaml. Before anything renders, every character of every
+templates/fonts.yaml, and every font file is pinned there by its content
+(sha256): a damaged or replaced file draws blank or wrong glyphs while the PDF's
+text layer still reads right, so nothing renders from a file that does not
+match (verify_font_files). Before anything renders, every character of every
 translation is looked up in those fonts' cmaps (HarfBuzz); a character no
 font covers is reported at the PO file:line that contains it. The renderer
 (render.fonts) turns the same plan into a fontconfig configuration.
@@ -9,6 +12,8 @@ font covers is reported at the PO file:line that contains it. The renderer
 
 from __future__ import annotations
 
+import hashlib
+import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +24,7 @@ from handoutkit.content.yamlsource import NodeReader, read_yaml
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 
 FONTS_FILE = "fonts.yaml"
+SHA256 = re.compile(r"[0-9a-f]{64}")
 
 
 @dataclass(frozen=True)
@@ -26,6 +32,7 @@ class Family:
     name: str
     package: str  # the Debian package that installs the files
     files: tuple[Path, ...]
+    sha256: tuple[str, ...] = ()  # each file's pinned content hash, in the order of `files`
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,11 @@ class FontPlan:
 
     def files(self) -> list[Path]:
         return [path for family in self.families.values() for path in family.files]
+
+    def pins(self) -> dict[Path, str]:
+        """Each font file -> its pinned sha256."""
+        return {path: digest for family in self.families.values()
+                for path, digest in zip(family.files, family.sha256)}
 
     def packages(self) -> list[str]:
         return sorted({family.package for family in self.families.values()})
@@ -58,9 +70,12 @@ def load_font_plan(project: Project) -> FontPlan:
         fam = reader.mapping(family_node, f"family '{name}'", ("package", "files"))
         if fam and len(fam) == 2:
             package = reader.string(fam["package"], "the package name")
-            files = [reader.string(f, "a font file path") for f in reader.sequence(fam["files"], "files")]
-            if package and all(files):
-                families[name] = Family(name, package, tuple(Path(f) for f in files))
+            files: list[tuple[str | None, str | None]] = []
+            for item in reader.sequence(fam["files"], "files"):
+                files.append(_pinned_file(reader, item))
+            if package and files and all(path and digest for path, digest in files):
+                families[name] = Family(name, package, tuple(Path(str(p)) for p, _ in files),
+                                        tuple(str(d) for _, d in files))
     stacks: dict[str, tuple[str, ...]] = {}
     for locale, stack_node in (reader.pairs(keys["locales"], "locales") or {}).items() if "locales" in keys else ():
         names = [reader.string(n, "a family name") for n in reader.sequence(stack_node, f"the fonts of {locale}")]
@@ -75,6 +90,20 @@ def load_font_plan(project: Project) -> FontPlan:
     return FontPlan(families, stacks)
 
 
+def _pinned_file(reader: NodeReader, node) -> tuple[str | None, str | None]:
+    """One `- path: ... / sha256: ...` entry of a family's files."""
+    entry = reader.mapping(node, "a font file (path and sha256)", ("path", "sha256"))
+    if not entry or len(entry) != 2:
+        return None, None
+    path = reader.string(entry["path"], "a font file path")
+    digest = reader.string(entry["sha256"], "the file's sha256")
+    if digest is not None and not SHA256.fullmatch(digest):
+        reader.fail(entry["sha256"], f"expected the file's sha256 as 64 hex digits (`sha256sum {path}`), "
+                                     f"found {digest!r}")
+        digest = None
+    return path, digest
+
+
 def missing_font_files(plan: FontPlan) -> dict[str, list[Path]]:
     """Debian package name -> the files of it that are not installed."""
     missing: dict[str, list[Path]] = {}
@@ -86,12 +115,56 @@ def missing_font_files(plan: FontPlan) -> dict[str, list[Path]]:
 
 
 def require_font_files(plan: FontPlan) -> None:
+    """Every pinned font is installed and is the file that was pinned; else HandoutError naming it."""
     missing = missing_font_files(plan)
     if missing:
         files = ", ".join(str(p) for paths in missing.values() for p in paths)
         raise HandoutError(f"missing font files: {files}\n"
                            f"install them with: apt-get install {' '.join(sorted(missing))} "
                            "(or run `make setup`)")
+    verify_font_files(plan)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks (a CJK collection is ~20 MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# (path, size, mtime, ctime, inode) -> sha256: a file is read once per process unless it changes.
+# ctime cannot be set back by a program, so a file rewritten in place is read again.
+_checked: dict[tuple, str] = {}
+
+
+def current_sha256(path: Path) -> str:
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino)
+    if key not in _checked:
+        _checked[key] = file_sha256(path)
+    return _checked[key]
+
+
+def verify_font_files(plan: FontPlan) -> None:
+    """Each font file's content against its pin in fonts.yaml: HandoutError naming every mismatch.
+
+    A font with a damaged byte range still loads, and the PDF made with it has a
+    complete text layer (so text checks pass) but blank or wrong glyphs on paper.
+    """
+    damaged = []
+    for path, pinned in plan.pins().items():
+        found = current_sha256(path)
+        if found != pinned:
+            damaged.append(f"{path}: the font file does not match its pin in templates/{FONTS_FILE} "
+                           f"(sha256 {found[:16]}..., pinned {pinned[:16]}...): it is damaged or was replaced")
+    if damaged:
+        packages = sorted({f.package for f in plan.families.values() for p in f.files
+                           if any(line.startswith(f"{p}:") for line in damaged)})
+        raise HandoutError("\n".join(damaged) + "\nNothing was rendered. Reinstall the font "
+                           f"(apt-get install --reinstall {' '.join(packages)}); if a new version was installed "
+                           f"on purpose, check its PDFs and pin its sha256 in templates/{FONTS_FILE}.")
 
 
 # ---------------------------------------------------------------- coverage
