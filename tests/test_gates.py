@@ -13,8 +13,8 @@ from handoutkit.content.handouts import load_content
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError
 from handoutkit.outputs.build import build, gate
-from handoutkit.outputs.stats import collect
 from handoutkit.outputs.editions import EDITIONS
+from handoutkit.outputs.stats import collect
 from handoutkit.render.renderer import make_renderer
 from handoutkit.translation.catalogs import load_catalog
 from handoutkit.translation.extract import current_template, pot_problems

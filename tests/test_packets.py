@@ -142,9 +142,9 @@ def test_packets_assembled_in_a_pool_are_the_packets_assembled_here(sample: Proj
     from concurrent.futures import ProcessPoolExecutor
 
     from handoutkit.outputs.build import build
+    from handoutkit.outputs.editions import EDITIONS
     from handoutkit.outputs.manifest import read_manifest
     from handoutkit.outputs.packets import build_packets, packet_path
-    from handoutkit.outputs.editions import EDITIONS
 
     write_packets(sample, "packets:\n  - id: walk\n    title: Walking\n    handouts: [walking, walking]\n"
                           "  - id: once\n    title: Once\n    handouts: [walking]\n")

@@ -42,8 +42,8 @@ from handoutkit.content.handouts import (
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem
 from handoutkit.outputs.build import make_subsets, printable_chars
-from handoutkit.outputs.manifest import common_inputs
 from handoutkit.outputs.editions import copyfit
+from handoutkit.outputs.manifest import common_inputs
 from handoutkit.outputs.packets import blank_page_html, lay_out_packet
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import activate_fontconfig, subset_plan, use_fontconfig

@@ -41,7 +41,13 @@ from werkzeug.exceptions import HTTPException
 
 from handoutkit.content.handouts import HANDOUT_ID
 from handoutkit.content.settings import Project
-from handoutkit.desk.auth import SECRET_FILE, DeskAuth, FormTokens, load_auth, load_secret
+from handoutkit.desk.auth import (
+    SECRET_FILE,
+    DeskAuth,
+    FormTokens,
+    load_auth,
+    load_secret,
+)
 from handoutkit.desk.infobutton import Language, infobutton
 from handoutkit.desk.lan import ARRIVED, CONNECTION_LIMIT, IDLE_TIMEOUT, drain, harden
 from handoutkit.desk.pool import (
