@@ -16,6 +16,7 @@ from handoutkit.translation.exchange import export_tmx, export_xliff, import_xli
 from handoutkit.translation.review import record_review
 
 from .conftest import copy_repo
+from .signing import approver
 
 XLIFF_12 = 'xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"'
 
@@ -134,7 +135,7 @@ def test_tmx_holds_reviewed_translations_only(project: Project, tmp_path: Path) 
             for line, m in enumerate(open_safety_entries(project, "es", catalog), 2)]
     try:
         # A locale counts as reviewed once every safety-critical entry has its back-translation too.
-        record_review(project, "es", catalog, "Ana Ruiz, CMI", back_translations=rows)
+        record_review(project, "es", catalog, "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows)
         result = export_tmx(project, tmp_path / "es.tmx")
         translated = [m for m in load_catalog(project, "es") if m.id and m.string and not m.fuzzy]
         assert result.locales == ("es",) and result.units == len(translated) > 150

@@ -12,6 +12,7 @@ from handoutkit.content.settings import Project
 from handoutkit.outputs.build import build, pdf_path
 from handoutkit.translation.catalogs import load_catalog
 from handoutkit.translation.review import record_review
+from .signing import approver
 
 pytestmark = pytest.mark.slow  # renders PDFs
 
@@ -73,7 +74,7 @@ def test_draft_notice_until_review_and_again_after_a_change(sample: Project) -> 
     build(sample, **quiet)
     assert notice in pdf_text(pdf_path(sample, "es", "walking"))
 
-    record_review(sample, "es", load_catalog(sample, "es"), "Ana Ruiz, CMI")
+    record_review(sample, "es", load_catalog(sample, "es"), "Ana Ruiz, CMI", approver(sample, "ana"))
     build(sample, **quiet)
     assert notice not in pdf_text(pdf_path(sample, "es", "walking"))
 

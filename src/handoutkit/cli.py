@@ -92,6 +92,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
 
     reports = check_project(project, tuple(args.locale or ()) or None)
     safety = {r.locale: safety_open(project, r.locale) for r in reports}
+    records = record_problems(project, [r.locale for r in reports])
     if args.format == "json":
         import json
 
@@ -99,6 +100,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
             "locale": r.locale, "file": r.path, "complete": r.complete, "total": r.total,
             "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
             "safety_unreviewed": safety[r.locale],
+            "review_record": records.get(r.locale),
             "findings": [{"file": p.path, "line": p.line, "severity": p.severity, "message": p.message}
                          for p in r.problems],
         } for r in reports], indent=1, ensure_ascii=False))
@@ -106,6 +108,8 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     for report in reports:
         for problem in report.problems:
             print(problem)
+    for line in records.values():
+        print(line)
     for report in reports:
         state = "complete" if report.complete else "NOT complete"
         unreviewed = safety[report.locale]
@@ -117,6 +121,32 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
                  if unreviewed == 0 else "safety-critical review unknown (catalog unreadable)"),
               file=sys.stderr)
     return 0 if all(r.complete for r in reports) else 1
+
+
+def record_problems(project: Project, locales: list[str]) -> dict[str, str]:
+    """Why recorded reviews (by locale) and approvals (by handout id) do not count: unsigned, signed by
+    a key not allowed in handouts/approvers, or edited after signing. Their PDFs stay drafts."""
+    from handoutkit.content.approval import approval_path, read_approvals
+    from handoutkit.content.handouts import load_content
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.review import review_path, review_state
+
+    found = {}
+    for locale in locales:
+        try:
+            state = review_state(project, locale, load_catalog(project, locale, strict=False))
+        except HandoutError:
+            continue  # an unreadable catalog or record is reported by the checks themselves
+        if state.problem:
+            found[locale] = (f"{project.rel(review_path(project, locale))}:1: warning: the review does not count: "
+                             f"{state.problem}; the {locale} PDFs stay drafts")
+    # Approvals are of the English, which every locale prints: reported whichever locales are checked.
+    for handout_id, approval in sorted(read_approvals(project, load_content(project.handouts_dir,
+                                                                            project.root)).items()):
+        if approval.problem:
+            found[handout_id] = (f"{project.rel(approval_path(project, handout_id))}:1: warning: the approval "
+                                 f"does not count: {approval.problem}; its PDFs stay drafts")
+    return found
 
 
 def safety_open(project: Project, locale: str) -> int | None:
@@ -228,7 +258,10 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
     The draft notice stays on the locale's PDFs until every safety-critical entry
     has a back-translation record (see `handouts back-translation-sheet`).
 
-    Example: handouts review es --by "Ana Ruiz, CMI" --back-translations es-sheet.csv
+    The record is signed with the reviewer's own SSH key (--key); it counts only
+    when handouts/approvers allows that key to review the locale (docs/clinicians.md).
+
+    Example: handouts review es --by "Ana Ruiz, CMI" --key ~/.ssh/id_ed25519 --back-translations es-sheet.csv
     """
     from handoutkit.translation.catalogs import load_catalog
     from handoutkit.translation.checks import check_locale
@@ -243,7 +276,7 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
     if args.back_translations:
         label = str(args.back_translations)
         rows = read_sheet(args.back_translations, label)
-    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by,
+    state = record_review(project, args.locale, load_catalog(project, args.locale), args.by, args.key,
                           back_translations=rows, sheet_label=label)
     if rows:
         print(f"{args.locale}: recorded {len(rows)} back-translation(s) by {state.reviewed_by}")
@@ -288,7 +321,10 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     and confirmed every statement. Statements flagged `confirm:` (no source)
     need --confirm-flagged: the clinician confirms them by approving.
 
-    Example: handouts approve acdf --by "Jane Doe, MD"
+    The record is signed with the clinician's own SSH key (--key); it counts only
+    when handouts/approvers allows that key to approve (docs/clinicians.md).
+
+    Example: handouts approve acdf --by "Jane Doe, MD" --key ~/.ssh/id_ed25519
     """
     from handoutkit.content.approval import record_approval
     from handoutkit.content.handouts import load_content, statements
@@ -305,9 +341,10 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
             print(f"{text.path}:{text.line}: no source, please confirm: {text.value!r}", file=sys.stderr)
         raise HandoutError(f"{handout.path}: {len(flagged)} statement(s) have no source; approve with "
                            "--confirm-flagged only once the clinician has confirmed each of them")
-    approval = record_approval(project, handout, args.by)
+    approval = record_approval(project, handout, args.by, args.key)
     years = project.settings.review_interval_years
-    print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}; the draft mark is gone "
+    print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}, signed by "
+          f"{approval.signer}; the draft mark is gone "
           f"from its PDFs until its English changes, and the approval expires in {years} year(s)")
     return 0
 
@@ -515,6 +552,8 @@ def make_parser() -> argparse.ArgumentParser:
     approve.add_argument("handout", help="the handout id, such as acdf")
     approve.add_argument("--by", required=True, metavar="NAME",
                          help="the approving clinician's name and credentials")
+    approve.add_argument("--key", required=True, type=Path, metavar="PATH",
+                         help="the clinician's private SSH key, listed in handouts/approvers")
     approve.add_argument("--confirm-flagged", action="store_true",
                          help="the clinician confirmed every statement flagged `confirm:` (no source)")
 
@@ -580,6 +619,8 @@ def make_parser() -> argparse.ArgumentParser:
     review = _add(sub, "review", cmd_review)
     review.add_argument("locale")
     review.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name and credential")
+    review.add_argument("--key", required=True, type=Path, metavar="PATH",
+                        help="the reviewer's private SSH key, listed in handouts/approvers for this locale")
     review.add_argument("--back-translations", type=Path, metavar="FILE",
                         help="a filled-in sheet from `handouts back-translation-sheet`")
 

@@ -27,6 +27,7 @@ import datetime as dt
 import gettext
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from handoutkit.content.approval import (
     CHANGED,
@@ -37,6 +38,7 @@ from handoutkit.content.approval import (
     read_approvals,
 )
 from handoutkit.content.handouts import (
+    APPROVALS_DIR,
     KEY_POINTS,
     Handout,
     handout_texts,
@@ -181,6 +183,14 @@ def check_approval(handout: Handout, state: ApprovalState, interval_years: int) 
     if state.status == CHANGED:
         return [Problem(handout.path, handout.id_line, "the English changed since its clinical approval; "
                         "its PDFs carry the draft mark until a clinician approves it again", "warning")]
+    if state.status == DRAFT and state.problem:
+        # A record that does not count: unsigned is a draft like any other; a bad signature or a key
+        # not (or no longer) allowed must be fixed: approve again with a listed key, or remove the record.
+        record = str(Path(handout.path).parent / APPROVALS_DIR / f"{handout.id}.yaml")
+        unsigned = state.problem.startswith("not signed")
+        return [Problem(record, 1, f"this approval does not count: {state.problem}; its PDFs carry the draft "
+                        f"mark until `handouts approve {handout.id} --by NAME --key PATH`",
+                        "warning" if unsigned else "error")]
     if state.status == DRAFT:
         return [Problem(handout.path, handout.id_line, "not approved by a clinician yet; its PDFs carry the "
                         f"draft mark (see `handouts review-sheet {handout.id}`)", "warning")]

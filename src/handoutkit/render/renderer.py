@@ -318,7 +318,7 @@ class Renderer:
         clinician never saw prints as a draft, never as approved.
         """
         approval = self.approvals.get(handout.id)
-        if approval is None or approval.content_sha256 != fingerprint(handout, self.clinic):
+        if approval is None or not approval.verified or approval.content_sha256 != fingerprint(handout, self.clinic):
             return None
         return approval
 
