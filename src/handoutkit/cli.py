@@ -319,7 +319,9 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
 
     Approve only after the clinician has gone through `handouts review-sheet ID`
     and confirmed every statement. Statements flagged `confirm:` (no source)
-    need --confirm-flagged: the clinician confirms them by approving.
+    need --confirm-flagged: the clinician confirms them by approving. Every item of
+    the clinic's checklists (handouts/checklists.yaml) must be covered, or waived
+    explicitly with --waive ITEM=REASON; the waiver is part of the signed record.
 
     The record is signed with the clinician's own SSH key (--key); it counts only
     when handouts/approvers allows that key to approve (docs/clinicians.md).
@@ -327,6 +329,7 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     Example: handouts approve acdf --by "Jane Doe, MD" --key ~/.ssh/id_ed25519
     """
     from handoutkit.content.approval import record_approval
+    from handoutkit.content.checklists import coverage, read_checklists, waivable
     from handoutkit.content.handouts import load_content, statements
 
     content = load_content(project.handouts_dir, project.root)
@@ -335,13 +338,25 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(sorted(h.id for h in content.handouts))
         raise HandoutError(f"no handout with id '{args.handout}' (known: {known})") from None
+    waivers = dict(args.waive or ())
+    checklists = read_checklists(project.handouts_dir, project.root)
+    if unknown := waivable(handout, checklists, waivers):
+        raise HandoutError(f"{handout.id}: --waive {', '.join(unknown)}: not an item of its checklists "
+                           f"(they are: {', '.join(i for _, i in checklists.required(handout)) or 'none'})")
+    missing = [c for c in coverage(handout, checklists, waivers) if c.missing]
+    if missing:
+        for entry in missing:
+            print(f"{handout.path}:{handout.id_line}: misses checklist item '{entry.item}' ({entry.topic})",
+                  file=sys.stderr)
+        raise HandoutError(f"{handout.path}: {len(missing)} checklist item(s) not covered; have them written, "
+                           "or waive each one explicitly with --waive ITEM=REASON")
     flagged = [t for t in statements(handout.sections) if t.confirm]
     if flagged and not args.confirm_flagged:
         for text in flagged:
             print(f"{text.path}:{text.line}: no source, please confirm: {text.value!r}", file=sys.stderr)
         raise HandoutError(f"{handout.path}: {len(flagged)} statement(s) have no source; approve with "
                            "--confirm-flagged only once the clinician has confirmed each of them")
-    approval = record_approval(project, handout, args.by, args.key)
+    approval = record_approval(project, handout, args.by, args.key, waivers=waivers)
     years = project.settings.review_interval_years
     print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}, signed by "
           f"{approval.signer}; the draft mark is gone "
@@ -518,6 +533,14 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _waiver(text: str) -> tuple[str, str]:
+    item, _, reason = text.partition("=")
+    if not item.strip() or not reason.strip():
+        raise argparse.ArgumentTypeError(f"expected ITEM=REASON, such as bladder-bowel=\"not a lumbar surgery\", "
+                                         f"found {text!r}")
+    return item.strip(), " ".join(reason.split())
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="handouts",
@@ -554,6 +577,9 @@ def make_parser() -> argparse.ArgumentParser:
                          help="the approving clinician's name and credentials")
     approve.add_argument("--key", required=True, type=Path, metavar="PATH",
                          help="the clinician's private SSH key, listed in handouts/approvers")
+    approve.add_argument("--waive", action="append", type=_waiver, metavar="ITEM=REASON",
+                         help="the clinician waives a checklist item this handout does not cover, and why "
+                              "(repeatable; signed into the approval record)")
     approve.add_argument("--confirm-flagged", action="store_true",
                          help="the clinician confirmed every statement flagged `confirm:` (no source)")
 

@@ -48,10 +48,17 @@ class Approval:
     content_sha256: str
     signer: str | None = None  # who signed it, as handouts/approvers names them
     problem: str = ""  # why the record does not count (unsigned, unknown key, edited); empty when it does
+    # Checklist items (checklists.py) the clinician waived, with the reason: part of the signed record.
+    waived: tuple[tuple[str, str], ...] = ()
 
     @property
     def verified(self) -> bool:
         return not self.problem
+
+    @property
+    def waivers(self) -> dict[str, str]:
+        """The waivers that count: only those of a record whose signature holds."""
+        return dict(self.waived) if self.verified else {}
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
         "sections": [_section_data(s) for s in handout.sections],
         "clinic": [clinic.name, clinic.phone, clinic.emergency_number],
     }
+    if clinic.fever_threshold:
+        # Only when the clinic sets one, so approvals made before the setting existed stay valid.
+        data["fever_threshold"] = clinic.fever_threshold
     if handout.key_points:
         data["key_points"] = [_text_data(t) for t in handout.key_points]
     if handout.codes:
@@ -132,6 +142,10 @@ def read_approval(project: Project, handout_id: str) -> Approval | None:
             on = dt.date.fromisoformat(str(on))
         except ValueError:
             problems.append(Problem(label, 1, f"expected approved_on as a date YYYY-MM-DD, found {on!r}"))
+    waived = record.get("waived") or {}
+    if not isinstance(waived, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                               for k, v in waived.items()):
+        problems.append(Problem(label, 1, "expected 'waived:' as checklist items with the reason for each"))
     if problems:
         raise ProblemsError(problems)
     checked = verify(record, APPROVAL_NAMESPACE, approvers_path(project), project.rel(approvers_path(project)))
@@ -139,7 +153,7 @@ def read_approval(project: Project, handout_id: str) -> Approval | None:
     if not problem and record.get("handout") != handout_id:  # a signed record copied to another handout
         problem = f"the record approves handout {record.get('handout')!r}, not {handout_id!r}"
     return Approval(handout_id, str(record["approved_by"]), on, str(record["content_sha256"]),
-                    checked.signer, problem)
+                    checked.signer, problem, tuple(sorted(waived.items())))
 
 
 def read_approvals(project: Project, content: Content) -> dict[str, Approval]:
@@ -170,14 +184,17 @@ def approval_state(handout: Handout, clinic: Clinic, approval: Approval | None, 
 
 
 def record_approval(project: Project, handout: Handout, by: str, key: Path,
-                    today: dt.date | None = None) -> Approval:
+                    today: dt.date | None = None, waivers: dict[str, str] | None = None) -> Approval:
     """Record, signed with the private key `key`, that `by` approved the English of a handout as it
-    prints today. Nothing is written unless handouts/approvers allows that key to approve."""
+    prints today, and waived the checklist items in `waivers` (item -> reason). Nothing is written
+    unless handouts/approvers allows that key to approve."""
     by = " ".join(by.split())
     if not by:
         raise HandoutError("--by needs the approving clinician's name and credentials, such as \"Jane Doe, MD\"")
     record = {"handout": handout.id, "approved_by": by, "approved_on": (today or dt.date.today()).isoformat(),
               "content_sha256": fingerprint(handout, project.settings.clinic)}
+    if waivers:
+        record["waived"] = {item: " ".join(reason.split()) for item, reason in sorted(waivers.items())}
     record[SIGNATURE_FIELD] = sign(record, key, APPROVAL_NAMESPACE)
     checked = verify(record, APPROVAL_NAMESPACE, approvers_path(project), project.rel(approvers_path(project)))
     if not checked.ok:

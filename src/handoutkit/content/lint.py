@@ -16,6 +16,8 @@ returns problems located at `handouts/<file>.yaml:<line>`:
   flagged `confirm:` for the approving clinician;
 - a warning or call-to-action block, and a clinical approval that has not
   expired (an unapproved handout is a warning: its PDFs say DRAFT);
+- every item of the clinic's checklists for the handout's kind covered, or
+  waived in a signed approval (checklists.py);
 - the page budget, from the page counts the last build recorded.
 
 Limits live in `lint:` in handouts/clinic.yaml.
@@ -37,6 +39,7 @@ from handoutkit.content.approval import (
     approval_state,
     read_approvals,
 )
+from handoutkit.content.checklists import checklist_problems, read_checklists
 from handoutkit.content.handouts import (
     APPROVALS_DIR,
     KEY_POINTS,
@@ -221,12 +224,15 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
     approvals = read_approvals(project, content)
     sources = read_sources(project.handouts_dir, project.root)
     medical_words = read_medical_words(project.handouts_dir, project.root)
+    checklists = read_checklists(project.handouts_dir, project.root)
     report = LintReport()
     for handout in content.handouts:
         for check in SOURCE_CHECKS:
             report.problems += check(handout, limits)
         report.problems += citation_problems(handout, sources)
         report.problems += unexplained_word_problems(handout, medical_words)
+        approval = approvals.get(handout.id)
+        report.problems += checklist_problems(handout, checklists, approval.waivers if approval else {})
         state = approval_state(handout, settings.clinic, approvals.get(handout.id),
                                settings.review_interval_years, today)
         report.problems += check_approval(handout, state, settings.review_interval_years)

@@ -20,6 +20,8 @@ class Clinic:
     name: str
     phone: str
     emergency_number: str
+    # The temperature, in the clinic's unit, from which a patient calls about a fever ({fever_threshold}).
+    fever_threshold: str = ""
 
 
 @dataclass(frozen=True)
@@ -130,12 +132,15 @@ def load_settings(path: Path, root: Path) -> Settings:
                            "web"))
     clinic = None
     if keys and "clinic" in keys:
-        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"))
-        if c and len(c) == 3:
+        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"),
+                           ("fever_threshold",))
+        if c and all(k in c for k in ("name", "phone", "emergency_number")):
             values = [reader.string(c[k], f"the clinic {k.replace('_', ' ')}")
                       for k in ("name", "phone", "emergency_number")]
-            if all(values):
-                clinic = Clinic(*values)
+            fever = reader.string(c["fever_threshold"], "the clinic fever threshold") \
+                if "fever_threshold" in c else ""
+            if all(values) and fever is not None:
+                clinic = Clinic(*values, fever_threshold=fever)
     page_size = "letter"
     if keys and "page_size" in keys:
         page_size = reader.choice(keys["page_size"], "page_size", PAGE_SIZES) or page_size

@@ -297,6 +297,15 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
     return env
 
 
+def clinic_values(clinic: Clinic) -> dict[str, str]:
+    """The placeholders a handout text may use, filled in from the clinic settings (a setting the
+    clinic leaves out is no placeholder: a text that uses it fails to render)."""
+    values = {"clinic_name": clinic.name, "clinic_phone": clinic.phone, "emergency_number": clinic.emergency_number}
+    if clinic.fever_threshold:
+        values["fever_threshold"] = clinic.fever_threshold
+    return values
+
+
 @dataclass(frozen=True)
 class Renderer:
     """Renders handouts of one locale to HTML."""
@@ -323,8 +332,7 @@ class Renderer:
         return approval
 
     def placeholder_values(self) -> dict[str, str]:
-        return {"clinic_name": self.clinic.name, "clinic_phone": self.clinic.phone,
-                "emergency_number": self.clinic.emergency_number}
+        return clinic_values(self.clinic)
 
     def text(self, text: Text) -> Markup:
         return prose(translate(self.translations, text), self.placeholder_values(),
