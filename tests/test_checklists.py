@@ -165,3 +165,15 @@ def test_the_review_sheet_prints_the_checklist_with_where_each_item_is_covered(r
     html = review_sheet_html(repo_copy, handout, review_items(handout, read_sources(repo_copy.handouts_dir,
                                                                                      repo_copy.root)), ("Noto Sans",))
     assert ">WAIVED</span>" in html and "Covered at the discharge talk" in html and ">MISSING</span>" not in html
+
+
+def test_the_clinic_fills_in_its_measures_and_lint_names_a_missing_one(repo_copy: Project) -> None:
+    renderer = make_renderer(repo_copy, "ar", load_translations(repo_copy, "ar"), ("Noto Sans",), draft=True)
+    html = renderer.html(load_content(repo_copy.handouts_dir, repo_copy.root).get("recovery-at-home"))
+    assert "10 lb (4.5 kg)" in html and "{lifting_limit}" not in html
+    clinic = repo_copy.handouts_dir / "clinic.yaml"
+    clinic.write_text(clinic.read_text().replace('  lifting_limit: "10 lb (4.5 kg)"\n', ""))
+    result = run(repo_copy, "lint")
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "handouts/recovery-at-home.yaml:" in result.stdout
+    assert "{lifting_limit} is not set in handouts/clinic.yaml" in result.stdout

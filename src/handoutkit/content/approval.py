@@ -26,7 +26,7 @@ from pathlib import Path
 import yaml
 
 from handoutkit.content.handouts import APPROVALS_DIR, Content, Handout, Section, Text
-from handoutkit.content.settings import Clinic, Project
+from handoutkit.content.settings import MEASURES, Clinic, Project
 from handoutkit.content.signatures import APPROVAL_NAMESPACE, APPROVERS_FILE, SIGNATURE_FIELD, dump_record, sign, verify
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
@@ -96,9 +96,10 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
         "sections": [_section_data(s) for s in handout.sections],
         "clinic": [clinic.name, clinic.phone, clinic.emergency_number],
     }
-    if clinic.fever_threshold:
-        # Only when the clinic sets one, so approvals made before the setting existed stay valid.
-        data["fever_threshold"] = clinic.fever_threshold
+    for name in MEASURES:
+        # Only the measures the clinic sets, so approvals made before a setting existed stay valid.
+        if getattr(clinic, name):
+            data[name] = getattr(clinic, name)
     if handout.key_points:
         data["key_points"] = [_text_data(t) for t in handout.key_points]
     if handout.codes:

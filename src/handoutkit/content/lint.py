@@ -52,7 +52,7 @@ from handoutkit.content.medical_words import (
     read_medical_words,
     unexplained_word_problems,
 )
-from handoutkit.content.settings import Limits, Project
+from handoutkit.content.settings import Clinic, Limits, Project
 from handoutkit.content.sources import citation_problems, read_sources
 from handoutkit.content.syntax import BRACE_PLACEHOLDER
 from handoutkit.errors import Problem
@@ -200,6 +200,16 @@ def check_approval(handout: Handout, state: ApprovalState, interval_years: int) 
     return []
 
 
+def placeholder_problems(handout: Handout, clinic: Clinic) -> list[Problem]:
+    """A placeholder the clinic settings do not fill in (a measure left out of clinic.yaml) would stop
+    the build: name the text and the setting."""
+    known = clinic.placeholders()
+    return [Problem(text.path, text.line, f"{{{name}}} is not set in handouts/clinic.yaml (clinic: {name}: ...); "
+                                          f"the placeholders are: {', '.join(sorted(known))}")
+            for text in handout_texts(handout) for name in sorted(set(BRACE_PLACEHOLDER.findall(text.value)))
+            if name not in known]
+
+
 # Checks on the English source; check_approval also takes the approval state.
 SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_key_points, check_call_to_action)
 
@@ -231,6 +241,7 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
             report.problems += check(handout, limits)
         report.problems += citation_problems(handout, sources)
         report.problems += unexplained_word_problems(handout, medical_words)
+        report.problems += placeholder_problems(handout, settings.clinic)
         approval = approvals.get(handout.id)
         report.problems += checklist_problems(handout, checklists, approval.waivers if approval else {})
         state = approval_state(handout, settings.clinic, approvals.get(handout.id),

@@ -298,12 +298,8 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
 
 
 def clinic_values(clinic: Clinic) -> dict[str, str]:
-    """The placeholders a handout text may use, filled in from the clinic settings (a setting the
-    clinic leaves out is no placeholder: a text that uses it fails to render)."""
-    values = {"clinic_name": clinic.name, "clinic_phone": clinic.phone, "emergency_number": clinic.emergency_number}
-    if clinic.fever_threshold:
-        values["fever_threshold"] = clinic.fever_threshold
-    return values
+    """The placeholders a handout text may use, filled in from the clinic settings."""
+    return clinic.placeholders()
 
 
 @dataclass(frozen=True)
