@@ -62,8 +62,8 @@ def test_the_red_flags_print_in_every_locale(repo: Project) -> None:
     for locale in repo.settings.locales:
         translations = Translations() if locale == "en" else load_translations(repo, locale)
         renderer = make_renderer(repo, locale, translations, ("Noto Sans",), draft=True)
-        for handout_id in ("acdf", "lumbar-laminectomy"):
-            handout = content.get(handout_id)
+        for handout in content.handouts:
+            handout_id = handout.id
             html = renderer.html(handout).replace("\u2060", "")  # word joiners (Korean line breaking)
             for entry in coverage(handout, checklists):
                 printed = str(renderer.text(entry.texts[0])).replace("\u2060", "")
@@ -71,6 +71,8 @@ def test_the_red_flags_print_in_every_locale(repo: Project) -> None:
                 if locale != "en":
                     assert entry.texts[0].value not in printed, (locale, entry.item, "printed in English")
             assert "101 °F (38.3 °C)" in html, (locale, handout_id, "the clinic's fever threshold")
+            if handout_id == "recovery-at-home":
+                assert "10 lb (4.5 kg)" in html, (locale, "the clinic's lifting limit")
 
 
 def test_removing_a_red_flag_fails_lint_naming_the_item_and_the_handout(repo_copy: Project) -> None:
