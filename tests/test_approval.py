@@ -27,6 +27,8 @@ from handoutkit.content.settings import Project
 from handoutkit.outputs.build import build, pdf_path
 from handoutkit.outputs.catalog_page import render_catalog
 
+from .signing import approver
+
 pytestmark = pytest.mark.slow  # renders PDFs to read their marks
 
 MARK = {"en": "DRAFT — not yet approved by a clinician", "es": "BORRADOR — todavía no aprobado por un médico"}
@@ -59,7 +61,7 @@ def test_unapproved_pdfs_carry_the_mark_on_every_page_and_no_review_date(built_s
 
 def test_approve_removes_the_mark_and_a_changed_sentence_brings_it_back(sample: Project) -> None:
     build(sample, **QUIET)
-    record_approval(sample, walking(sample), "Jane Doe, MD", today=dt.date(2026, 12, 1))
+    record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample), today=dt.date(2026, 12, 1))
     result = build(sample, **QUIET)
     assert {o.locale for o in result.outputs} == {"en", "es"}, "approving must render the PDFs again"
     for locale, path in pdfs(sample):
@@ -78,7 +80,7 @@ def test_approve_removes_the_mark_and_a_changed_sentence_brings_it_back(sample: 
 
 
 def test_a_changed_clinic_phone_is_no_longer_the_approved_handout(sample: Project) -> None:
-    record_approval(sample, walking(sample), "Jane Doe, MD")
+    record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample))
     build(sample, **QUIET)
     assert MARK["es"] not in " ".join(pages(pdf_path(sample, "es", "walking")))
     clinic = sample.handouts_dir / "clinic.yaml"
@@ -92,7 +94,7 @@ def test_a_changed_clinic_phone_is_no_longer_the_approved_handout(sample: Projec
 def test_approval_states_and_expiry(sample: Project) -> None:
     handout, clinic = walking(sample), sample.settings.clinic
     assert approval_state(handout, clinic, None, 3).status == DRAFT
-    approval = record_approval(sample, handout, "Jane Doe, MD", today=dt.date(2023, 3, 1))
+    approval = record_approval(sample, handout, "Jane Doe, MD", approver(sample), today=dt.date(2023, 3, 1))
     assert read_approval(sample, "walking") == approval
     assert approval_state(handout, clinic, approval, 3, today=dt.date(2026, 2, 28)).status == APPROVED
     overdue = approval_state(handout, clinic, approval, 3, today=dt.date(2026, 3, 1))
@@ -111,7 +113,7 @@ def test_lint_fails_on_an_expired_approval_and_the_catalog_says_overdue(sample: 
     assert "Review overdue" not in render_catalog(sample, content)
     assert "DRAFT: not approved by a clinician" in render_catalog(sample, content)
 
-    record_approval(sample, walking(sample), "Jane Doe, MD", today=dt.date(2020, 1, 15))
+    record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample), today=dt.date(2020, 1, 15))
     report = lint(sample, {}, today=dt.date(2026, 12, 1))
     [expired] = [p for p in report.errors if "expired" in p.message]
     assert "expired on 2023-01-15" in expired.message and expired.path == "handouts/walking.yaml"
@@ -125,7 +127,7 @@ def test_catalog_tells_the_four_states_apart_in_words(sample: Project) -> None:
     draft = render_catalog(sample, content)
     assert "DRAFT: not approved by a clinician" in draft and "Draft translation, not reviewed" in draft
     assert "Approved by" not in draft and "Reviewed translation" not in draft
-    record_approval(sample, walking(sample), "Jane Doe, MD", today=dt.date.today())
+    record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample), today=dt.date.today())
     approved = render_catalog(sample, content)
     assert f"Approved by Jane Doe, MD, {dt.date.today().isoformat()}" in approved
     assert "DRAFT: not approved by a clinician" not in approved
@@ -137,12 +139,12 @@ def run(project: Project, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_approve_command_records_and_refuses_bad_input(sample: Project) -> None:
-    unknown = run(sample, "approve", "nope", "--by", "Jane Doe, MD")
+    unknown = run(sample, "approve", "nope", "--by", "Jane Doe, MD", "--key", "k")
     assert unknown.returncode == 1 and "no handout with id 'nope'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
-    blank = run(sample, "approve", "walking", "--by", "  ")
+    blank = run(sample, "approve", "walking", "--by", "  ", "--key", "k")
     assert blank.returncode == 1 and "--by needs" in blank.stderr and "Traceback" not in blank.stderr
-    done = run(sample, "approve", "walking", "--by", "Jane Doe, MD")
+    done = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(approver(sample)))
     assert done.returncode == 0, done.stderr
     assert read_approval(sample, "walking").approved_by == "Jane Doe, MD"
 
@@ -151,10 +153,11 @@ def test_flagged_statements_need_the_clinician_to_confirm_them(sample: Project) 
     source = sample.handouts_dir / "walking.yaml"
     source.write_text(source.read_text().replace("- Rest when you are tired.",
                                                  "- {text: Rest when you are tired., confirm: true}"))
-    refused = run(sample, "approve", "walking", "--by", "Jane Doe, MD")
+    refused = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", "k")
     assert refused.returncode == 1 and "no source, please confirm: 'Rest when you are tired.'" in refused.stderr
     assert read_approval(sample, "walking") is None
-    done = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--confirm-flagged")
+    done = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(approver(sample)),
+               "--confirm-flagged")
     assert done.returncode == 0, done.stderr
 
 

@@ -17,6 +17,7 @@ from handoutkit.translation.exchange import export_tmx, export_xliff, import_xli
 from handoutkit.translation.review import record_review
 
 from .conftest import copy_repo
+from .signing import approver
 
 XLIFF_12 = 'xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"'
 
@@ -139,14 +140,14 @@ def test_tmx_holds_reviewed_translations_only(project: Project, tmp_path: Path) 
             for line, m in enumerate(open_safety_entries(project, "es", catalog), 2)]
     try:
         # A locale counts as reviewed once every safety-critical entry has its back-translation too.
-        record_review(project, "es", catalog, "Ana Ruiz, CMI", back_translations=rows)
+        record_review(project, "es", catalog, "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows)
         result = export_tmx(project, tmp_path / "es.tmx")
         translated = [m for m in load_catalog(project, "es") if m.id and m.string and not m.fuzzy]
         assert result.locales == ("es",) and result.units == len(translated) > 150
         memory = tmx.tmxfile.parsestring(result.path.read_bytes())
         pairs = {u.source: u.target for u in memory.units}
-        assert pairs["Trouble breathing"] == next(m.string for m in load_catalog(project, "es")
-                                                   if m.id == "Trouble breathing")
+        assert pairs["Trouble breathing or chest pain"] == next(m.string for m in load_catalog(project, "es")
+                                                                if m.id == "Trouble breathing or chest pain")
     finally:
         review.unlink(missing_ok=True)
         back_translations_path(project, "es").unlink(missing_ok=True)

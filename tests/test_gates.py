@@ -21,6 +21,7 @@ from handoutkit.translation.extract import current_template, pot_problems
 from handoutkit.translation.review import record_review
 
 from .conftest import copy_repo
+from .signing import approver
 
 HANDOUTS = Path(sys.executable).with_name("handouts")
 
@@ -33,9 +34,9 @@ def change_warning_sign(project: Project) -> None:
     """The issue's first scenario: one warning sign changed in the shared 911 box, no `update` run."""
     shared = project.handouts_dir / "shared.yaml"
     text = shared.read_text("utf-8")
-    assert "            - Trouble breathing\n" in text
-    shared.write_text(text.replace("            - Trouble breathing\n",
-                                   "            - Trouble breathing or chest pain\n"), "utf-8")
+    assert "            - text: A severe headache\n" in text
+    shared.write_text(text.replace("            - text: A severe headache\n",
+                                   "            - text: A severe headache or a stiff neck\n"), "utf-8")
 
 
 def test_the_repository_pot_is_a_fresh_extraction(repo: Project) -> None:
@@ -47,8 +48,8 @@ def test_an_out_of_date_pot_names_each_string_and_the_fix(tmp_path: Path) -> Non
     project = copy_repo(tmp_path)
     change_warning_sign(project)
     found = [str(p) for p in pot_problems(project)]
-    assert any("'Trouble breathing or chest pain'" in p and "run `handouts update`" in p for p in found), found
-    assert any(p.startswith("locales/handouts.pot:") and "'Trouble breathing' is no longer in the content" in p
+    assert any("'A severe headache or a stiff neck'" in p and "run `handouts update`" in p for p in found), found
+    assert any(p.startswith("locales/handouts.pot:") and "'A severe headache' is no longer in the content" in p
                for p in found), found
 
 
@@ -66,7 +67,7 @@ def test_the_extraction_is_cached_until_the_content_changes(sample: Project) -> 
 def test_a_stale_pot_cannot_put_english_into_the_spanish_911_box(tmp_path: Path) -> None:
     """The issue's first bullet, end to end: check, build and stats all refuse the stale Spanish."""
     project = copy_repo(tmp_path)
-    record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI")
+    record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", approver(project, "ana"))
     first = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard", "web"), workers=1,
                   progress=lambda line: None)
     assert first.ok, first.problems
@@ -77,8 +78,8 @@ def test_a_stale_pot_cannot_put_english_into_the_spanish_911_box(tmp_path: Path)
     change_warning_sign(project)
     check = run(project, "check", "--locale", "es")
     assert check.returncode == 1
-    assert ("handouts/shared.yaml:14: no translation in locales/es/LC_MESSAGES/handouts.po" in check.stdout
-            and "'Trouble breathing or chest pain'; run `handouts update`" in check.stdout), check.stdout
+    assert ("handouts/shared.yaml:17: no translation in locales/es/LC_MESSAGES/handouts.po" in check.stdout
+            and "'A severe headache or a stiff neck'; run `handouts update`" in check.stdout), check.stdout
     assert "es: NOT complete" in check.stderr
 
     result = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard",), workers=1,
@@ -91,9 +92,9 @@ def test_a_stale_pot_cannot_put_english_into_the_spanish_911_box(tmp_path: Path)
 
     es = next(s for s in collect(project).locales if s.locale == "es")
     assert es.review not in ("reviewed", "source") and es.percent < 100
-    assert es.untranslated == 1 and es.words == 5  # "Trouble breathing or chest pain"
-    assert es.safety_unreviewed == 31  # the new warning sign is open too, as `check` counts it
-    assert "31 safety-critical entries not back-translated" in check.stderr
+    assert es.untranslated == 1 and es.words == 7  # "A severe headache or a stiff neck"
+    # the new warning sign is open too, as `check` counts it
+    assert f"{es.safety_unreviewed} safety-critical entries not back-translated" in check.stderr
 
 
 def test_check_fails_where_the_build_refuses_a_locale_for_its_fonts(sample: Project) -> None:
@@ -183,7 +184,7 @@ def strip_fuzzy(project: Project) -> None:
 def test_a_translation_whose_english_changed_is_caught_whatever_the_editor_did(sample: Project) -> None:
     from handoutkit.translation.checks import check_locale
 
-    record_review(sample, "es", load_catalog(sample, "es"), "Ana Ruiz, CMI")  # reviewed or not
+    record_review(sample, "es", load_catalog(sample, "es"), "Ana Ruiz, CMI", approver(sample, "ana"))  # reviewed or not
     change_english_and_update(sample)
     assert "Rest when you are tired or dizzy." in sample.po_path("es").read_text("utf-8")
     strip_fuzzy(sample)
@@ -250,7 +251,7 @@ def test_every_page_of_a_draft_translation_says_so_even_when_the_english_is_appr
 
     project = copy_repo(tmp_path)
     content = load_content(project.handouts_dir, project.root)
-    record_approval(project, content.get("acdf"), "Jane Doe, MD")
+    record_approval(project, content.get("acdf"), "Jane Doe, MD", approver(project, "jane"))
     result = build(project, locales=("es",), handout_ids=("acdf",), editions=("standard",), workers=1,
                    progress=lambda line: None)
     assert result.ok, result.problems
@@ -268,7 +269,7 @@ def test_every_page_of_a_draft_translation_says_so_even_when_the_english_is_appr
 
 def test_approve_lists_the_summary_and_key_points_flags_too(tmp_path: Path) -> None:
     project = copy_repo(tmp_path)
-    result = run(project, "approve", "acdf", "--by", "Jane Doe, MD")
+    result = run(project, "approve", "acdf", "--by", "Jane Doe, MD", "--key", str(approver(project, "jane")))
     assert result.returncode == 1
     # The summary's `confirm:` (acdf.yaml:9 flags the summary that starts on line 6).
     assert "handouts/acdf.yaml:6: no source, please confirm: 'ACDF is surgery on a damaged disc" in result.stderr
@@ -287,7 +288,7 @@ def test_the_approval_covers_the_template_wording_a_patient_reads(sample: Projec
         handout = load_content(sample.handouts_dir, sample.root).get("walking")
         return approval_state(handout, sample.settings.clinic, read_approval(sample, "walking"), 2).status
 
-    record_approval(sample, load_content(sample.handouts_dir, sample.root).get("walking"), "Jane Doe, MD")
+    record_approval(sample, load_content(sample.handouts_dir, sample.root).get("walking"), "Jane Doe, MD", approver(sample, "jane"))
     assert state() == APPROVED
     template = sample.templates_dir / "handout.html"
     text = template.read_text("utf-8")

@@ -16,6 +16,7 @@ from handoutkit.errors import ProblemsError
 from handoutkit.translation.prepared import prepare_all
 
 from .conftest import DATA, make_project
+from .signing import approver
 
 CODES = (DATA / "codes" / "codes.yaml").read_text("utf-8")
 SNOMED_OID = "2.16.840.1.113883.6.96"
@@ -96,7 +97,7 @@ def test_codes_stay_unverified_until_approved(sample: Project) -> None:
     assert status == 200
     (entry,) = body["feed"]["entry"]
     assert entry["codesVerified"] is False and entry["clinicalApproval"] == "draft"
-    record_approval(coded, load_content(coded.handouts_dir, coded.root).get("walking"), "Jane Doe, MD")
+    record_approval(coded, load_content(coded.handouts_dir, coded.root).get("walking"), "Jane Doe, MD", approver(coded))
     (entry,) = ask(coded, mainSearchCriteria_v_c="99990", mainSearchCriteria_v_cs=CPT)[1]["feed"]["entry"]
     assert entry["codesVerified"] is True and entry["clinicalApproval"] == "approved"
 

@@ -79,7 +79,8 @@ def test_every_character_of_every_translation_has_a_pinned_font(repo: Project) -
 def test_uncovered_character_stops_the_locale_before_rendering(tmp_path: Path) -> None:
     project = copy_repo(tmp_path)
     po = project.po_path("es")
-    po.write_text(po.read_text().replace('msgstr "Dificultad para respirar"', 'msgstr "Dificultad para respirar ☤"'))
+    po.write_text(po.read_text().replace('msgstr "Dificultad para respirar o dolor en el pecho"',
+                                        'msgstr "Dificultad para respirar o dolor en el pecho ☤"'))
     line = next(n for n, l in enumerate(po.read_text().splitlines(), 1) if "☤" in l)
     result = build(project, locales=("es",), handout_ids=("warning-signs",), progress=lambda line: None)
     assert result.skipped_locales == ["es"] and not result.outputs
@@ -114,10 +115,10 @@ def test_blanking_one_repository_msgstr_fails_make_check(tmp_path: Path) -> None
     project = copy_repo(tmp_path)
     po = project.po_path("es")
     lines = po.read_text("utf-8").splitlines()
-    index = lines.index('msgid "Trouble breathing"')
+    index = lines.index('msgid "Trouble breathing or chest pain"')
     lines[index + 1] = 'msgstr ""'
     po.write_text("\n".join(lines) + "\n", "utf-8")
     run = subprocess.run([str(Path(sys.executable).with_name("handouts")), "check"], cwd=project.root,
                          capture_output=True, text=True)
     assert run.returncode == 1
-    assert f"locales/es/LC_MESSAGES/handouts.po:{index + 1}: untranslated: 'Trouble breathing'" in run.stdout
+    assert f"locales/es/LC_MESSAGES/handouts.po:{index + 1}: untranslated: 'Trouble breathing or chest pain'" in run.stdout

@@ -34,8 +34,8 @@ FAULTS = [
     ("weeks changed to days", 'plazo de 3 semanas a 3 meses. "\n"Quienes', 'plazo de 3 días a 3 meses. "\n"Quienes',
      "error", "duration or unit: the English has week", "Most people recover in 3 weeks to 3 months."),
     ("a warning sign cut short",
-     'msgstr "Señales de infección, como enrojecimiento, hinchazón, calor o fiebre"',
-     'msgstr "Señales de infección"', "error", "much shorter than its English", "Signs of infection"),
+     'msgstr ""\n"Infección: enrojecimiento, hinchazón, calor, o fiebre de {fever_threshold} o "\n"más"',
+     'msgstr "Infección: {fever_threshold}"', "error", "much shorter than its English", "Signs of infection"),
     ("a bare domain added", 'msgstr "Dolor que empeora en vez de mejorar"',
      'msgstr "Dolor que empeora en vez de mejorar (vea clinica-salud.com)"', "error",
      "web address not in the English: clinica-salud.com", "Pain that gets worse instead of better"),
@@ -63,11 +63,11 @@ def test_a_meaning_fault_is_found(project: Project, what, old, new, severity, fr
 def test_swapped_signs_are_reported_when_both_are_swapped(project: Project) -> None:
     po = project.po_path("es")
     committed = po.read_text("utf-8")
-    a, b = '"Dificultad para respirar"', '"Dolor que empeora en vez de mejorar"'
+    a, b = '"Un dolor de cabeza muy fuerte"', '"Dolor e hinchazón en una pantorrilla (parte de atrás de la pierna)"'
     po.write_text(committed.replace(a, "@@").replace(b, a).replace("@@", b), "utf-8")
     try:
         found = [p for p in check_locale(project, "es").errors if "warning signs swapped?" in p.message]
-        assert found and "'Pain that gets worse instead of better'" in found[0].message
+        assert found and any("'Pain and swelling in one calf (the back of your lower leg)'" in p.message for p in found), found
     finally:
         po.write_text(committed, "utf-8")
 
@@ -98,4 +98,6 @@ def test_false_alarms_on_the_twelve_locales() -> None:
                                                     "much shorter than its English")):
                 (errors if problem.severity == "error" else warnings).append(str(problem))
     assert errors == []
-    assert len(warnings) <= 6, warnings
+    # Measured after the red flags were added (issue 22): 11 warnings, all "number in words" (for
+    # example "either one" said as "either of the two"); see TRANSLATING.md.
+    assert len(warnings) <= 11, warnings

@@ -13,6 +13,8 @@ from handoutkit.outputs.build import build, pdf_path
 from handoutkit.translation.catalogs import load_catalog
 from handoutkit.translation.review import SheetRow, open_safety_entries, record_review
 
+from .signing import approver
+
 pytestmark = pytest.mark.slow  # renders PDFs
 
 
@@ -79,7 +81,7 @@ def test_draft_notice_until_review_and_again_after_a_change(sample: Project) -> 
     rows = [SheetRow(0, m.context, str(m.id), str(m.string), "(back-translated)")
             for m in open_safety_entries(sample, "es", catalog)]
     assert len(rows) == 2
-    record_review(sample, "es", catalog, "Ana Ruiz, CMI", back_translations=rows)
+    record_review(sample, "es", catalog, "Ana Ruiz, CMI", approver(sample, "ana"), back_translations=rows)
     build(sample, **quiet)
     assert notice not in pdf_text(pdf_path(sample, "es", "walking"))
 

@@ -54,12 +54,12 @@ def test_what_renders_is_what_was_checked(tmp_path: Path) -> None:
     content = load_content(project.handouts_dir, project.root)
     prepared = prepare_locale(project, "es", content)
     assert prepared.ok and prepared.mo
-    before = prepared.translations.gettext("Trouble breathing")
+    before = prepared.translations.gettext("Trouble breathing or chest pain")
     po = project.po_path("es")
-    po.write_text(po.read_text("utf-8").replace(f'msgstr "{before}"', 'msgstr "TEXTO NO REVISADO"'), "utf-8")
-    assert prepared.translations.gettext("Trouble breathing") == before
+    po.write_text(po.read_text("utf-8").replace(f'msgstr "{before}"', 'msgstr "Dificultad para respirar o dolor fuerte en el pecho"'), "utf-8")
+    assert prepared.translations.gettext("Trouble breathing or chest pain") == before
     again = prepare_locale(project, "es", content)
-    assert again.translations.gettext("Trouble breathing") == "TEXTO NO REVISADO"
+    assert again.translations.gettext("Trouble breathing or chest pain") == "Dificultad para respirar o dolor fuerte en el pecho"
     assert again.inputs != prepared.inputs
 
 

@@ -30,8 +30,8 @@ def german(tmp_path_factory: pytest.TempPathFactory) -> Project:
     project = copy_repo(tmp_path_factory.mktemp("preview"))
     init_locale(project, "de")
     po = project.po_path("de")
-    po.write_text(po.read_text("utf-8").replace('msgid "Trouble breathing"\nmsgstr ""',
-                                                'msgid "Trouble breathing"\nmsgstr "Atemnot"'), "utf-8")
+    po.write_text(po.read_text("utf-8").replace('msgid "Trouble breathing or chest pain"\nmsgstr ""',
+                                                'msgid "Trouble breathing or chest pain"\nmsgstr "Atemnot"'), "utf-8")
     assert "de" not in project.settings.locales
     return project
 
@@ -63,11 +63,13 @@ def test_a_long_preview_is_copyfitted_and_bannered_on_every_page(german: Project
 def test_update_and_stats_cover_unpublished_languages(german: Project) -> None:
     assert "de" in german.catalog_locales()
     pot = german.pot_path
-    pot.write_text(pot.read_text("utf-8").replace('msgid "Trouble breathing"', 'msgid "Trouble breathing now"'),
+    pot.write_text(pot.read_text("utf-8").replace('msgid "Trouble breathing or chest pain"',
+                                                  'msgid "Trouble breathing or chest pain now"'),
                    "utf-8")
     results = {r.locale: r for r in update(german)}
     assert results["de"].written and results["de"].fuzzy == 1
-    assert load_catalog(german, "de").get("Trouble breathing now").previous_id == ["Trouble breathing"]
+    assert load_catalog(german, "de").get("Trouble breathing or chest pain now").previous_id == \
+        ["Trouble breathing or chest pain"]
     rows = {s.locale: s for s in collect(german).locales}
     assert rows["de"].published is False and rows["de"].translated == 0
     assert rows["es"].published is True

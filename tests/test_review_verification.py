@@ -28,6 +28,7 @@ from handoutkit.translation.review import (
 )
 
 from .conftest import REPO, copy_repo
+from .signing import approver
 
 MEDICINE = "Do not stop or change any medicine on your own."
 EMERGENCY = "Call {emergency_number} right away if you have trouble breathing or a severe headache."
@@ -96,7 +97,7 @@ def test_placeholder_text_is_not_a_back_translation(back: str) -> None:
 def test_harmful_back_translations_are_disputed_and_the_notice_stays(project: Project) -> None:
     rows = with_answers(honest_rows(project, note=""), HARMFUL)
     catalog = load_catalog(project, "es")
-    state = record_review(project, "es", catalog, "Ana Ruiz, CMI", back_translations=rows)
+    state = record_review(project, "es", catalog, "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows)
     disputed = {p.message.rsplit(": ", 1)[-1].strip("'") for p in state.disputed}
     assert {MEDICINE, EMERGENCY, NIGHTS} <= disputed, state.disputed
     assert state.status == "pending", "a disputed row keeps the draft notice"
@@ -109,7 +110,7 @@ def test_harmful_back_translations_are_disputed_and_the_notice_stays(project: Pr
 
 def test_a_coordinator_note_confirms_a_disputed_row(project: Project) -> None:
     catalog = load_catalog(project, "es")
-    state = record_review(project, "es", catalog, "Ana Ruiz, CMI",
+    state = record_review(project, "es", catalog, "Ana Ruiz, CMI", approver(project, "ana"),
                           back_translations=honest_rows(project, note="checked with the translator, B. Coord"))
     assert state.status == "reviewed" and state.safety_open == 0
     assert all("confirmed by the coordinator" in p.message for p in state.disputed)
@@ -130,7 +131,7 @@ def test_a_coordinator_note_confirms_a_disputed_row(project: Project) -> None:
 def test_rows_that_are_not_back_translations_are_refused_and_nothing_is_written(project: Project, fault, change) -> None:
     rows = change(honest_rows(project))
     with pytest.raises(ProblemsError) as caught:
-        record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", back_translations=rows,
+        record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows,
                       sheet_label="es-sheet.csv")
     assert any(fault in p.message and p.path == "es-sheet.csv" for p in caught.value.problems), caught.value
     assert not back_translations_path(project, "es").exists()
@@ -139,23 +140,25 @@ def test_rows_that_are_not_back_translations_are_refused_and_nothing_is_written(
 
 def test_a_single_copy_of_a_sentence_is_disputed_not_recorded_as_reviewed(project: Project) -> None:
     rows = with_answers(honest_rows(project), {NIGHTS: NIGHTS})
-    state = record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", back_translations=rows)
+    state = record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows)
     assert any("word for word the English" in p.message and NIGHTS in p.message for p in state.disputed)
     assert NIGHTS in {str(m.id) for m in open_safety_entries(project, "es", load_catalog(project, "es"))}
 
 
 def test_the_review_keeps_a_fingerprint_per_entry_and_check_names_what_changed(project: Project) -> None:
     catalog = load_catalog(project, "es")
-    record_review(project, "es", catalog, "Ana Ruiz, CMI")
+    record_review(project, "es", catalog, "Ana Ruiz, CMI", approver(project, "ana"))
     assert changed_since_review(project, "es", catalog) == []
     po = project.po_path("es")
-    po.write_text(po.read_text("utf-8").replace('msgstr "Dificultad para respirar"',
-                                                'msgstr "Dificultad grave para respirar"'), "utf-8")
+    text = po.read_text("utf-8")
+    assert 'msgstr "Dificultad para respirar o dolor en el pecho"' in text
+    po.write_text(text.replace('msgstr "Dificultad para respirar o dolor en el pecho"',
+                               'msgstr "Dificultad grave para respirar o dolor en el pecho"'), "utf-8")
     catalog = load_catalog(project, "es")
     assert review_state(project, "es", catalog).status == "stale"
-    assert [str(m.id) for m in changed_since_review(project, "es", catalog)] == ["Trouble breathing"]
+    assert [str(m.id) for m in changed_since_review(project, "es", catalog)] == ["Trouble breathing or chest pain"]
     found = [p for p in check_locale(project, "es").problems if "changed since the review" in p.message]
-    assert len(found) == 1 and found[0].severity == "warning" and "'Trouble breathing'" in found[0].message
+    assert len(found) == 1 and found[0].severity == "warning" and "'Trouble breathing or chest pain'" in found[0].message
     assert "Ana Ruiz, CMI" in found[0].message
 
 
@@ -183,7 +186,7 @@ def test_the_pdf_keeps_its_draft_notice_after_a_disputed_review(project: Project
     rows = with_answers(honest_rows(project, note="checked, B. Coord"), HARMFUL)
     rows = [SheetRow(r.line, r.context, r.english, r.translation, r.back_translation,
                      "" if r.english in HARMFUL else r.note) for r in rows]
-    state = record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", back_translations=rows)
+    state = record_review(project, "es", load_catalog(project, "es"), "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows)
     assert state.status == "pending" and state.safety_open == len(HARMFUL)
     result = build(project, locales=("es",), handout_ids=("warning-signs",), editions=("standard",),
                    progress=lambda line: None)
@@ -217,7 +220,8 @@ def test_the_cli_shows_disputed_rows_and_reads_the_coordinator_note_column(proje
             back = HARMFUL.get(english, honest[english])
             note = "" if english in HARMFUL else "checked with the translator, B. Coord"
             writer.writerow([context, english, translation, back, note])
-    code, output = run("review", "es", "--by", "Ana Ruiz, CMI", "--back-translations", str(sheet))
+    code, output = run("review", "es", "--by", "Ana Ruiz, CMI", "--key", str(approver(project, "ana")),
+                       "--back-translations", str(sheet))
     assert code == 0 and "Traceback" not in output
     for english in HARMFUL:
         assert any(line.startswith(f"{sheet}:") and "disagrees with the English" in line and "recorded as disputed"

@@ -27,6 +27,7 @@ from handoutkit.translation.review import (
 )
 
 from .conftest import REPO
+from .signing import approver
 
 pytestmark = pytest.mark.slow  # renders PDFs to read the notice
 
@@ -113,15 +114,15 @@ def test_notice_stays_until_every_safety_entry_is_back_translated(marked: Projec
     assert pdf_has_notice(marked)
 
     catalog = load_catalog(marked, "es")
-    state = record_review(marked, "es", catalog, "Ana Ruiz, CMI")  # no back-translations yet
+    state = record_review(marked, "es", catalog, "Ana Ruiz, CMI", approver(marked, "ana"))  # no back-translations yet
     assert state.status == "pending" and state.safety_open == len(BACK)
     quiet_build(marked)
     assert pdf_has_notice(marked), "a review without back-translations must keep the notice"
 
-    state = record_review(marked, "es", catalog, "Ana Ruiz, CMI",
+    state = record_review(marked, "es", catalog, "Ana Ruiz, CMI", approver(marked, "ana"),
                           back_translations=filled_sheet(marked, {EMERGENCY: BACK[EMERGENCY]}))
     assert state.status == "pending" and state.safety_open == len(BACK) - 1
-    state = record_review(marked, "es", catalog, "Ana Ruiz, CMI",
+    state = record_review(marked, "es", catalog, "Ana Ruiz, CMI", approver(marked, "ana"),
                           back_translations=filled_sheet(marked, {k: v for k, v in BACK.items() if k != EMERGENCY}))
     assert state.status == "reviewed" and state.safety_open == 0
     quiet_build(marked)
@@ -132,7 +133,7 @@ def test_notice_stays_until_every_safety_entry_is_back_translated(marked: Projec
 
 def test_a_changed_safety_line_reopens_only_that_line(marked: Project) -> None:
     catalog = load_catalog(marked, "es")
-    record_review(marked, "es", catalog, "Ana Ruiz, CMI", back_translations=filled_sheet(marked, BACK))
+    record_review(marked, "es", catalog, "Ana Ruiz, CMI", approver(marked, "ana"), back_translations=filled_sheet(marked, BACK))
     assert open_safety_entries(marked, "es", load_catalog(marked, "es")) == []
 
     po = marked.po_path("es")
@@ -156,7 +157,7 @@ def test_a_sheet_row_whose_translation_changed_is_refused_with_its_line(marked: 
     rows = filled_sheet(marked, BACK)
     stale = [SheetRow(rows[0].line, rows[0].context, rows[0].english, "otra cosa", rows[0].back_translation)]
     with pytest.raises(ProblemsError) as caught:
-        record_review(marked, "es", load_catalog(marked, "es"), "Ana Ruiz, CMI", back_translations=stale,
+        record_review(marked, "es", load_catalog(marked, "es"), "Ana Ruiz, CMI", approver(marked, "ana"), back_translations=stale,
                       sheet_label="es.csv")
     assert str(caught.value.problems[0]).startswith(f"es.csv:{rows[0].line}: the translation changed")
     assert not (marked.locales_dir / "es" / "back-translations.yaml").exists(), "nothing written on a problem"
@@ -182,14 +183,14 @@ def test_sheet_and_review_commands_and_the_check_report(marked: Project, tmp_pat
         row[3] = BACK[row[1]]
     with sheet.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(rows)
-    reviewed = run(marked, "review", "es", "--by", "Ana Ruiz, CMI", "--back-translations", str(sheet))
+    reviewed = run(marked, "review", "es", "--by", "Ana Ruiz, CMI", "--key", str(approver(marked, "ana")), "--back-translations", str(sheet))
     assert reviewed.returncode == 0, reviewed.stderr
     assert "every safety-critical entry back-translated" in reviewed.stdout
     assert "safety-critical entries all back-translated" in run(marked, "check", "--locale", "es").stderr
 
     broken = tmp_path / "broken.csv"
     broken.write_text("english,translation\n")
-    refused = run(marked, "review", "es", "--by", "Ana Ruiz, CMI", "--back-translations", str(broken))
+    refused = run(marked, "review", "es", "--by", "Ana Ruiz, CMI", "--key", str(approver(marked, "ana")), "--back-translations", str(broken))
     assert refused.returncode == 1 and "broken.csv:1: expected the columns" in refused.stderr
     assert "Traceback" not in refused.stderr
 

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from markupsafe import escape
 
 from handoutkit.content.handouts import load_content
 from handoutkit.content.lint import lint
@@ -105,7 +106,11 @@ def test_statements_beyond_the_article_are_flagged_or_gone(repo: Project) -> Non
     [weakness] = [t for t in warning.items if t.value.startswith("New weakness or numbness")]
     assert weakness.confirm and weakness.safety
     items = {i.text.value: i for i in review_items(content.get("acdf"), sources)}
-    assert items["Trouble breathing"].citation == "article, section: Understanding Risks and Setting Realistic Expectations"
+    assert items["A severe headache"].citation == "article, section: Understanding Risks and Setting Realistic Expectations"
+    # The red flags the clinical checklist added (issue 22) are standard guidance the article lacks: flagged.
+    for added in ("Trouble breathing or chest pain", "Pain and swelling in one calf (the back of your lower leg)",
+                  "Trouble swallowing, or new swelling in your neck"):
+        assert items[added].citation is None and "not in the source" in items[added].reason, added
 
 
 def test_review_sheet_lists_every_statement_with_its_citation_or_a_flag(repo: Project, tmp_path: Path) -> None:
@@ -117,11 +122,12 @@ def test_review_sheet_lists_every_statement_with_its_citation_or_a_flag(repo: Pr
     assert flagged and all(i.reason for i in flagged)
 
     html = review_sheet_html(repo, acdf, items, ("Noto Sans",))
-    rows = html.split("<tr>")[2:]  # after the header row
+    rows = html.split("<h2>Checklist</h2>")[0].split("<tr>")[2:]  # the statements, after the header row
     assert len(rows) == len(items)
     for row, item in zip(rows, items):
         assert item.where in row
-        assert (item.citation in row) if item.citation else ("NO SOURCE: please confirm" in row and item.reason in row)
+        assert (item.citation in row) if item.citation else ("NO SOURCE: please confirm" in row
+                                                             and str(escape(item.reason)) in row)
     assert "(555) 010-0142" in html and "{clinic_phone}" not in html, "the sheet shows the text as printed"
 
     sheet = write_review_sheet(repo, "acdf", tmp_path / "acdf.pdf")

@@ -12,6 +12,8 @@ zero-width non-joiners lost.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from handoutkit.content.handouts import Handout, load_content
@@ -36,7 +38,10 @@ def expected_texts(project: Project, locale: str, handout: Handout) -> list[str]
     else:
         catalog = load_catalog(project, locale)
         texts = [catalog.get(text.value, context=text.context).string for text in sources]
-    return [text.replace("**", "") for text in texts]  # **bold** markers are not printed
+    # **bold** markers are not printed; placeholders ({fever_threshold}) print the clinic's values
+    values = project.settings.clinic.placeholders()
+    texts = [re.sub(r"\{(\w+)\}", lambda m: values.get(m[1], m[0]), text) for text in texts]
+    return [text.replace("**", "") for text in texts]
 
 
 def test_the_library_has_warning_signs_to_check(built_library: Project) -> None:

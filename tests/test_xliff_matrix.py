@@ -29,12 +29,13 @@ from handoutkit.translation.exchange import (
 )
 
 from .conftest import copy_repo
+from .signing import approver
 
 NS = f"{{{XLIFF_12}}}"
 PAGE = "Page %(page)s of %(pages)s"
 TWO = ("ACDF is surgery on a damaged disc in your neck. This handout explains the surgery, your recovery "
        "and when to call us.")
-TROUBLE = "Trouble breathing"
+TROUBLE = "Trouble breathing or chest pain"
 BOLD = "Before surgery, ask which medicines to stop. **Stop them only as your surgeon tells you.**"
 ACDF = "Anterior cervical discectomy and fusion (ACDF)"
 
@@ -94,7 +95,7 @@ def retarget(msgid: str, inner: str | None, unit_attrs: dict | None = None, **at
                                             inner, unit_attrs, **attrs)
 
 
-NEW = "Dificultad para respirar de repente"
+NEW = "Dificultad para respirar o dolor de pecho"
 VARIANTS = [
     # --- states and approved (the table in TRANSLATING.md)
     Variant("translated-without-approved", retarget(TROUBLE, NEW, {"approved": None}, state="translated"),
@@ -229,7 +230,7 @@ SHAPED = [
 XLIFF_20 = """<?xml version="1.0" encoding="UTF-8"?>
 <xliff xmlns="urn:oasis:names:tc:xliff:document:2.0" version="2.0" srcLang="en" trgLang="es">
  <file id="f1">
-  <unit id="u1"><segment state="translated"><source>Trouble breathing</source>
+  <unit id="u1"><segment state="translated"><source>Trouble breathing or chest pain</source>
    <target>Dificultad para respirar</target></segment></unit>
  </file>
 </xliff>
@@ -356,6 +357,6 @@ def test_export_approves_only_a_reviewed_language(tmp_path: Path) -> None:
     rows = [SheetRow(line, m.context, str(m.id), str(m.string),
                      " ".join(m.user_comments).split(prefix, 1)[1].split(" fixed: ")[0].strip(), "checked, B. Coord")
             for line, m in enumerate(open_safety_entries(project, "es", catalog), 2)]
-    assert record_review(project, "es", catalog, "Ana Ruiz, CMI", back_translations=rows).status == "reviewed"
+    assert record_review(project, "es", catalog, "Ana Ruiz, CMI", approver(project, "ana"), back_translations=rows).status == "reviewed"
     units = etree.parse(str(export_xliff(project, "es", tmp_path / "es.xlf").path)).getroot().iter(f"{NS}trans-unit")
     assert {u.get("approved") for u in units} == {"yes"}

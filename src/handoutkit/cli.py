@@ -113,6 +113,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.outputs.build import gate
 
     result = gate(project, tuple(args.locale or ()) or None)
+    records = record_problems(project, [r.locale for r in result.locales if not r.source])
     if args.format == "json":
         import json
 
@@ -122,6 +123,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
             "locale": r.locale, "file": r.file, "complete": r.ok, "status": r.status, "total": r.total,
             "translated": r.translated, "fuzzy": r.fuzzy, "untranslated": r.untranslated,
             "other_errors": len(r.other_errors), "words_left": r.words_left, "safety_unreviewed": r.safety_open,
+            "review_record": records.get(r.locale),
             "findings": [_finding(p) for p in r.findings],
         } for r in result.locales)], indent=1, ensure_ascii=False))
         return 0 if result.ok else 1
@@ -130,6 +132,8 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     for locale in result.locales:
         for problem in locale.findings:
             print(problem)
+    for line in records.values():
+        print(line)
     for locale in result.locales:
         if locale.source:
             print(f"{locale.locale}: {'prints' if locale.ok else 'NOT printable'}: the source language "
@@ -151,6 +155,32 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
 
 def _finding(problem) -> dict:
     return {"file": problem.path, "line": problem.line, "severity": problem.severity, "message": problem.message}
+
+
+def record_problems(project: Project, locales: list[str]) -> dict[str, str]:
+    """Why recorded reviews (by locale) and approvals (by handout id) do not count: unsigned, signed by
+    a key not allowed in handouts/approvers, or edited after signing. Their PDFs stay drafts."""
+    from handoutkit.content.approval import approval_path, read_approvals
+    from handoutkit.content.handouts import load_content
+    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.review import review_path, review_state
+
+    found = {}
+    for locale in locales:
+        try:
+            state = review_state(project, locale, load_catalog(project, locale, strict=False))
+        except HandoutError:
+            continue  # an unreadable catalog or record is reported by the checks themselves
+        if state.problem:
+            found[locale] = (f"{project.rel(review_path(project, locale))}:1: warning: the review does not count: "
+                             f"{state.problem}; the {locale} PDFs stay drafts")
+    # Approvals are of the English, which every locale prints: reported whichever locales are checked.
+    for handout_id, approval in sorted(read_approvals(project, load_content(project.handouts_dir,
+                                                                            project.root)).items()):
+        if approval.problem:
+            found[handout_id] = (f"{project.rel(approval_path(project, handout_id))}:1: warning: the approval "
+                                 f"does not count: {approval.problem}; its PDFs stay drafts")
+    return found
 
 
 def cmd_extract(project: Project, args: argparse.Namespace) -> int:
@@ -276,7 +306,10 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
     The draft notice stays on the locale's PDFs until every safety-critical entry
     has a back-translation record (see `handouts back-translation-sheet`).
 
-    Example: handouts review es --by "Ana Ruiz, CMI" --back-translations es-sheet.csv
+    The record is signed with the reviewer's own SSH key (--key); it counts only
+    when handouts/approvers allows that key to review the locale (docs/clinicians.md).
+
+    Example: handouts review es --by "Ana Ruiz, CMI" --key ~/.ssh/id_ed25519 --back-translations es-sheet.csv
     """
     from handoutkit.content.handouts import load_content
     from handoutkit.translation.fontplan import load_font_plan
@@ -298,7 +331,7 @@ def cmd_review(project: Project, args: argparse.Namespace) -> int:
     if args.back_translations:
         label = str(args.back_translations)
         rows = read_sheet(args.back_translations, label)
-    state = record_review(project, args.locale, prepared.catalog, args.by,
+    state = record_review(project, args.locale, prepared.catalog, args.by, args.key,
                           back_translations=rows, sheet_label=label)
     for problem in state.disputed:
         print(problem, file=sys.stderr)
@@ -344,11 +377,17 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
 
     Approve only after the clinician has gone through `handouts review-sheet ID`
     and confirmed every statement. Statements flagged `confirm:` (no source)
-    need --confirm-flagged: the clinician confirms them by approving.
+    need --confirm-flagged: the clinician confirms them by approving. Every item of
+    the clinic's checklists (handouts/checklists.yaml) must be covered, or waived
+    explicitly with --waive ITEM=REASON; the waiver is part of the signed record.
 
-    Example: handouts approve acdf --by "Jane Doe, MD"
+    The record is signed with the clinician's own SSH key (--key); it counts only
+    when handouts/approvers allows that key to approve (docs/clinicians.md).
+
+    Example: handouts approve acdf --by "Jane Doe, MD" --key ~/.ssh/id_ed25519
     """
     from handoutkit.content.approval import record_approval
+    from handoutkit.content.checklists import coverage, read_checklists, waivable
     from handoutkit.content.handouts import handout_texts, load_content
 
     content = load_content(project.handouts_dir, project.root)
@@ -357,6 +396,18 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
     except KeyError:
         known = ", ".join(sorted(h.id for h in content.handouts))
         raise HandoutError(f"no handout with id '{args.handout}' (known: {known})") from None
+    waivers = dict(args.waive or ())
+    checklists = read_checklists(project.handouts_dir, project.root)
+    if unknown := waivable(handout, checklists, waivers):
+        raise HandoutError(f"{handout.id}: --waive {', '.join(unknown)}: not an item of its checklists "
+                           f"(they are: {', '.join(i for _, i in checklists.required(handout)) or 'none'})")
+    missing = [c for c in coverage(handout, checklists, waivers) if c.missing]
+    if missing:
+        for entry in missing:
+            print(f"{handout.path}:{handout.id_line}: misses checklist item '{entry.item}' ({entry.topic})",
+                  file=sys.stderr)
+        raise HandoutError(f"{handout.path}: {len(missing)} checklist item(s) not covered; have them written, "
+                           "or waive each one explicitly with --waive ITEM=REASON")
     # Every text the page prints: the summary, the key points and the headings too, not only the blocks.
     flagged = [t for t in dict.fromkeys(handout_texts(handout)) if t.confirm]
     if flagged and not args.confirm_flagged:
@@ -364,9 +415,10 @@ def cmd_approve(project: Project, args: argparse.Namespace) -> int:
             print(f"{text.path}:{text.line}: no source, please confirm: {text.value!r}", file=sys.stderr)
         raise HandoutError(f"{handout.path}: {len(flagged)} statement(s) have no source; approve with "
                            "--confirm-flagged only once the clinician has confirmed each of them")
-    approval = record_approval(project, handout, args.by)
+    approval = record_approval(project, handout, args.by, args.key, waivers=waivers)
     years = project.settings.review_interval_years
-    print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}; the draft mark is gone "
+    print(f"{handout.id}: approved by {approval.approved_by} on {approval.approved_on}, signed by "
+          f"{approval.signer}; the draft mark is gone "
           f"from its PDFs until its English changes, and the approval expires in {years} year(s)")
     return 0
 
@@ -569,6 +621,14 @@ def _positive(text: str) -> int:
     return int(text)
 
 
+def _waiver(text: str) -> tuple[str, str]:
+    item, _, reason = text.partition("=")
+    if not item.strip() or not reason.strip():
+        raise argparse.ArgumentTypeError(f"expected ITEM=REASON, such as bladder-bowel=\"not a lumbar surgery\", "
+                                         f"found {text!r}")
+    return item.strip(), " ".join(reason.split())
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="handouts",
@@ -608,6 +668,11 @@ def make_parser() -> argparse.ArgumentParser:
     approve.add_argument("handout", help="the handout id, such as acdf")
     approve.add_argument("--by", required=True, metavar="NAME",
                          help="the approving clinician's name and credentials")
+    approve.add_argument("--key", required=True, type=Path, metavar="PATH",
+                         help="the clinician's private SSH key, listed in handouts/approvers")
+    approve.add_argument("--waive", action="append", type=_waiver, metavar="ITEM=REASON",
+                         help="the clinician waives a checklist item this handout does not cover, and why "
+                              "(repeatable; signed into the approval record)")
     approve.add_argument("--confirm-flagged", action="store_true",
                          help="the clinician confirmed every statement flagged `confirm:` (no source)")
 
@@ -699,6 +764,8 @@ def make_parser() -> argparse.ArgumentParser:
     review = _add(sub, "review", cmd_review)
     review.add_argument("locale")
     review.add_argument("--by", required=True, metavar="NAME", help="the reviewer's name and credential")
+    review.add_argument("--key", required=True, type=Path, metavar="PATH",
+                        help="the reviewer's private SSH key, listed in handouts/approvers for this locale")
     review.add_argument("--back-translations", type=Path, metavar="FILE",
                         help="a filled-in sheet from `handouts back-translation-sheet`")
 

@@ -4,7 +4,11 @@ The content was drafted from a source article; nothing on paper may read as
 clinically reviewed until a clinician says so. `handouts approve ID --by NAME`
 records who approved which handout, when, and a fingerprint of exactly what
 was approved: every printed English text, the clinic settings the handout
-prints (name and phone numbers) and its pictures (handouts/pictures.yaml). Records live in handouts/approvals/<id>.yaml.
+prints (name and phone numbers) and its pictures (handouts/pictures.yaml).
+Records live in handouts/approvals/<id>.yaml, signed with the approver's own
+SSH key (`--key`, see signatures.py); a record that is unsigned, signed by a
+key not allowed in handouts/approvers, or edited after signing counts as no
+approval, and lint and `check` say why.
 
 A handout whose printed English no longer matches its record is a draft again:
 its PDFs, English and translated, carry the draft mark on every page and no
@@ -23,7 +27,15 @@ from pathlib import Path
 import yaml
 
 from handoutkit.content.handouts import APPROVALS_DIR, Content, Handout, Section, Text
-from handoutkit.content.settings import Clinic, Project
+from handoutkit.content.settings import MEASURES, Clinic, Project
+from handoutkit.content.signatures import (
+    APPROVAL_NAMESPACE,
+    APPROVERS_FILE,
+    SIGNATURE_FIELD,
+    dump_record,
+    sign,
+    verify,
+)
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
 
@@ -42,6 +54,19 @@ class Approval:
     approved_by: str
     approved_on: dt.date
     content_sha256: str
+    signer: str | None = None  # who signed it, as handouts/approvers names them
+    problem: str = ""  # why the record does not count (unsigned, unknown key, edited); empty when it does
+    # Checklist items (checklists.py) the clinician waived, with the reason: part of the signed record.
+    waived: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def verified(self) -> bool:
+        return not self.problem
+
+    @property
+    def waivers(self) -> dict[str, str]:
+        """The waivers that count: only those of a record whose signature holds."""
+        return dict(self.waived) if self.verified else {}
 
 
 @dataclass(frozen=True)
@@ -49,6 +74,7 @@ class ApprovalState:
     status: str  # DRAFT, CHANGED, APPROVED or OVERDUE
     approval: Approval | None = None  # the record, when it matches the printed English
     due: dt.date | None = None  # when the approval expires
+    problem: str = ""  # a record exists but does not count (its signature does not hold): the status is DRAFT
 
     @property
     def current(self) -> bool:
@@ -78,6 +104,10 @@ def fingerprint(handout: Handout, clinic: Clinic) -> str:
         "sections": [_section_data(s) for s in handout.sections],
         "clinic": [clinic.name, clinic.phone, clinic.emergency_number],
     }
+    for name in MEASURES:
+        # Only the measures the clinic sets, so approvals made before a setting existed stay valid.
+        if getattr(clinic, name):
+            data[name] = getattr(clinic, name)
     if handout.key_points:
         data["key_points"] = [_text_data(t) for t in handout.key_points]
     if handout.wording:
@@ -98,8 +128,15 @@ def approval_path(project: Project, handout_id: str) -> Path:
     return project.handouts_dir / APPROVALS_DIR / f"{handout_id}.yaml"
 
 
+def approvers_path(project: Project) -> Path:
+    """handouts/approvers: who may approve and review (OpenSSH allowed_signers format)."""
+    return project.handouts_dir / APPROVERS_FILE
+
+
 def read_approval(project: Project, handout_id: str) -> Approval | None:
-    """The recorded approval of a handout, or None; a damaged record is a clean error."""
+    """The recorded approval of a handout, or None; a damaged record is a clean error.
+
+    The signature is checked here: `problem` says why a record does not count."""
     path = approval_path(project, handout_id)
     if not path.exists():
         return None
@@ -121,9 +158,18 @@ def read_approval(project: Project, handout_id: str) -> Approval | None:
             on = dt.date.fromisoformat(str(on))
         except ValueError:
             problems.append(Problem(label, 1, f"expected approved_on as a date YYYY-MM-DD, found {on!r}"))
+    waived = record.get("waived") or {}
+    if not isinstance(waived, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                               for k, v in waived.items()):
+        problems.append(Problem(label, 1, "expected 'waived:' as checklist items with the reason for each"))
     if problems:
         raise ProblemsError(problems)
-    return Approval(handout_id, str(record["approved_by"]), on, str(record["content_sha256"]))
+    checked = verify(record, APPROVAL_NAMESPACE, approvers_path(project), project.rel(approvers_path(project)))
+    problem = checked.problem
+    if not problem and record.get("handout") != handout_id:  # a signed record copied to another handout
+        problem = f"the record approves handout {record.get('handout')!r}, not {handout_id!r}"
+    return Approval(handout_id, str(record["approved_by"]), on, str(record["content_sha256"]),
+                    checked.signer, problem, tuple(sorted(waived.items())))
 
 
 def read_approvals(project: Project, content: Content) -> dict[str, Approval]:
@@ -144,6 +190,8 @@ def approval_state(handout: Handout, clinic: Clinic, approval: Approval | None, 
     """Where a handout stands: never approved, changed since, approved, or overdue."""
     if approval is None:
         return ApprovalState(DRAFT)
+    if not approval.verified:
+        return ApprovalState(DRAFT, problem=approval.problem)
     if approval.content_sha256 != fingerprint(handout, clinic):
         return ApprovalState(CHANGED)
     due = expiry(approval.approved_on, interval_years)
@@ -151,16 +199,28 @@ def approval_state(handout: Handout, clinic: Clinic, approval: Approval | None, 
     return ApprovalState(status, approval, due)
 
 
-def record_approval(project: Project, handout: Handout, by: str, today: dt.date | None = None) -> Approval:
-    """Record that `by` approved the English of a handout as it prints today."""
+def record_approval(project: Project, handout: Handout, by: str, key: Path,
+                    today: dt.date | None = None, waivers: dict[str, str] | None = None) -> Approval:
+    """Record, signed with the private key `key`, that `by` approved the English of a handout as it
+    prints today, and waived the checklist items in `waivers` (item -> reason). Nothing is written
+    unless handouts/approvers allows that key to approve."""
     by = " ".join(by.split())
     if not by:
         raise HandoutError("--by needs the approving clinician's name and credentials, such as \"Jane Doe, MD\"")
-    approval = Approval(handout.id, by, today or dt.date.today(), fingerprint(handout, project.settings.clinic))
-    record = {"handout": handout.id, "approved_by": approval.approved_by,
-              "approved_on": approval.approved_on.isoformat(), "content_sha256": approval.content_sha256}
+    record = {"handout": handout.id, "approved_by": by, "approved_on": (today or dt.date.today()).isoformat(),
+              "content_sha256": fingerprint(handout, project.settings.clinic)}
+    if waivers:
+        record["waived"] = {item: " ".join(reason.split()) for item, reason in sorted(waivers.items())}
+    record[SIGNATURE_FIELD] = sign(record, key, APPROVAL_NAMESPACE)
+    checked = verify(record, APPROVAL_NAMESPACE, approvers_path(project), project.rel(approvers_path(project)))
+    if not checked.ok:
+        raise HandoutError(f"{key}: not recorded: {checked.problem}; a clinic adds an approver's public key "
+                           "to handouts/approvers (see docs/clinicians.md)")
     header = ("# Written by `handouts approve`. The hash covers every English text the handout prints\n"
-              "# and the clinic settings on it; when one changes, its PDFs are drafts again.\n")
+              "# and the clinic settings on it; when one changes, its PDFs are drafts again. The signature\n"
+              "# covers every other field: an edited record is no approval.\n")
     atomic_write(approval_path(project, handout.id),
-                 (header + yaml.safe_dump(record, sort_keys=False, allow_unicode=True)).encode())
+                 (header + dump_record(record)).encode())
+    approval = read_approval(project, handout.id)
+    assert approval is not None
     return approval

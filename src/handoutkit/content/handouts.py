@@ -10,6 +10,8 @@ File roles in handouts/:
   sources.yaml  the clinical sources that statements cite (`source: article#recovery`)
   medical-words.yaml  medical words a patient meets and the plain words that explain them
   pictures.yaml the pictures each handout carries (see pictures.py)
+  checklists.yaml  the topics every handout of a kind must cover (see checklists.py)
+  approvers     who may sign approvals and reviews (see signatures.py)
   approvals/    one approval record per handout, written by `handouts approve`
   *.yaml        one handout each
 
@@ -20,6 +22,8 @@ to call, medicines, smoking, driving and the ride home). A section or callout
 may set them once for all its statements. Most safety-critical lines need no
 mark: the rule in safety.py finds every restriction, medicine instruction,
 duration, number and warning sign, and every line of a warning callout.
+`covers: ITEM` (or a list) says which item of the clinic's checklists a text
+covers (checklists.py).
 """
 
 from __future__ import annotations
@@ -45,6 +49,7 @@ APPROVALS_DIR = "approvals"  # clinicians' approval records (see approval.py)
 PACKETS_FILE = "packets.yaml"  # named sets of handouts printed together (see packets.py)
 MEDICAL_WORDS_FILE = "medical-words.yaml"  # medical words and the plain words that explain them (medical_words.py)
 # PICTURES_FILE, "pictures.yaml": the pictures each handout carries (pictures.py)
+CHECKLISTS_FILE = "checklists.yaml"  # the topics every handout of a kind must cover (checklists.py)
 HANDOUT_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 BLOCK_KINDS = ("paragraph", "bullets", "steps", "callout")
 # The `#.` comment every safety-critical entry carries in the POT and every PO file,
@@ -71,6 +76,7 @@ class Text:
     source: str | None = None  # "<source id>#<section>" in sources.yaml
     confirm: str | None = None  # why a clinician must confirm it (no source supports it)
     safety: bool = False  # safety-critical: back-translated in every language
+    covers: tuple[str, ...] = ()  # the checklist items this text covers (checklists.yaml)
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,7 @@ class Section:
     heading: Text
     blocks: tuple[Block, ...]
     shared_name: str | None = None  # set when the section came from shared.yaml
+    added: tuple[Text, ...] = ()  # items this handout added to the shared section's warning callout
 
 
 @dataclass(frozen=True)
@@ -145,6 +152,8 @@ class Handout:
     # The English wording of the page around the content (footer lines, headings), from the
     # templates: part of what a clinician approves (content/wording.py).
     wording: tuple[str, ...] = ()
+    checklists: tuple[str, ...] = ()  # the clinic's checklists it must cover, besides the one of its kind
+    checklists_line: int = 0
 
     @property
     def shared_names(self) -> tuple[str, ...]:
@@ -211,19 +220,33 @@ def _governance(reader: NodeReader, keys: dict[str, Node], what: str) -> Governa
 
 
 def _text(reader: NodeReader, node: Node, what: str) -> Text | None:
-    """A text is a plain string, or a mapping {text, note, context, source, confirm, safety}."""
+    """A text is a plain string, or a mapping {text, note, context, source, confirm, safety, covers}."""
     if isinstance(node, MappingNode):
-        keys = reader.mapping(node, what, ("text",), ("note", "context", *GOVERNANCE_KEYS))
+        keys = reader.mapping(node, what, ("text",), ("note", "context", "covers", *GOVERNANCE_KEYS))
         if keys is None or "text" not in keys:
             return None
         value = reader.string(keys["text"], what)
         note = reader.string(keys["note"], f"the translator note of {what}") if "note" in keys else None
         context = reader.string(keys["context"], f"the context of {what}") if "context" in keys else None
         marks = _governance(reader, keys, what)
+        covers = _names(reader, keys["covers"], f"the checklist items {what} covers") if "covers" in keys else ()
         return Text(value, reader.path, line_of(keys["text"]), note, context,
-                    marks.source, marks.confirm, marks.safety or safety_reason(value) is not None) if value else None
+                    marks.source, marks.confirm, marks.safety or safety_reason(value) is not None, covers) if value else None
     value = reader.string(node, what)
     return Text(value, reader.path, line_of(node), safety=safety_reason(value) is not None) if value else None
+
+
+def _names(reader: NodeReader, node: Node, what: str) -> tuple[str, ...]:
+    """One name in lowercase-with-dashes, or a list of them."""
+    nodes = [node] if isinstance(node, ScalarNode) else reader.sequence(node, what)
+    names = []
+    for item in nodes:
+        name = reader.string(item, what)
+        if name is not None and not HANDOUT_ID.match(name):
+            reader.fail(item, f"expected {what} as names in lowercase-with-dashes, found {name!r}")
+        elif name is not None:
+            names.append(name)
+    return tuple(names)
 
 
 def _items(reader: NodeReader, node: Node, what: str) -> tuple[Text, ...]:
@@ -275,7 +298,7 @@ def _block(reader: NodeReader, node: Node) -> Block | None:
 def _section(reader: NodeReader, node: Node, shared: dict[str, Section] | None) -> Section | None:
     if shared is not None and isinstance(node, MappingNode) and any(
             isinstance(k, ScalarNode) and k.value == "include" for k, _ in node.value):
-        keys = reader.mapping(node, "an include", ("include",))
+        keys = reader.mapping(node, "an include", ("include",), ("warning_items",))
         name = reader.string(keys["include"], "the shared section name") if keys else None
         if name is None:
             return None
@@ -283,6 +306,8 @@ def _section(reader: NodeReader, node: Node, shared: dict[str, Section] | None) 
             reader.fail(keys["include"], f"unknown shared section '{name}'; shared.yaml defines: "
                                          f"{', '.join(sorted(shared)) or 'none'}")
             return None
+        if "warning_items" in keys:
+            return _with_warning_items(reader, shared[name], keys["warning_items"])
         return shared[name]
     keys = reader.mapping(node, "a section", ("heading", "blocks"), GOVERNANCE_KEYS)
     if keys is None or "heading" not in keys or "blocks" not in keys:
@@ -293,6 +318,20 @@ def _section(reader: NodeReader, node: Node, shared: dict[str, Section] | None) 
                                                for n in reader.sequence(keys["blocks"], "blocks"))
                    if b is not None)
     return Section(heading, blocks) if heading else None
+
+
+def _with_warning_items(reader: NodeReader, section: Section, node: Node) -> Section | None:
+    """A shared section with this handout's own warning signs added to its first warning callout
+    (`warning_items:` under an include): the signs of one kind of surgery, in the same box."""
+    items = tuple(replace(t, safety=True) for t in _items(reader, node, "the warning items"))
+    for number, block in enumerate(section.blocks):
+        if block.kind == "callout" and block.callout == "warning" and block.items:
+            blocks = (*section.blocks[:number], replace(block, items=block.items + items),
+                      *section.blocks[number + 1:])
+            return replace(section, blocks=blocks, added=items)
+    reader.fail(node, f"the shared section '{section.shared_name}' has no warning callout with items "
+                      "to add 'warning_items' to")
+    return None
 
 
 def _marked(block: Block, marks: Governance) -> Block:
@@ -318,7 +357,7 @@ def parse_shared(root: Node, reader: NodeReader) -> dict[str, Section]:
 
 def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) -> Handout | None:
     keys = reader.mapping(root, "a handout", ("id", "title", "summary", "revision", "sections"),
-                          ("kind", "key_points", "codes", "keywords"))
+                          ("kind", "key_points", "codes", "keywords", "checklists"))
     if keys is None:
         return None
     handout_id = reader.string(keys["id"], "the handout id") if "id" in keys else None
@@ -348,12 +387,15 @@ def parse_handout(root: Node, reader: NodeReader, shared: dict[str, Section]) ->
         if "keywords" in keys else ()
     kind = reader.choice(keys["kind"], "the handout kind", HANDOUT_KINDS) if "kind" in keys else "general"
     key_points = _items(reader, keys["key_points"], "the key points") if "key_points" in keys else ()
+    checklists = _names(reader, keys["checklists"], "the checklists") if "checklists" in keys else ()
     if reader.problems or not (handout_id and title and summary and revision):
         return None
     return Handout(handout_id, reader.path, title, summary, revision, sections,
                    id_line=line_of(keys["id"]), codes=codes, keywords=keywords, kind=kind or "general",
                    key_points=key_points,
-                   key_points_line=line_of(keys["key_points"]) if "key_points" in keys else 0)
+                   key_points_line=line_of(keys["key_points"]) if "key_points" in keys else 0,
+                   checklists=checklists,
+                   checklists_line=line_of(keys["checklists"]) if "checklists" in keys else 0)
 
 
 def _codes(reader: NodeReader, node: Node) -> tuple[Code, ...]:
@@ -395,9 +437,10 @@ class Content:
 
 def handout_files(handouts_dir: Path) -> list[Path]:
     """The handout YAML files: every `*.yaml` directly under handouts/ that is not one of the project's
-    other files (clinic settings, shared blocks, sources, packets, medical words, pictures). The one rule
-    every reader uses (the loader, the bench's synthetic libraries)."""
-    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, MEDICAL_WORDS_FILE, PICTURES_FILE)
+    other files (clinic settings, shared blocks, sources, packets, medical words, pictures, checklists).
+    The one rule every reader uses (the loader, the bench's synthetic libraries)."""
+    not_handouts = (CLINIC_FILE, SHARED_FILE, SOURCES_FILE, PACKETS_FILE, MEDICAL_WORDS_FILE, PICTURES_FILE,
+                    CHECKLISTS_FILE)
     return sorted(p for p in handouts_dir.glob("*.yaml") if p.name not in not_handouts)
 
 

@@ -16,6 +16,8 @@ returns problems located at `handouts/<file>.yaml:<line>`:
   flagged `confirm:` for the approving clinician;
 - a warning or call-to-action block, and a clinical approval that has not
   expired (an unapproved handout is a warning: its PDFs say DRAFT);
+- every item of the clinic's checklists for the handout's kind covered, or
+  waived in a signed approval (checklists.py);
 - the page budget, from the page counts the last build recorded.
 
 Limits live in `lint:` in handouts/clinic.yaml.
@@ -29,6 +31,7 @@ import gettext
 import math
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from handoutkit.content.approval import (
     CHANGED,
@@ -38,7 +41,9 @@ from handoutkit.content.approval import (
     approval_state,
     read_approvals,
 )
+from handoutkit.content.checklists import checklist_problems, read_checklists
 from handoutkit.content.handouts import (
+    APPROVALS_DIR,
     KEY_POINTS,
     Handout,
     handout_texts,
@@ -49,7 +54,7 @@ from handoutkit.content.medical_words import (
     read_medical_words,
     unexplained_word_problems,
 )
-from handoutkit.content.settings import Limits, Project
+from handoutkit.content.settings import Clinic, Limits, Project
 from handoutkit.content.sources import citation_problems, read_sources
 from handoutkit.content.syntax import BRACE_PLACEHOLDER
 from handoutkit.errors import Problem
@@ -237,10 +242,28 @@ def check_approval(handout: Handout, state: ApprovalState, interval_years: int) 
     if state.status == CHANGED:
         return [Problem(handout.path, handout.id_line, "the English changed since its clinical approval; "
                         "its PDFs carry the draft mark until a clinician approves it again", "warning")]
+    if state.status == DRAFT and state.problem:
+        # A record that does not count: unsigned is a draft like any other; a bad signature or a key
+        # not (or no longer) allowed must be fixed: approve again with a listed key, or remove the record.
+        record = str(Path(handout.path).parent / APPROVALS_DIR / f"{handout.id}.yaml")
+        unsigned = state.problem.startswith("not signed")
+        return [Problem(record, 1, f"this approval does not count: {state.problem}; its PDFs carry the draft "
+                        f"mark until `handouts approve {handout.id} --by NAME --key PATH`",
+                        "warning" if unsigned else "error")]
     if state.status == DRAFT:
         return [Problem(handout.path, handout.id_line, "not approved by a clinician yet; its PDFs carry the "
                         f"draft mark (see `handouts review-sheet {handout.id}`)", "warning")]
     return []
+
+
+def placeholder_problems(handout: Handout, clinic: Clinic) -> list[Problem]:
+    """A placeholder the clinic settings do not fill in (a measure left out of clinic.yaml) would stop
+    the build: name the text and the setting."""
+    known = clinic.placeholders()
+    return [Problem(text.path, text.line, f"{{{name}}} is not set in handouts/clinic.yaml (clinic: {name}: ...); "
+                                          f"the placeholders are: {', '.join(sorted(known))}")
+            for text in handout_texts(handout) for name in sorted(set(BRACE_PLACEHOLDER.findall(text.value)))
+            if name not in known]
 
 
 # Checks on the English source; check_approval also takes the approval state.
@@ -267,12 +290,16 @@ def lint(project: Project, translations: dict[str, gettext.NullTranslations],
     approvals = read_approvals(project, content)
     sources = read_sources(project.handouts_dir, project.root)
     medical_words = read_medical_words(project.handouts_dir, project.root)
+    checklists = read_checklists(project.handouts_dir, project.root)
     report = LintReport()
     for handout in content.handouts:
         for check in SOURCE_CHECKS:
             report.problems += check(handout, limits)
         report.problems += citation_problems(handout, sources)
         report.problems += unexplained_word_problems(handout, medical_words)
+        report.problems += placeholder_problems(handout, settings.clinic)
+        approval = approvals.get(handout.id)
+        report.problems += checklist_problems(handout, checklists, approval.waivers if approval else {})
         state = approval_state(handout, settings.clinic, approvals.get(handout.id),
                                settings.review_interval_years, today)
         report.problems += check_approval(handout, state, settings.review_interval_years)

@@ -13,6 +13,8 @@ from handoutkit.content.yamlsource import NodeReader, read_yaml
 from handoutkit.errors import HandoutError, ProblemsError, relative
 
 PAGE_SIZES = ("letter", "a4")
+# Measures a clinic fills in, in its own units, printed through placeholders of the same name.
+MEASURES = ("fever_threshold", "lifting_limit")
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,17 @@ class Clinic:
     # Chosen from a list on the print form, never typed: a typed number (the patient's, say)
     # would replace the clinic's in "Call your surgeon's office at ...".
     desk_phones: tuple[DeskPhone, ...] = ()
+    # The temperature, in the clinic's unit, from which a patient calls about a fever ({fever_threshold}).
+    fever_threshold: str = ""
+    # The heaviest thing a patient may lift after surgery, in the clinic's unit ({lifting_limit}).
+    lifting_limit: str = ""
+
+    def placeholders(self) -> dict[str, str]:
+        """The placeholders a handout text may use, filled in from these settings (a measure the
+        clinic leaves out is no placeholder: `handouts lint` names a text that uses it)."""
+        values = {"clinic_name": self.name, "clinic_phone": self.phone, "emergency_number": self.emergency_number}
+        values.update((name, getattr(self, name)) for name in MEASURES if getattr(self, name))
+        return values
 
 
 @dataclass(frozen=True)
@@ -155,13 +168,17 @@ def load_settings(path: Path, root: Path) -> Settings:
                            "web"))
     clinic = None
     if keys and "clinic" in keys:
-        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"), ("desk_phones",))
+        c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"),
+                           ("desk_phones", *MEASURES))
         if c and all(k in c for k in ("name", "phone", "emergency_number")):
             values = [reader.string(c[k], f"the clinic {k.replace('_', ' ')}")
                       for k in ("name", "phone", "emergency_number")]
             phones = read_desk_phones(reader, c["desk_phones"]) if "desk_phones" in c else ()
-            if all(values):
-                clinic = Clinic(*values, desk_phones=phones)
+            # The clinic's measures (placeholders of the same name): optional, a text uses only those set.
+            measures = {k: reader.string(c[k], f"the clinic {k.replace('_', ' ')}") if k in c else ""
+                        for k in MEASURES}
+            if all(values) and all(v is not None for v in measures.values()):
+                clinic = Clinic(*values, desk_phones=phones, **measures)
     page_size = "letter"
     if keys and "page_size" in keys:
         page_size = reader.choice(keys["page_size"], "page_size", PAGE_SIZES) or page_size

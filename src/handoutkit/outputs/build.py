@@ -308,7 +308,8 @@ def printable_chars(project: Project, locale: str, catalog: Catalog | None, cont
     texts = [str(m.string) for m in catalog if m.id] if catalog is not None else \
         [t.value for h in content.handouts for t in handout_texts(h)]
     clinic = project.settings.clinic
-    texts += [clinic.name, clinic.phone, clinic.emergency_number, native_language_name(locale), "·–—•…"]
+    texts += [clinic.name, clinic.phone, clinic.emergency_number, clinic.fever_threshold, clinic.lifting_limit,
+              native_language_name(locale), "·–—•…"]
     texts += [format_long_date(dt.date(2000, month, 28), locale) for month in range(1, 13)]
     texts.append("".join(chr(c) for c in range(0x20, 0x7F)))
     return frozenset("".join(texts))

@@ -359,6 +359,11 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
     return env
 
 
+def clinic_values(clinic: Clinic) -> dict[str, str]:
+    """The placeholders a handout text may use, filled in from the clinic settings."""
+    return clinic.placeholders()
+
+
 @dataclass(frozen=True)
 class Renderer:
     """Renders handouts of one locale to HTML."""
@@ -380,13 +385,12 @@ class Renderer:
         clinician never saw prints as a draft, never as approved.
         """
         approval = self.approvals.get(handout.id)
-        if approval is None or approval.content_sha256 != fingerprint(handout, self.clinic):
+        if approval is None or not approval.verified or approval.content_sha256 != fingerprint(handout, self.clinic):
             return None
         return approval
 
     def placeholder_values(self) -> dict[str, str]:
-        return {"clinic_name": self.clinic.name, "clinic_phone": self.clinic.phone,
-                "emergency_number": self.clinic.emergency_number}
+        return clinic_values(self.clinic)
 
     def translated(self, text: Text) -> str:
         """The text in this locale; a published locale without its translation names the YAML line."""

@@ -62,8 +62,9 @@ def extract_handout_yaml(fileobj: IO[bytes], keywords: Any, comment_tags: Any,
             reader.problems.extend(shared_problems)
             handout = parse_handout(node, reader, shared)
             own = [s for s in handout.sections if not s.shared_name] if handout else []
-            texts = ([handout.title, handout.summary, *handout.key_points, *iter_texts(tuple(own)), *handout.keywords]
-                     if handout else [])
+            added = [t for s in handout.sections if s.shared_name for t in s.added] if handout else []
+            texts = ([handout.title, handout.summary, *handout.key_points, *iter_texts(tuple(own)), *added,
+                      *handout.keywords] if handout else [])
     if reader.problems:
         raise ProblemsError(reader.problems)
     for text in texts:

@@ -15,6 +15,12 @@ line. The draft notice stays while any safety-critical entry is open.
 `handouts back-translation-sheet LOCALE` writes the sheet the bilingual
 reviewer fills in; `handouts review LOCALE --by NAME --back-translations
 SHEET` records it.
+
+The review record is signed with the reviewer's own SSH key (`--key`, see
+content/signatures.py) in the namespace `handouts-review-<locale>`, and covers
+the back-translation records as they stood (their hash). An unsigned record, a
+key not allowed that locale in handouts/approvers, or an edit to either file
+after signing leaves the locale a draft, and `problem` says why.
 """
 
 from __future__ import annotations
@@ -31,6 +37,14 @@ from babel.messages.catalog import Catalog, Message
 
 from handoutkit.content.handouts import SAFETY_MARK
 from handoutkit.content.settings import Project
+from handoutkit.content.signatures import (
+    APPROVERS_FILE,
+    SIGNATURE_FIELD,
+    dump_record,
+    review_namespace,
+    sign,
+    verify,
+)
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import atomic_write
 from handoutkit.translation.extract import current_template, template_inputs
@@ -56,6 +70,7 @@ class ReviewState:
     reviewed_on: str | None = None
     safety_open: int = 0  # safety-critical entries without a current back-translation record
     disputed: tuple[Problem, ...] = ()  # rows of the sheet just recorded whose back-translation disagrees
+    problem: str = ""  # a review record exists but does not count (signature): the status is "draft"
 
 
 def fingerprint(catalog: Catalog) -> str:
@@ -76,6 +91,21 @@ def entry_fingerprints(catalog: Catalog) -> dict[str, str]:
     """entry -> a hash of its printable translation: what a re-reviewer compares, one entry at a time."""
     return {entry_key(m.context, str(m.id)): hashlib.sha256(str(m.string).encode()).hexdigest()[:16]
             for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def _back_translations_sha256(project: Project, locale: str) -> str:
+    path = back_translations_path(project, locale)
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path.exists() else ""
+
+
+def verify_review(project: Project, locale: str, record: dict) -> str:
+    """Why a review record does not count (empty when its signature holds and the back-translation
+    records are the ones it signed)."""
+    approvers = project.handouts_dir / APPROVERS_FILE
+    checked = verify(record, review_namespace(locale), approvers, project.rel(approvers))
+    if checked.ok and record.get("back_translations_sha256", "") != _back_translations_sha256(project, locale):
+        return f"{project.rel(back_translations_path(project, locale))} changed after the review was signed"
+    return checked.problem
 
 
 def read_review_record(project: Project, locale: str) -> dict | None:
@@ -109,8 +139,10 @@ def review_path(project: Project, locale: str) -> Path:
 
 
 def review_inputs(project: Project, locale: str) -> list[Path]:
-    """What review_state reads: the review record, the back-translation records, the template."""
-    return [review_path(project, locale), back_translations_path(project, locale), *template_inputs(project)]
+    """What review_state reads: the review record, the back-translation records, the template, and
+    who may sign (handouts/approvers)."""
+    return [review_path(project, locale), back_translations_path(project, locale), *template_inputs(project),
+            project.handouts_dir / APPROVERS_FILE]
 
 
 def review_state(project: Project, locale: str, catalog: Catalog | None) -> ReviewState:
@@ -120,31 +152,43 @@ def review_state(project: Project, locale: str, catalog: Catalog | None) -> Revi
     record = read_review_record(project, locale)
     if record is None:
         return ReviewState("draft", safety_open=open_count)
+    if problem := verify_review(project, locale, record):
+        return ReviewState("draft", safety_open=open_count, problem=problem)
     status = "reviewed" if record.get("strings_sha256") == fingerprint(catalog) else "stale"
     if status == "reviewed" and open_count:
         status = "pending"
     return ReviewState(status, record.get("reviewed_by"), str(record.get("reviewed_on", "")) or None, open_count)
 
 
-def record_review(project: Project, locale: str, catalog: Catalog, by: str,
+def record_review(project: Project, locale: str, catalog: Catalog, by: str, key: Path,
                   today: dt.date | None = None, back_translations: list["SheetRow"] = (),
                   sheet_label: str = "the sheet") -> ReviewState:
-    """Record that `by` reviewed the current strings of a complete locale, and the
-    back-translations of safety-critical entries from a filled-in sheet."""
+    """Record, signed with the private key `key`, that `by` reviewed the current strings of a complete
+    locale, and the back-translations of safety-critical entries from a filled-in sheet. Nothing is
+    written unless handouts/approvers allows that key to review this locale."""
     by = " ".join(by.split())
     if not by:
         raise HandoutError("--by needs the reviewer's name")
     on = (today or dt.date.today()).isoformat()
+    record = {"reviewed_by": by, "reviewed_on": on, "strings_sha256": fingerprint(catalog),
+              "entries": entry_fingerprints(catalog)}
+    approvers = project.handouts_dir / APPROVERS_FILE
+    # A key that may not sign this review is refused before anything is written.
+    trial = {**record, SIGNATURE_FIELD: sign(record, key, review_namespace(locale))}
+    if not (checked := verify(trial, review_namespace(locale), approvers, project.rel(approvers))).ok:
+        raise HandoutError(f"{key}: not recorded: {checked.problem}; a clinic adds a reviewer's public key "
+                           "to handouts/approvers (see docs/clinicians.md)")
     disputed: list[Problem] = []
     if back_translations:
         disputed = record_back_translations(project, locale, catalog, by, on, back_translations, sheet_label)
-    record = {"reviewed_by": by, "reviewed_on": on, "strings_sha256": fingerprint(catalog),
-              "entries": entry_fingerprints(catalog)}
+    record["back_translations_sha256"] = _back_translations_sha256(project, locale)
+    record[SIGNATURE_FIELD] = sign(record, key, review_namespace(locale))
     header = ("# Written by `handouts review`. The hash covers every translated string;\n"
               "# when one changes, the locale's PDFs show the draft notice again. `entries` holds\n"
-              "# one hash per entry, so `handouts check` can name exactly the strings changed since.\n")
+              "# one hash per entry, so `handouts check` can name exactly the strings changed since.\n"
+              "# The signature covers every other field and the back-translation records: an edit is no review.\n")
     atomic_write(review_path(project, locale),
-                 (header + yaml.safe_dump(record, sort_keys=True, allow_unicode=True)).encode())
+                 (header + dump_record(record, sort_keys=True)).encode())
     return replace(review_state(project, locale, catalog), disputed=tuple(disputed))
 
 
