@@ -69,6 +69,24 @@ def test_broken_locale_is_skipped_and_others_build(sample: Project) -> None:
     assert any(str(p).startswith("locales/de/LC_MESSAGES/handouts.po:20: untranslated") for p in result.problems)
 
 
+# What a bilingual reviewer writes back from the sample's Spanish safety-critical lines (the review
+# verifies each against the English: placeholders such as "(back-translated)" are refused).
+HONEST_BACK_TRANSLATIONS = {
+    "Call {emergency_number} right away if you have trouble breathing.":
+        "Call {emergency_number} immediately if you have difficulty breathing.",
+    "For other questions, call {clinic_phone}.": "For any other questions, phone {clinic_phone}.",
+    "Questions? Call %(phone)s.": "Questions? Phone %(phone)s.",
+    "In an emergency, call %(number)s.": "In an emergency, phone %(number)s.",
+    "Two boxes. For an emergency, call %(emergency)s. For the surgeon's office, call %(office)s. "
+    "The lists below say which signs go with each number.":
+        "Two boxes. In an emergency, call %(emergency)s. For the surgeon's practice, call %(office)s. "
+        "The lists below say which signs go with each number.",
+    "Emergency": "Emergency",
+    "Call %(number)s": "Call %(number)s",
+    "Surgeon's office": "The surgeon's practice",
+}
+
+
 def test_draft_notice_until_review_and_again_after_a_change(sample: Project) -> None:
     notice = "Traducción preliminar"
     quiet = dict(locales=("es",), workers=1, progress=lambda line: None)
@@ -78,9 +96,9 @@ def test_draft_notice_until_review_and_again_after_a_change(sample: Project) -> 
     # The review, and the back-translations of the safety-critical entries the content marks now
     # (the sample's old POT had lost their marks: checked against it, they needed none).
     catalog = load_catalog(sample, "es")
-    rows = [SheetRow(0, m.context, str(m.id), str(m.string), "(back-translated)")
+    rows = [SheetRow(0, m.context, str(m.id), str(m.string), HONEST_BACK_TRANSLATIONS[str(m.id)])
             for m in open_safety_entries(sample, "es", catalog)]
-    assert len(rows) == 2
+    assert len(rows) == len(HONEST_BACK_TRANSLATIONS)
     record_review(sample, "es", catalog, "Ana Ruiz, CMI", approver(sample, "ana"), back_translations=rows)
     build(sample, **quiet)
     assert notice not in pdf_text(pdf_path(sample, "es", "walking"))

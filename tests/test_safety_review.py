@@ -40,7 +40,7 @@ BACK = {EMERGENCY: "Call 911 right away if you have trouble breathing.",
         "Questions? Call %(phone)s.": "Questions? Call (phone).",
         "In an emergency, call %(number)s.": "In an emergency, call (number).",
         # The triage picture's labels and description (templates/pictures/triage.html) are too.
-        "Emergency": "Emergency", "Call %(number)s": "Call (number)", "Surgeon's office": "Surgeon's office",
+        "Emergency": "Emergency", "Call %(number)s": "Call 911", "Surgeon's office": "Surgeon's office",
         "Two boxes. For an emergency, call %(emergency)s. For the surgeon's office, call %(office)s. "
         "The lists below say which signs go with each number.":
             "Two boxes. In an emergency, call (number). For the surgeon's office, call (number). "

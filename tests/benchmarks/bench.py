@@ -155,6 +155,20 @@ def sizes_by_script(root: Path) -> dict[str, float]:
     return result
 
 
+def keep_pictures(handouts: Path, ids: dict[str, str]) -> None:
+    """handouts/pictures.yaml for a library with other handouts: each new id (a key of `ids`) gets the
+    pictures of the handout it was made from (its value); entries of handouts that are gone go."""
+    path = handouts / "pictures.yaml"
+    if not path.exists():
+        return
+    text = path.read_text("utf-8")
+    head, _, tail = text.partition("\nhandouts:\n")
+    lines = [line for line in tail.splitlines() if re.match(r"^  [a-z0-9-]+: ", line)]
+    given = {line.split(":", 1)[0].strip(): line.split(":", 1)[1].strip() for line in lines}
+    kept = [f"  {new}: {given[old]}" for new, old in ids.items() if old in given]
+    path.write_text(head + "\nhandouts:\n" + ("\n".join(kept) + "\n" if kept else "  {}\n"), "utf-8")
+
+
 def smoke_library(root: Path) -> Path:
     """The tiny library of `--smoke`: two handouts (acdf, which (e) edits, and warning-signs) in
     English, Spanish and Arabic, with one packet of both, so every step of the bench runs."""
@@ -162,6 +176,7 @@ def smoke_library(root: Path) -> Path:
     for path in handout_files(root / "handouts"):
         if path.stem not in keep:
             path.unlink()
+    keep_pictures(root / "handouts", {h: h for h in keep})
     (root / "handouts" / "packets.yaml").write_text(
         "packets:\n  - id: acdf\n    title: \"ACDF: complete packet\"\n"
         f"    handouts: [{', '.join(keep)}]\n", "utf-8")
@@ -210,11 +225,14 @@ def synthetic_library(root: Path, count: int) -> Path:
     texts = {p: p.read_text("utf-8") for p in originals}
     for p in originals:
         p.unlink()
+    made_from = {}
     for index in range(count):
         source = originals[index % len(originals)]
         new_id = f"{source.stem}-{index:03d}"
         text = re.sub(r"^id: .*$", f"id: {new_id}", texts[source], count=1, flags=re.M)
         (handouts / f"{new_id}.yaml").write_text(text, "utf-8")
+        made_from[new_id] = source.stem
+    keep_pictures(handouts, made_from)
     subprocess.run([str(BIN / "handouts"), "extract"], cwd=root, check=True, capture_output=True)
     subprocess.run([str(BIN / "handouts"), "update"], cwd=root, check=True, capture_output=True)
     return root
