@@ -15,19 +15,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .pdftext import BIDI_AND_JOINERS, pdf_text
+from .pdftext import BIDI_AND_JOINERS, Word, pdf_text
 
 EDGE = 18.0  # points: 0.25 in
-
-
-@dataclass(frozen=True)
-class Word:
-    page: int
-    x_min: float
-    y_min: float
-    x_max: float
-    y_max: float
-    text: str
 
 
 @dataclass(frozen=True)
