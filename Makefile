@@ -22,7 +22,7 @@ TEST_DEB_PACKAGES := chromium zbar-tools postgresql
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
 	@echo "make test     set up, then run the test suite"
-	@echo "make test-fast  the tests not marked slow (about 20 s)"
+	@echo "make test-fast  the tests not marked slow (they render nothing)"
 	@echo "make check    every locale complete and safe to print; plain-language lint"
 	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
 	@echo "make update   extract, then merge the POT into every locale's PO file"
@@ -85,7 +85,7 @@ stats: setup
 test: setup test-deps
 	$(BIN)/python -m pytest
 
-# The fast lane while working (about 20 s): everything but the tests marked slow
+# The fast lane while working: everything but the tests marked slow
 # (whole-library builds, PDF renders, kills, Chromium, hypothesis). `make test` runs all.
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow"
