@@ -193,7 +193,8 @@ def figures(path: Path) -> list[pikepdf.Dictionary]:
         kids = element.get("/K")
         for kid in (kids if isinstance(kids, pikepdf.Array) else [kids]):
             if isinstance(kid, pikepdf.Dictionary) and "/S" in kid:
-                if kid.S == pikepdf.Name.Figure:
+                # The QR code is a Figure too (its /Alt names the web page it opens): not a picture.
+                if kid.S == pikepdf.Name.Figure and not str(kid.get("/Alt", "")).endswith(".html"):
                     found.append(kid)
                 walk(kid)
 
