@@ -260,7 +260,8 @@ def figure_text(path: Path) -> str:
     """The text poppler extracts inside the Figure's bounding box (points from the page's bottom
     left): the picture's labels, without the text beside the picture."""
     with pikepdf.open(path) as pdf:
-        [figure] = [element for element in _elements(pdf.Root.StructTreeRoot) if element.S == pikepdf.Name.Figure]
+        [figure] = [element for element in _elements(pdf.Root.StructTreeRoot) if element.S == pikepdf.Name.Figure
+                    and not str(element.get("/Alt", "")).endswith(".html")]  # the QR code is a Figure too
         page = next(i for i, p in enumerate(pdf.pages, 1) if p.obj.objgen == figure.Pg.objgen)
         x0, y0, x1, y1 = (float(v) for v in figure.A.BBox)
         height = float(figure.Pg.MediaBox[3])
