@@ -446,6 +446,7 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.content.handouts import load_content
     from handoutkit.content.lint import lint
     from handoutkit.outputs.manifest import read_page_counts
+    from handoutkit.translation.checks import CHECKS
     from handoutkit.translation.prepared import prepare_all
 
     translations = {}
@@ -454,7 +455,7 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
             translations[locale] = prepared.translations
         else:
             print(f"{locale}: reading level not measured: {prepared.reason}", file=sys.stderr)
-    report = lint(project, translations, read_page_counts(project))
+    report = lint(project, translations, read_page_counts(project), checks=CHECKS)
     for problem in report.problems:
         print(problem)
     if report.reading:

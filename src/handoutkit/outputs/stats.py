@@ -18,6 +18,7 @@ from handoutkit.content.settings import Project
 from handoutkit.files import atomic_write
 from handoutkit.outputs.build import locale_gate
 from handoutkit.outputs.manifest import read_page_counts
+from handoutkit.translation.checks import CHECKS
 from handoutkit.translation.fontplan import load_font_plan
 from handoutkit.translation.locales import native_language_name
 from handoutkit.translation.prepared import PreparedLocale, prepare_all, prepare_locale
@@ -89,7 +90,7 @@ def collect(project: Project) -> Stats:
     locales += [replace(locale_stats(project, loc, prepared[loc]), published=False) for loc in unpublished]
     # Reading levels of the languages that can print (a broken one has none; its row says so).
     translations = {loc: prepared[loc].translations for loc in published if prepared[loc].ok}
-    report = lint(project, translations, read_page_counts(project))
+    report = lint(project, translations, read_page_counts(project), checks=CHECKS)
     handouts = []
     for handout_id in sorted({h for h, _ in report.reading} | {h for h, _ in report.pages}):
         for loc in project.settings.locales:
