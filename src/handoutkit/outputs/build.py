@@ -413,6 +413,7 @@ class LocaleGate:
     words_left: int  # English words of the strings not translated (empty, fuzzy or missing)
     safety_open: int | None  # safety-critical entries not back-translated; None when unreadable
     findings: list[Problem]  # everything found: errors block printing, warnings are shown
+    review_problem: str = ""  # a recorded review that does not count (PreparedLocale.review_problem)
 
     @property
     def errors(self) -> list[Problem]:
@@ -453,7 +454,7 @@ def locale_gate(project: Project, prepared: PreparedLocale) -> LocaleGate:
     return LocaleGate(locale, False, project.rel(project.po_path(locale)), prepared.ok, prepared.status,
                       len(template), len(template) - len(todo), in_fuzzy, len(todo) - in_fuzzy,
                       sum(len(WORD.findall(str(m.id))) for m in todo),
-                      prepared.safety_open if catalog is not None else None, findings)
+                      prepared.safety_open if catalog is not None else None, findings, prepared.review_problem)
 
 
 def gate(project: Project, locales: tuple[str, ...] | None = None) -> GateResult:

@@ -303,17 +303,17 @@ TRANSLATE_TOOLKIT_FILTERS = {
 }
 
 
-def translate_toolkit_problems(path: Path, label: str, locale: str, catalog: Catalog,
-                               data: bytes | None = None) -> list[Problem]:
-    """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry."""
+def translate_toolkit_problems(label: str, locale: str, catalog: Catalog, data: bytes) -> list[Problem]:
+    """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry of the
+    PO file's bytes as read (Translate Toolkit parses them itself: its units are what pofilter sees)."""
     from translate.filters import checks
-    from translate.storage import factory, pypo
+    from translate.storage import pypo
 
     lines = {(m.context, _text(m)[0]): m.lineno for m in catalog if m.id}
     checker = checks.StandardChecker(checks.CheckerConfig(targetlanguage=locale.split("_")[0]),
                                      limitfilters=list(TRANSLATE_TOOLKIT_FILTERS))
     problems = []
-    store = pypo.pofile.parsestring(data) if data is not None else factory.getobject(str(path))
+    store = pypo.pofile.parsestring(data)
     for unit in store.units:
         if unit.isheader() or unit.isobsolete() or unit.isfuzzy() or not unit.istranslated():
             continue
@@ -403,6 +403,7 @@ def check_dropped_comments(context: "Context") -> list[Problem]:
     before = committed_version(context.project.root, context.path)
     if before is None:
         return []
+    # git's copy of the file, not the locale: the prepared locale reads what is on disk, once.
     try:
         old = read_po(io.BytesIO(for_babel(normalized_newlines(before))), charset="utf-8")
     except Exception:  # noqa: BLE001 - a broken committed file is nothing to compare with
@@ -524,7 +525,7 @@ CHECKS: tuple[Check, ...] = (
     Check("header", "error", "file", lambda c: check_header(c.catalog, c.label, c.locale)),
     Check("obsolete", "warning", "file", lambda c: check_obsolete(c.catalog, c.label)),
     Check("translate-toolkit", "warning", "file",
-          lambda c: translate_toolkit_problems(c.path, c.label, c.locale, c.catalog, c.data),
+          lambda c: translate_toolkit_problems(c.label, c.locale, c.catalog, c.data),
           needs_clean_syntax=True),
     Check("glossary", "error", "file",
           lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
@@ -561,11 +562,13 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
     path = project.po_path(locale)
     label = project.rel(path)
     syntax: list[Problem] = []
-    if early := encoding_problems(data if data is not None else path.read_bytes() if path.exists() else b"", label):
+    if data is None and path.exists():
+        data = path.read_bytes()  # read once, as it is: GNU msgfmt, Babel and Translate Toolkit get these bytes
+    if early := encoding_problems(data if data is not None else b"", label):
         return LocaleReport(locale, label, 0, 0, 0, 0, early)  # UTF-16, BOM, charset, merge conflict
     rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
     try:
-        syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
+        syntax = msgfmt_problems(path, label, data) if data is not None else []
         if catalog is None:
             catalog = load_catalog(project, locale, strict=False, data=data)
         report = check_catalog(catalog, current_template(project), label, locale, rules)
