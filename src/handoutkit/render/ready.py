@@ -2,10 +2,10 @@
 
 The content and its approval records, the font plan (its files as pinned), the
 prepared locales, each printable locale's font stack with its CJK subsets made,
-and the fontconfig file that shows WeasyPrint those fonts. The build, the
-front-desk server, `check` and `stats` set it up through the three steps
-below, instead of each copying the loop; it lives in the render layer, the
-lowest one that knows the font subsets and fontconfig.
+and the fontconfig file that shows WeasyPrint those fonts. The build and the
+front-desk server set it up through the three steps below (`check` and `stats`
+through the first two), instead of each copying the loop; it lives in the
+render layer, the lowest one that knows the font subsets and fontconfig.
 
     library = open_library(project)                 # content, approvals, font plan
     library = with_locales(library, ("es", "ar"))   # each locale prepared as the build prepares it
