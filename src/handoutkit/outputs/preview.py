@@ -18,17 +18,16 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.support import Translations
 
-from handoutkit.content.handouts import Content, load_content
+from handoutkit.content.handouts import Content
 from handoutkit.content.settings import Project, check_locale_name
 from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
-from handoutkit.outputs.build import printable_chars
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import activate_fontconfig, subset_plan
+from handoutkit.render.ready import open_library, printable_chars
 from handoutkit.render.renderer import PdfWriter, make_renderer
 from handoutkit.translation.catalogs import compile_translations
 from handoutkit.translation.extract import current_template
-from handoutkit.translation.fontplan import load_font_plan, require_font_files
 from handoutkit.translation.prepared import prepare_locale, readable_catalog
 
 # Private-use characters bracket an English fallback through escaping and
@@ -114,14 +113,13 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
     """Render build/preview/<locale>/<id>.pdf for a translator, complete or not, published or not."""
     if error := check_locale_name(locale):
         raise HandoutError(error)
-    content = load_content(project.handouts_dir, project.root)
+    setup = open_library(project)  # the content, its approvals, the font files, as the build opens them
+    content, plan = setup.content, setup.plan
     try:
         handout = content.get(handout_id)
     except KeyError:
         known = ", ".join(h.id for h in content.handouts)
         raise HandoutError(f"unknown handout {handout_id!r}; expected one of: {known}") from None
-    plan = load_font_plan(project)
-    require_font_files(plan)
     source = locale == project.settings.source_locale
     # The PO file is read once, through the prepared locale (GNU msgfmt must accept it, even for a
     # preview; the other checks' findings do not stop a preview), for everything below.
