@@ -358,7 +358,7 @@ LINT_CHECKS: tuple[Check, ...] = (
     Check("medical-words", "warning", "handout",
           lambda c: unexplained_word_problems(c.handout, c.library.medical_words),
           reads=(f"handouts/{MEDICAL_WORDS_FILE}",)),
-    Check("placeholders", "error", "handout",
+    Check("clinic-placeholders", "error", "handout",
           lambda c: placeholder_problems(c.handout, c.library.project.settings.clinic),
           reads=(f"handouts/{CLINIC_FILE}",)),
     Check("checklists", "error", "handout", waived_checklist_problems,
