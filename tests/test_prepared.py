@@ -91,8 +91,8 @@ def test_a_registered_check_that_reads_a_file_puts_it_in_the_cache_key(tmp_path:
     extra.write_text("terms: {walk: camine}\n", "utf-8")
     assert check_inputs(project, "es") == before, "an undeclared file is not an input"
     seen = []
-    monkeypatch.setattr(checks, "FILE_CHECKS", (*checks.FILE_CHECKS, checks.FileCheck(
-        "terms", "warning", lambda c: seen.append(c.locale) or [], reads=("locales/{locale}/terms.yaml",))))
+    monkeypatch.setattr(checks, "CHECKS", (*checks.CHECKS, checks.Check(
+        "terms", "warning", "file", lambda c: seen.append(c.locale) or [], reads=("locales/{locale}/terms.yaml",))))
     declared = check_inputs(project, "es")
     assert declared != before
     extra.write_text("terms: {walk: ande}\n", "utf-8")

@@ -13,13 +13,16 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from handoutkit import __version__
 from handoutkit.content.settings import Project, find_project
 from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
 from handoutkit.outputs.editions import EDITIONS
+
+if TYPE_CHECKING:  # imported where used: `import handoutkit.cli` stays light
+    from handoutkit.outputs.build import LocaleGate
 
 
 def cmd_build(project: Project, args: argparse.Namespace) -> int:
@@ -113,7 +116,7 @@ def cmd_check(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.outputs.build import gate
 
     result = gate(project, tuple(args.locale or ()) or None)
-    records = record_problems(project, [r.locale for r in result.locales if not r.source])
+    records = record_problems(project, [r for r in result.locales if not r.source])
     if args.format == "json":
         import json
 
@@ -157,23 +160,19 @@ def _finding(problem) -> dict:
     return {"file": problem.path, "line": problem.line, "severity": problem.severity, "message": problem.message}
 
 
-def record_problems(project: Project, locales: list[str]) -> dict[str, str]:
+def record_problems(project: Project, locales: list[LocaleGate]) -> dict[str, str]:
     """Why recorded reviews (by locale) and approvals (by handout id) do not count: unsigned, signed by
-    a key not allowed in handouts/approvers, or edited after signing. Their PDFs stay drafts."""
+    a key not allowed in handouts/approvers, or edited after signing. Their PDFs stay drafts.
+    `locales` are the gate's (outputs.build.LocaleGate): the review state of the locale as prepared."""
     from handoutkit.content.approval import approval_path, read_approvals
     from handoutkit.content.handouts import load_content
-    from handoutkit.translation.catalogs import load_catalog
-    from handoutkit.translation.review import review_path, review_state
+    from handoutkit.translation.review import review_path
 
     found = {}
-    for locale in locales:
-        try:
-            state = review_state(project, locale, load_catalog(project, locale, strict=False))
-        except HandoutError:
-            continue  # an unreadable catalog or record is reported by the checks themselves
-        if state.problem:
-            found[locale] = (f"{project.rel(review_path(project, locale))}:1: warning: the review does not count: "
-                             f"{state.problem}; the {locale} PDFs stay drafts")
+    for gate in locales:  # an unreadable catalog or record is reported by the checks themselves
+        if gate.review_problem:
+            found[gate.locale] = (f"{project.rel(review_path(project, gate.locale))}:1: warning: the review does "
+                                  f"not count: {gate.review_problem}; the {gate.locale} PDFs stay drafts")
     # Approvals are of the English, which every locale prints: reported whichever locales are checked.
     for handout_id, approval in sorted(read_approvals(project, load_content(project.handouts_dir,
                                                                             project.root)).items()):
@@ -205,7 +204,9 @@ def cmd_update(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.translation.extract import extract
 
     locales = tuple(args.locale or ()) or project.catalog_locales()
-    load_catalogs(project, locales)  # a broken catalog stops everything before anything is written
+    # A writer, so not through the prepared locale: update edits the PO files themselves (GNU msgmerge),
+    # and must run on a locale the checks refuse. A broken catalog stops everything before anything is written.
+    load_catalogs(project, locales)
     extract(project)
     for result in update(project, locales):
         state = "updated" if result.written else "unchanged"
@@ -222,10 +223,13 @@ def cmd_confirm_translation(project: Project, args: argparse.Namespace) -> int:
     who compared it with the new English. Without --english, every such entry of the locale.
     Example: handouts confirm-translation es --english "Trouble breathing or chest pain"
     """
-    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.content.handouts import load_content
+    from handoutkit.translation.prepared import prepare_locale, readable_catalog
     from handoutkit.translation.provenance import confirm
 
-    confirmed = confirm(project, args.locale, load_catalog(project, args.locale), tuple(args.english or ()))
+    # Through the prepared locale, as `check` reads it: the locale fails its checks until confirmed.
+    prepared = prepare_locale(project, args.locale, load_content(project.handouts_dir, project.root))
+    confirmed = confirm(project, args.locale, readable_catalog(prepared), tuple(args.english or ()))
     for record in confirmed:
         print(f"{args.locale}: confirmed for {record.english!r} (translated for {record.translated_from!r})")
     print(f"{args.locale}: {len(confirmed)} translation(s) confirmed", file=sys.stderr)
@@ -358,14 +362,16 @@ def cmd_back_translation_sheet(project: Project, args: argparse.Namespace) -> in
 
     Example: handouts back-translation-sheet es --output es-sheet.csv
     """
+    from handoutkit.content.handouts import load_content
     from handoutkit.files import atomic_write
-    from handoutkit.translation.catalogs import load_catalog
+    from handoutkit.translation.prepared import prepare_locale, readable_catalog
     from handoutkit.translation.review import back_translation_sheet
 
     if args.locale == project.settings.source_locale or args.locale not in project.catalog_locales():
         raise HandoutError(f"no translated catalog for locale '{args.locale}' "
                            f"(have: {', '.join(project.catalog_locales())})")
-    data, count = back_translation_sheet(project, args.locale, load_catalog(project, args.locale), args.all)
+    prepared = prepare_locale(project, args.locale, load_content(project.handouts_dir, project.root))
+    data, count = back_translation_sheet(project, args.locale, readable_catalog(prepared), args.all)
     path = args.output or project.build_dir / "back-translation" / f"{args.locale}.csv"
     atomic_write(path, data)
     print(f"{project.rel(path)}: {count} safety-critical entr{'y' if count == 1 else 'ies'} to back-translate")
@@ -446,6 +452,7 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
     from handoutkit.content.handouts import load_content
     from handoutkit.content.lint import lint
     from handoutkit.outputs.manifest import read_page_counts
+    from handoutkit.translation.checks import CHECKS
     from handoutkit.translation.prepared import prepare_all
 
     translations = {}
@@ -454,7 +461,7 @@ def cmd_lint(project: Project, args: argparse.Namespace) -> int:
             translations[locale] = prepared.translations
         else:
             print(f"{locale}: reading level not measured: {prepared.reason}", file=sys.stderr)
-    report = lint(project, translations, read_page_counts(project))
+    report = lint(project, translations, read_page_counts(project), checks=CHECKS)
     for problem in report.problems:
         print(problem)
     if report.reading:

@@ -2,7 +2,8 @@
 
 Patients read these handouts, many of them in pain, worried, or reading in a
 second language. Each check is a small function over one handout that
-returns problems located at `handouts/<file>.yaml:<line>`:
+returns problems located at `handouts/<file>.yaml:<line>`, registered in
+`LINT_CHECKS` in the one shape of every check (content/checking.py):
 
 - reading level per handout and locale, on the text in the order a reader meets
   it (headings and list items as sentences), with formulas made for the
@@ -32,30 +33,39 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from handoutkit.content.approval import (
     CHANGED,
     DRAFT,
     OVERDUE,
+    Approval,
     ApprovalState,
     approval_state,
     read_approvals,
 )
-from handoutkit.content.checklists import checklist_problems, read_checklists
+from handoutkit.content.checking import Check, run_checks
+from handoutkit.content.checklists import Checklists, checklist_problems, read_checklists
 from handoutkit.content.handouts import (
     APPROVALS_DIR,
+    CHECKLISTS_FILE,
+    CLINIC_FILE,
     KEY_POINTS,
+    MEDICAL_WORDS_FILE,
+    SOURCES_FILE,
+    Content,
     Handout,
     handout_texts,
     load_content,
     translate,
 )
 from handoutkit.content.medical_words import (
+    Term,
     read_medical_words,
     unexplained_word_problems,
 )
 from handoutkit.content.settings import Clinic, Limits, Project
-from handoutkit.content.sources import citation_problems, read_sources
+from handoutkit.content.sources import Source, citation_problems, read_sources
 from handoutkit.content.syntax import BRACE_PLACEHOLDER
 from handoutkit.errors import Problem
 
@@ -266,54 +276,128 @@ def placeholder_problems(handout: Handout, clinic: Clinic) -> list[Problem]:
             if name not in known]
 
 
-# Checks on the English source; check_approval also takes the approval state.
-SOURCE_CHECKS = (check_sentence_length, check_list_length, check_acronyms, check_key_points, check_call_to_action)
-
-
 def check_page_budget(pages: dict[tuple[str, str], int], limits: Limits, label: str) -> list[Problem]:
     return [Problem(label, 0, f"{handout_id} in {locale} is {count} pages; the budget is "
                               f"{limits.page_budget} (shorten the English or tighten the translation)")
             for (handout_id, locale), count in sorted(pages.items()) if count > limits.page_budget]
 
 
+# ---------------------------------------------------------------- the registry
+
+
+@dataclass(frozen=True)
+class LintLibrary:
+    """What the library checks look at: the content and every record about it, read once."""
+
+    project: Project
+    content: Content
+    approvals: dict[str, Approval]
+    sources: dict[str, Source]
+    medical_words: list[Term]
+    checklists: Checklists
+    pages: dict[tuple[str, str], int]  # page counts the last build recorded
+    reading: dict[tuple[str, str], ReadingLevel]  # measured before the checks run
+    today: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class HandoutContext:
+    """What a handout check looks at: one English handout, in its library."""
+
+    library: LintLibrary
+    handout: Handout
+
+    @property
+    def limits(self) -> Limits:
+        return self.library.project.settings.limits
+
+
+def on_source(name: str, severity: str, check: Callable[[Handout, Limits], list[Problem]]) -> Check:
+    """A check on the English of one handout, written as `(handout, limits) -> problems`."""
+    return Check(name, severity, "handout", lambda c: check(c.handout, c.limits))
+
+
+def approval_problems(context: HandoutContext) -> list[Problem]:
+    settings = context.library.project.settings
+    handout = context.handout
+    state = approval_state(handout, settings.clinic, context.library.approvals.get(handout.id),
+                           settings.review_interval_years, context.library.today)
+    return check_approval(handout, state, settings.review_interval_years)
+
+
+def reading_problems(context: HandoutContext) -> list[Problem]:
+    """A reading level past the limit fails in English; in a translation it is a warning."""
+    source = context.library.project.settings.source_locale
+    handout = context.handout
+    return [Problem(handout.path, handout.id_line, f"{locale} reading level: {level.summary} is past the limit",
+                    "error" if locale == source else "warning")
+            for (handout_id, locale), level in context.library.reading.items()
+            if handout_id == handout.id and not level.ok]
+
+
+def waived_checklist_problems(context: HandoutContext) -> list[Problem]:
+    approval = context.library.approvals.get(context.handout.id)
+    return checklist_problems(context.handout, context.library.checklists, approval.waivers if approval else {})
+
+
+def page_budget_problems(library: LintLibrary) -> list[Problem]:
+    project = library.project
+    return check_page_budget(library.pages, project.settings.limits, project.rel(project.build_dir / "manifest.json"))
+
+
+# The checks `handouts lint` runs, in the one shape of content/checking.py. The project's one
+# registry (translation.checks.CHECKS) holds them beside the translation checks.
+LINT_CHECKS: tuple[Check, ...] = (
+    on_source("sentence-length", "warning", check_sentence_length),
+    on_source("list-length", "warning", check_list_length),
+    on_source("acronyms", "warning", check_acronyms),
+    on_source("key-points", "error", check_key_points),
+    on_source("call-to-action", "error", check_call_to_action),
+    Check("citations", "error", "handout", lambda c: citation_problems(c.handout, c.library.sources),
+          reads=(f"handouts/{SOURCES_FILE}",)),
+    Check("medical-words", "warning", "handout",
+          lambda c: unexplained_word_problems(c.handout, c.library.medical_words),
+          reads=(f"handouts/{MEDICAL_WORDS_FILE}",)),
+    Check("clinic-placeholders", "error", "handout",
+          lambda c: placeholder_problems(c.handout, c.library.project.settings.clinic),
+          reads=(f"handouts/{CLINIC_FILE}",)),
+    Check("checklists", "error", "handout", waived_checklist_problems,
+          reads=(f"handouts/{CHECKLISTS_FILE}", f"handouts/{APPROVALS_DIR}/{{handout}}.yaml")),
+    Check("approval", "error", "handout", approval_problems, reads=(f"handouts/{APPROVALS_DIR}/{{handout}}.yaml",)),
+    Check("reading-level", "error", "handout", reading_problems),
+    Check("page-budget", "error", "library", page_budget_problems, reads=("build/manifest.json",)),
+)
+
+
 # ---------------------------------------------------------------- the whole library
 
+
+def reading_levels(content: Content, translations: dict[str, gettext.NullTranslations],
+                   limits: Limits) -> dict[tuple[str, str], ReadingLevel]:
+    """(handout id, locale) -> reading level, for every locale given that has a formula."""
+    levels = {}
+    for handout in content.handouts:
+        for locale, catalog in translations.items():
+            level = reading_level([translate(catalog, t) for t in handout_texts(handout)], locale, limits)
+            if level is not None:
+                levels[(handout.id, locale)] = level
+    return levels
+
+
 def lint(project: Project, translations: dict[str, gettext.NullTranslations],
-         pages: dict[tuple[str, str], int] | None = None, today: dt.date | None = None) -> LintReport:
+         pages: dict[tuple[str, str], int] | None = None, today: dt.date | None = None,
+         checks: tuple[Check, ...] = LINT_CHECKS) -> LintReport:
     """Every health-literacy check, for every handout; reading levels for each locale given.
 
     `pages` are the page counts the last build recorded (outputs.manifest.read_page_counts),
-    checked against the page budget."""
-    settings = project.settings
-    limits = settings.limits
+    checked against the page budget. `checks` is a registry: its handout and library checks run."""
     content = load_content(project.handouts_dir, project.root)
-    approvals = read_approvals(project, content)
-    sources = read_sources(project.handouts_dir, project.root)
-    medical_words = read_medical_words(project.handouts_dir, project.root)
-    checklists = read_checklists(project.handouts_dir, project.root)
-    report = LintReport()
-    for handout in content.handouts:
-        for check in SOURCE_CHECKS:
-            report.problems += check(handout, limits)
-        report.problems += citation_problems(handout, sources)
-        report.problems += unexplained_word_problems(handout, medical_words)
-        report.problems += placeholder_problems(handout, settings.clinic)
-        approval = approvals.get(handout.id)
-        report.problems += checklist_problems(handout, checklists, approval.waivers if approval else {})
-        state = approval_state(handout, settings.clinic, approvals.get(handout.id),
-                               settings.review_interval_years, today)
-        report.problems += check_approval(handout, state, settings.review_interval_years)
-        for locale, catalog in translations.items():
-            texts = [translate(catalog, t) for t in handout_texts(handout)]
-            level = reading_level(texts, locale, limits)
-            if level is None:
-                continue
-            report.reading[(handout.id, locale)] = level
-            if not level.ok:
-                severity = "error" if locale == settings.source_locale else "warning"
-                report.problems.append(Problem(handout.path, handout.id_line, f"{locale} reading level: "
-                                               f"{level.summary} is past the limit", severity))
-    report.pages = dict(pages or {})
-    report.problems += check_page_budget(report.pages, limits, project.rel(project.build_dir / "manifest.json"))
-    report.problems = sorted(set(report.problems))
-    return report
+    library = LintLibrary(project, content, read_approvals(project, content),
+                          read_sources(project.handouts_dir, project.root),
+                          read_medical_words(project.handouts_dir, project.root),
+                          read_checklists(project.handouts_dir, project.root), dict(pages or {}),
+                          reading_levels(content, translations, project.settings.limits), today)
+    problems = [problem for handout in content.handouts
+                for problem in run_checks(checks, "handout", HandoutContext(library, handout))]
+    problems += run_checks(checks, "library", library)
+    return LintReport(sorted(set(problems)), dict(library.reading), dict(library.pages))

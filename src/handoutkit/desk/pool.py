@@ -41,18 +41,18 @@ from handoutkit.content.handouts import (
 )
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem
-from handoutkit.outputs.build import make_subsets, printable_chars
 from handoutkit.outputs.editions import copyfit
 from handoutkit.outputs.manifest import common_inputs
 from handoutkit.outputs.packets import blank_page_html, lay_out_packet
 from handoutkit.outputs.web import web_url
-from handoutkit.render.fonts import activate_fontconfig, subset_plan, use_fontconfig
+from handoutkit.render.fonts import use_fontconfig
 from handoutkit.render.ink import ink_problem, require_poppler
+from handoutkit.render.ready import open_library, with_fonts, with_locales
 from handoutkit.render.renderer import PdfWriter, Renderer, make_renderer
 from handoutkit.translation.catalogs import translations_from
-from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
+from handoutkit.translation.fontplan import FontPlan
 from handoutkit.translation.locales import html_lang
-from handoutkit.translation.prepared import PreparedLocale, prepare_locale
+from handoutkit.translation.prepared import PreparedLocale
 
 __all__ = ["PreparedLocale", "DeskSetup", "prepare_desk", "PrintJob", "Rendered", "Version", "DeskPool", "Busy",
            "WorkerFailed"]
@@ -85,37 +85,15 @@ def _reason(problems: list[Problem]) -> str:
 
 def prepare_desk(project: Project, progress=lambda line: None) -> DeskSetup:
     """Check every published locale as the build does; make the CJK subsets the build makes."""
-    plan = load_font_plan(project)
-    require_font_files(plan)  # installed, and each file's content as pinned in fonts.yaml
+    setup = open_library(project)
     require_poppler()  # the warm-up renders are checked for ink
-    content = load_content(project.handouts_dir, project.root)
-    read_approvals(project, content)  # a damaged approval record stops the server before it starts
-    ready: dict[str, PreparedLocale] = {}
-    unavailable: dict[str, str] = {}
-    stacks: dict[str, tuple[str, ...]] = {}
-    subset_files: list[Path] = []
-    tasks = []
-    for locale in project.settings.locales:
-        try:
-            prepared = prepare_locale(project, locale, content, plan)
-        except HandoutError as exc:  # an unreadable review record, for one
-            unavailable[locale] = str(exc)
-            continue
-        if prepared.problems:
-            unavailable[locale] = _reason(prepared.problems)
-            continue
-        ready[locale] = prepared
-        stack, files, locale_tasks = subset_plan(project, plan, locale, partial(
-            printable_chars, project, locale, prepared.catalog, content))
-        # The full faces stay behind the subsets: a patient's name may use a character that
-        # no handout prints (a rare Han character), and it must print, if at a larger size.
-        stacks[locale] = stack + tuple(name for name in plan.stack(locale) if name not in stack)
-        subset_files += files
-        tasks += locale_tasks
-    make_subsets(tasks, progress)
-    fontconfig = str(activate_fontconfig(project, plan, tuple(subset_files)).resolve())
-    return DeskSetup(project, content, plan, ready, unavailable, stacks, fontconfig,
-                     common_inputs(project, plan))
+    # A locale whose records cannot be read (a damaged review record) is unavailable; the rest serve.
+    setup = with_fonts(with_locales(setup, project.settings.locales, keep_going=True), progress, full_faces=True)
+    unavailable = {locale: str(exc) for locale, exc in setup.unreadable.items()}
+    unavailable.update({locale: _reason(p.problems) for locale, p in setup.prepared.items() if p.problems})
+    unavailable = {locale: unavailable[locale] for locale in project.settings.locales if locale in unavailable}
+    return DeskSetup(project, setup.content, setup.plan, setup.ready, unavailable, setup.stacks,
+                     setup.fontconfig, common_inputs(project, setup.plan))
 
 
 # ---------------------------------------------------------------- jobs and results

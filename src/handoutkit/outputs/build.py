@@ -8,7 +8,6 @@ result says the build failed.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import re
 import sys
@@ -20,10 +19,8 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from babel.messages.catalog import Catalog
-
 from handoutkit.content.approval import approval_state, read_approvals
-from handoutkit.content.handouts import Content, Handout, handout_texts, load_content
+from handoutkit.content.handouts import Content, Handout, load_content
 from handoutkit.content.lint import check_page_budget
 from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem
@@ -49,19 +46,21 @@ from handoutkit.outputs.targets import (
 )
 from handoutkit.outputs.web import web_url
 from handoutkit.render import clock
-from handoutkit.render.fonts import (
-    SubsetTask,
-    activate_fontconfig,
-    subset_plan,
+from handoutkit.render.ready import (  # noqa: F401 (printable_chars and make_subsets: imported from here too)
+    ReadyLibrary,
+    make_subsets,
+    open_library,
+    printable_chars,
+    with_fonts,
+    with_locales,
 )
 from handoutkit.render.ink import ink_problem, require_poppler
 from handoutkit.render.renderer import PdfWriter, make_renderer, process_writer
 from handoutkit.translation.catalogs import translations_from
 from handoutkit.translation.checks import is_not_translated
 from handoutkit.translation.extract import current_template, pot_problems
-from handoutkit.translation.fontplan import FontPlan, load_font_plan, require_font_files
-from handoutkit.translation.locales import format_long_date, native_language_name
-from handoutkit.translation.prepared import PreparedLocale, prepare_locale
+from handoutkit.translation.fontplan import load_font_plan
+from handoutkit.translation.prepared import PreparedLocale
 
 Progress = Callable[[str], None]
 
@@ -303,26 +302,6 @@ def withdraw(project: Project, content: Content, locale: str, handout_ids: tuple
 # ---------------------------------------------------------------- fonts
 
 
-def printable_chars(project: Project, locale: str, catalog: Catalog | None, content: Content) -> frozenset[str]:
-    """Every character a locale's PDFs can print: its translations, dates, names, ASCII."""
-    texts = [str(m.string) for m in catalog if m.id] if catalog is not None else \
-        [t.value for h in content.handouts for t in handout_texts(h)]
-    clinic = project.settings.clinic
-    texts += [clinic.name, clinic.phone, clinic.emergency_number, clinic.fever_threshold, clinic.lifting_limit,
-              native_language_name(locale), "·–—•…"]
-    texts += [format_long_date(dt.date(2000, month, 28), locale) for month in range(1, 13)]
-    texts.append("".join(chr(c) for c in range(0x20, 0x7F)))
-    return frozenset("".join(texts))
-
-
-def make_subsets(tasks: list[SubsetTask], progress: Progress) -> None:
-    """Cut the CJK faces down to what their locales print (once; cached under build/fonts/)."""
-    if tasks:
-        progress(f"subsetting {len(tasks)} CJK font face(s) to the characters their locales print")
-    for task in tasks:
-        task.run()
-
-
 # ---------------------------------------------------------------- the pipeline
 
 
@@ -413,6 +392,7 @@ class LocaleGate:
     words_left: int  # English words of the strings not translated (empty, fuzzy or missing)
     safety_open: int | None  # safety-critical entries not back-translated; None when unreadable
     findings: list[Problem]  # everything found: errors block printing, warnings are shown
+    review_problem: str = ""  # a recorded review that does not count (PreparedLocale.review_problem)
 
     @property
     def errors(self) -> list[Problem]:
@@ -453,7 +433,7 @@ def locale_gate(project: Project, prepared: PreparedLocale) -> LocaleGate:
     return LocaleGate(locale, False, project.rel(project.po_path(locale)), prepared.ok, prepared.status,
                       len(template), len(template) - len(todo), in_fuzzy, len(todo) - in_fuzzy,
                       sum(len(WORD.findall(str(m.id))) for m in todo),
-                      prepared.safety_open if catalog is not None else None, findings)
+                      prepared.safety_open if catalog is not None else None, findings, prepared.review_problem)
 
 
 def gate(project: Project, locales: tuple[str, ...] | None = None) -> GateResult:
@@ -461,16 +441,14 @@ def gate(project: Project, locales: tuple[str, ...] | None = None) -> GateResult
     (every check, the font coverage), after everything the build refuses before any locale
     (the content, the approval records, the font files), and handouts.pot against a fresh extraction.
     `locales` may name unpublished catalogs too (a translator checks one before it is published)."""
-    content = load_content(project.handouts_dir, project.root)
-    read_approvals(project, content)
-    plan = load_font_plan(project)
-    require_font_files(plan)
+    setup = open_library(project)
     problems = pot_problems(project)
     chosen = locales or project.settings.locales
     known = (project.settings.source_locale, *project.catalog_locales())
     if unknown := [loc for loc in chosen if loc not in known]:
         raise HandoutError("; ".join(f"no catalog for locale '{loc}' (have: {', '.join(known)})" for loc in unknown))
-    return GateResult(problems, [locale_gate(project, prepare_locale(project, loc, content, plan)) for loc in chosen])
+    setup = with_locales(setup, tuple(chosen))
+    return GateResult(problems, [locale_gate(project, setup.prepared[loc]) for loc in chosen])
 
 
 def build(project: Project, locales: tuple[str, ...] | None = None,
@@ -480,13 +458,10 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     """Build build/pdf/<locale>/<id>.pdf (and build/html/...) for the chosen handouts and locales."""
     started = time.perf_counter()
     settings = project.settings
-    content = load_content(project.handouts_dir, project.root)
-    read_approvals(project, content)  # a damaged approval record stops the build before any work
-    plan = load_font_plan(project)
-    require_font_files(plan)  # installed, and each file's content as pinned
+    setup = open_library(project)  # the content, its approval records, the font files: checked before any work
     require_poppler()  # renders are checked for ink
     current_template(project)  # what the content prints now: every locale is checked against it
-    chosen_locales, chosen_handouts = select(content, settings.locales, locales, handout_ids)
+    chosen_locales, chosen_handouts = select(setup.content, settings.locales, locales, handout_ids)
 
     result = BuildResult()
     manifest = {} if force else read_manifest(project)
@@ -496,7 +471,7 @@ def build(project: Project, locales: tuple[str, ...] | None = None,
     # their start-up (importing WeasyPrint) overlaps the checks below.
     pool = WorkerPool(project, workers or default_jobs(), start_now=not manifest)
     with pool:
-        _build(project, result, manifest, pool, content, plan, chosen_locales, chosen_handouts,
+        _build(project, result, manifest, pool, setup, chosen_locales, chosen_handouts,
                whole_library=locales is None and handout_ids is None, editions=editions,
                shard=shard, progress=progress, watch=watch)
         shutdown = time.perf_counter()
@@ -539,24 +514,22 @@ class WorkerPool:
 
 
 def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], pool: WorkerPool,
-           content: Content, plan: FontPlan, chosen_locales: tuple[str, ...],
+           setup: ReadyLibrary, chosen_locales: tuple[str, ...],
            chosen_handouts: tuple[Handout, ...], whole_library: bool, editions: tuple[str, ...],
            shard: tuple[int, int], progress: Progress, watch: clock.Stopwatch) -> BuildResult:
     """The pipeline proper: check each locale, plan the jobs, render, record (each step timed by `watch`)."""
     settings = project.settings
+    content, plan = setup.content, setup.plan
     common = common_inputs(project, plan)
     wanted: dict[str, str] = {}  # manifest key -> input hash, for every PDF this build covers
     jobs: list[Job] = []
-    subset_files: list[Path] = []
-    stacks: dict[str, tuple[str, ...]] = {}  # locale -> the fonts it renders with
-    ready: dict[str, PreparedLocale] = {}  # the locales that passed their checks
-    subset_tasks: list[SubsetTask] = []
-    checks_started = time.perf_counter()
     forget: set[str] = set()  # manifest keys of withdrawn outputs
-    for locale in chosen_locales:
-        passed = manifest.get(check_key(locale))
-        prepared = prepare_locale(project, locale, content, plan, passed.inputs if passed else None)
-        if prepared.problems:
+    with watch("checks"):
+        passed = {loc: entry.inputs for loc in chosen_locales if (entry := manifest.get(check_key(loc)))}
+        setup = with_locales(setup, chosen_locales, passed)
+        for locale, prepared in setup.prepared.items():
+            if not prepared.problems:
+                continue
             result.problems += prepared.problems
             result.skipped_locales.append(locale)
             removed, keys = withdraw(project, content, locale, tuple(h.id for h in chosen_handouts))
@@ -565,31 +538,26 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
             progress(f"{locale}: skipped, {len(prepared.problems)} problem(s); "
                      f"see `handouts check --locale {locale}`"
                      + (f"; withdrew {len(removed)} file(s) it had published" if removed else ""))
-            continue
-        ready[locale] = prepared
-        stack, files, tasks = subset_plan(project, plan, locale, partial(
-            printable_chars, project, locale, prepared.catalog, content))
-        subset_files += files
-        subset_tasks += tasks
-        stacks[locale] = stack
-        strings = strings_by_source(prepared.catalog)
-        for handout in chosen_handouts:
-            if not in_shard(locale, handout.id, shard):
-                continue
-            inputs = handout_inputs(project, common, handout, locale, strings, prepared.draft, stack)
-            for edition in editions:
-                key = manifest_key(locale, handout.id, edition)
-                wanted[key] = EDITIONS[edition].inputs(inputs)
-                entry = manifest.get(key)
-                if entry and entry.inputs == wanted[key] and EDITIONS[edition].product(project, locale, handout.id).exists():
-                    result.unchanged.append(edition_output(project, locale, handout.id, edition, entry.pages))
-                else:
-                    jobs.append(Job(locale, handout.id, prepared.draft, stack, edition, mo=prepared.mo))
-
-    watch.seconds["checks"] = time.perf_counter() - checks_started
     with watch("subsets"):
-        make_subsets(subset_tasks, progress)
-        fontconfig = str(activate_fontconfig(project, plan, tuple(subset_files)).resolve())
+        setup = with_fonts(setup, progress)
+    ready, stacks, fontconfig = setup.ready, setup.stacks, setup.fontconfig  # ready: the locales that print
+    with watch("checks"):  # the jobs planned: what changed since the manifest
+        for locale, prepared in ready.items():
+            stack = stacks[locale]
+            strings = strings_by_source(prepared.catalog)
+            for handout in chosen_handouts:
+                if not in_shard(locale, handout.id, shard):
+                    continue
+                inputs = handout_inputs(project, common, handout, locale, strings, prepared.draft, stack)
+                for edition in editions:
+                    key = manifest_key(locale, handout.id, edition)
+                    wanted[key] = EDITIONS[edition].inputs(inputs)
+                    entry = manifest.get(key)
+                    if entry and entry.inputs == wanted[key] and \
+                            EDITIONS[edition].product(project, locale, handout.id).exists():
+                        result.unchanged.append(edition_output(project, locale, handout.id, edition, entry.pages))
+                    else:
+                        jobs.append(Job(locale, handout.id, prepared.draft, stack, edition, mo=prepared.mo))
     jobs = [replace(job, fontconfig=fontconfig) for job in jobs]
     if jobs:
         progress(f"rendering {len(jobs)} PDF(s); {len(result.unchanged)} unchanged")

@@ -18,20 +18,17 @@ from pathlib import Path
 from babel.messages.catalog import Catalog
 from babel.support import Translations
 
-from handoutkit.content.handouts import Content, load_content
+from handoutkit.content.handouts import Content
 from handoutkit.content.settings import Project, check_locale_name
 from handoutkit.errors import HandoutError
 from handoutkit.files import atomic_write
-from handoutkit.outputs.build import printable_chars
 from handoutkit.outputs.web import web_url
 from handoutkit.render.fonts import activate_fontconfig, subset_plan
+from handoutkit.render.ready import open_library, printable_chars
 from handoutkit.render.renderer import PdfWriter, make_renderer
-from handoutkit.translation.catalogs import (
-    compile_translations,
-    load_catalog,
-)
+from handoutkit.translation.catalogs import compile_translations
 from handoutkit.translation.extract import current_template
-from handoutkit.translation.fontplan import load_font_plan, require_font_files
+from handoutkit.translation.prepared import prepare_locale, readable_catalog
 
 # Private-use characters bracket an English fallback through escaping and
 # formatting; they become <mark> in the text and vanish where markup can't go.
@@ -105,11 +102,9 @@ class PreviewResult:
     overflows: tuple[str, ...] = ()  # picture labels that do not fit their room (the build refuses them)
 
 
-def missing_strings(project: Project, locale: str, catalog: Catalog | None = None) -> set[tuple[str | None, str]]:
+def missing_strings(project: Project, catalog: Catalog) -> set[tuple[str | None, str]]:
     """(context, msgid) of everything the locale cannot print yet: empty, fuzzy or absent from the file,
     against the strings the content prints now."""
-    if catalog is None:
-        catalog = load_catalog(project, locale)  # GNU msgfmt must accept the file, even for a preview
     done = {(m.context, m.id) for m in catalog if m.id and m.string and not m.fuzzy}
     return {(m.context, m.id) for m in current_template(project) if m.id and isinstance(m.id, str)} - done
 
@@ -118,18 +113,18 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
     """Render build/preview/<locale>/<id>.pdf for a translator, complete or not, published or not."""
     if error := check_locale_name(locale):
         raise HandoutError(error)
-    content = load_content(project.handouts_dir, project.root)
+    setup = open_library(project)  # the content, its approvals, the font files, as the build opens them
+    content, plan = setup.content, setup.plan
     try:
         handout = content.get(handout_id)
     except KeyError:
         known = ", ".join(h.id for h in content.handouts)
         raise HandoutError(f"unknown handout {handout_id!r}; expected one of: {known}") from None
-    plan = load_font_plan(project)
-    require_font_files(plan)
     source = locale == project.settings.source_locale
-    # The PO file is read (and checked by GNU msgfmt) once, for everything below.
-    catalog = None if source else load_catalog(project, locale)
-    missing = set() if source else missing_strings(project, locale, catalog)
+    # The PO file is read once, through the prepared locale (GNU msgfmt must accept it, even for a
+    # preview; the other checks' findings do not stop a preview), for everything below.
+    catalog = None if source else readable_catalog(prepare_locale(project, locale, content))
+    missing = set() if source else missing_strings(project, catalog)
     inner = Translations() if catalog is None else compile_translations(catalog)
     translations = PreviewTranslations(inner, missing)
     printable = partial(_printable, project, locale, content, catalog)

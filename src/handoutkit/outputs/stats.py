@@ -18,9 +18,11 @@ from handoutkit.content.settings import Project
 from handoutkit.files import atomic_write
 from handoutkit.outputs.build import locale_gate
 from handoutkit.outputs.manifest import read_page_counts
+from handoutkit.render.ready import open_library, with_locales
+from handoutkit.translation.checks import CHECKS
 from handoutkit.translation.fontplan import load_font_plan
 from handoutkit.translation.locales import native_language_name
-from handoutkit.translation.prepared import PreparedLocale, prepare_all, prepare_locale
+from handoutkit.translation.prepared import PreparedLocale, prepare_locale
 
 WORD = re.compile(r"\w+")
 
@@ -80,16 +82,15 @@ def locale_stats(project: Project, locale: str, prepared: PreparedLocale | None 
 
 def collect(project: Project) -> Stats:
     """Every published locale, then every catalog under locales/ not yet published."""
-    content = load_content(project.handouts_dir, project.root)
     published = project.settings.locales
     unpublished = tuple(loc for loc in project.catalog_locales() if loc not in published)
     # With the font plan, as the build and `check` prepare them: one gate, one answer.
-    prepared = prepare_all(project, content, load_font_plan(project), locales=published + unpublished)
+    prepared = with_locales(open_library(project), published + unpublished).prepared
     locales = [locale_stats(project, loc, prepared[loc]) for loc in published]
     locales += [replace(locale_stats(project, loc, prepared[loc]), published=False) for loc in unpublished]
     # Reading levels of the languages that can print (a broken one has none; its row says so).
     translations = {loc: prepared[loc].translations for loc in published if prepared[loc].ok}
-    report = lint(project, translations, read_page_counts(project))
+    report = lint(project, translations, read_page_counts(project), checks=CHECKS)
     handouts = []
     for handout_id in sorted({h for h, _ in report.reading} | {h for h, _ in report.pages}):
         for loc in project.settings.locales:

@@ -49,6 +49,9 @@ MACHINE_DRAFT_COMMENT = (
 MSGFMT_LINE = re.compile(r"^(?P<file>.+?):(?P<line>\d+):(?:\d+:)? (?P<message>.*)$")
 
 
+MSGFMT = "msgfmt: "  # how a finding of GNU msgfmt --check begins
+
+
 def msgfmt_problems(path: Path, label: str, data: bytes | None = None) -> list[Problem]:
     """What GNU msgfmt --check rejects (the reference implementation of the PO format).
 
@@ -75,8 +78,8 @@ def msgfmt_problems(path: Path, label: str, data: bytes | None = None) -> list[P
             if "within string" in message:  # msgfmt counts the newline that ended the string
                 line = max(1, line - 1)
             problems.append(Problem(label, line,
-                                    f"msgfmt: {message.removeprefix('warning: ')}", severity))
-    return problems or [Problem(label, 0, f"msgfmt: {run.stderr.strip()}")]
+                                    f"{MSGFMT}{message.removeprefix('warning: ')}", severity))
+    return problems or [Problem(label, 0, f"{MSGFMT}{run.stderr.strip()}")]
 
 
 def byte_order_mark_problem(path: Path, label: str, data: bytes | None = None) -> Problem | None:

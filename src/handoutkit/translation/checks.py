@@ -1,12 +1,13 @@
 """Stage 4, checks: is a locale complete and safe to print?
 
-Two registries, each a list of small functions with a declared severity:
-ENTRY_CHECKS look at one translated entry, FILE_CHECKS at the whole catalog
-(and declare any file they read besides the PO file and the template, so a
-check's inputs are part of the cache key the moment it is registered).
-`check_locale` runs them all and locates each finding at
-`locales/<locale>/LC_MESSAGES/handouts.po:<line>`. Errors block printing;
-warnings are shown to translators.
+One registry, `CHECKS`: every check of the project in one shape (content/checking.py),
+Babel-checker style. Entry checks look at one translated entry, file checks at the
+whole catalog as read once (and declare any file they read besides the PO file
+and the template, so a check's inputs are part of the cache key the moment it is
+registered); the handout and library checks of `handouts lint` (content/lint.py)
+are registered here too. `check_locale` runs the entry and file checks and
+locates each finding at `locales/<locale>/LC_MESSAGES/handouts.po:<line>`.
+Errors block printing; warnings are shown to translators.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from yaml.nodes import SequenceNode
 
+from handoutkit.content.checking import Check, of_scope, run_checks
+from handoutkit.content.lint import LINT_CHECKS
 from handoutkit.content.settings import Project
 from handoutkit.content.syntax import (
     DIGITS,
@@ -182,22 +185,22 @@ def check_mojibake(message: Message, rules: EntryRules = EntryRules()) -> list[s
 
 
 @dataclass(frozen=True)
-class Registered:
-    """A check and the severity of what it finds."""
+class EntryContext:
+    """What an entry check looks at: one translated, current entry of a catalog."""
 
-    check: EntryCheck
-    severity: str  # "error" blocks printing; "warning" is shown to translators
+    message: Message
+    rules: EntryRules
+    label: str  # the PO file, as problems name it
 
 
-ENTRY_CHECKS: tuple[Registered, ...] = (
-    Registered(check_placeholders, "error"),
-    Registered(check_numbers, "error"),
-    Registered(check_emphasis, "error"),
-    Registered(check_invisible, "error"),
-    Registered(check_markup_syntax, "error"),
-    Registered(check_length, "warning"),
-    Registered(check_mojibake, "error"),
-)
+def on_entry(name: str, severity: str, check: EntryCheck) -> Check:
+    """An entry check written as `(message, rules) -> findings`, in the registry's shape: each
+    finding is located at the entry's line and followed by its English."""
+    def run(context: EntryContext) -> list[Problem]:
+        source = _text(context.message)[0]
+        return [Problem(context.label, context.message.lineno, f"{text}: {source!r}", severity)
+                for text in check(context.message, context.rules)]
+    return Check(name, severity, "entry", run)
 
 
 # The findings that say a string is not translated yet (counted as fuzzy or untranslated, not
@@ -230,6 +233,8 @@ class LocaleReport:
 
 def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
                   rules: EntryRules = EntryRules()) -> LocaleReport:
+    """Count what is translated against the current template (stale, fuzzy, untranslated and
+    missing entries are findings too), and run the entry checks on every translated entry."""
     problems: list[Problem] = []
     template_keys = {(t.id, t.context): t for t in template if t.id}
     catalog_keys = {(m.id, m.context) for m in catalog if m.id}
@@ -250,13 +255,7 @@ def check_catalog(catalog: Catalog, template: Catalog, label: str, locale: str,
             problems.append(Problem(label, message.lineno, f"untranslated: {source!r}"))
             continue
         translated += 1
-        for entry in ENTRY_CHECKS:
-            problems += [Problem(label, message.lineno, f"{text}: {source!r}", entry.severity)
-                         for text in entry.check(message, rules)]
-    # Babel's own checkers (python-format placeholders, plural forms).
-    for message, errors in catalog.check():
-        for error in errors:
-            problems.append(Problem(label, message.lineno, f"{error}"))
+        problems += run_checks(CHECKS, "entry", EntryContext(message, rules, label))
     for key in template_keys.keys() - catalog_keys:
         untranslated += 1
         where, line = template_keys[key].locations[0] if template_keys[key].locations else (label, 0)
@@ -304,17 +303,17 @@ TRANSLATE_TOOLKIT_FILTERS = {
 }
 
 
-def translate_toolkit_problems(path: Path, label: str, locale: str, catalog: Catalog,
-                               data: bytes | None = None) -> list[Problem]:
-    """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry."""
+def translate_toolkit_problems(label: str, locale: str, catalog: Catalog, data: bytes) -> list[Problem]:
+    """Run Translate Toolkit's filters (as `pofilter` does) on every translated, current entry of the
+    PO file's bytes as read (Translate Toolkit parses them itself: its units are what pofilter sees)."""
     from translate.filters import checks
-    from translate.storage import factory, pypo
+    from translate.storage import pypo
 
     lines = {(m.context, _text(m)[0]): m.lineno for m in catalog if m.id}
     checker = checks.StandardChecker(checks.CheckerConfig(targetlanguage=locale.split("_")[0]),
                                      limitfilters=list(TRANSLATE_TOOLKIT_FILTERS))
     problems = []
-    store = pypo.pofile.parsestring(data) if data is not None else factory.getobject(str(path))
+    store = pypo.pofile.parsestring(data)
     for unit in store.units:
         if unit.isheader() or unit.isobsolete() or unit.isfuzzy() or not unit.istranslated():
             continue
@@ -404,6 +403,7 @@ def check_dropped_comments(context: "Context") -> list[Problem]:
     before = committed_version(context.project.root, context.path)
     if before is None:
         return []
+    # git's copy of the file, not the locale: the prepared locale reads what is on disk, once.
     try:
         old = read_po(io.BytesIO(for_babel(normalized_newlines(before))), charset="utf-8")
     except Exception:  # noqa: BLE001 - a broken committed file is nothing to compare with
@@ -505,31 +505,42 @@ class Context:
     catalog: Catalog
 
 
-@dataclass(frozen=True)
-class FileCheck:
-    name: str
-    severity: str  # of its findings, unless a finding names its own (Translate Toolkit's filters do)
-    run: Callable[[Context], list[Problem]]
-    reads: tuple[str, ...] = ()  # files it reads besides the PO and POT, "{locale}" filled in
-    needs_clean_syntax: bool = False  # skipped while msgfmt reports an error
+def babel_problems(context: Context) -> list[Problem]:
+    """Babel's own checkers (python-format placeholders, plural forms)."""
+    return [Problem(context.label, message.lineno, f"{error}")
+            for message, errors in context.catalog.check() for error in errors]
 
 
-FILE_CHECKS: tuple[FileCheck, ...] = (
-    FileCheck("header", "error", lambda c: check_header(c.catalog, c.label, c.locale)),
-    FileCheck("obsolete", "warning", lambda c: check_obsolete(c.catalog, c.label)),
-    FileCheck("translate-toolkit", "warning",
-              lambda c: translate_toolkit_problems(c.path, c.label, c.locale, c.catalog, c.data),
-              needs_clean_syntax=True),
-    FileCheck("glossary", "error",
-              lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
-              reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
-    FileCheck("dropped-comments", "warning", check_dropped_comments, needs_clean_syntax=True),
-    FileCheck("review-changes", "warning", check_review_changes, reads=("locales/{locale}/review.yaml",)),
-    FileCheck("meaning", "warning", check_meaning, reads=("handouts/shared.yaml", "handouts/warning-signs.yaml")),
+# The one registry of checks, in the shape of content/checking.py: each runner takes its scope
+# (`check_catalog` the entry checks, `check_locale` the file checks, `handouts lint` the handout
+# and library checks). A file a check reads is part of its locale's cache key (`declared_inputs`).
+CHECKS: tuple[Check, ...] = (
+    on_entry("placeholders", "error", check_placeholders),
+    on_entry("numbers", "error", check_numbers),
+    on_entry("emphasis", "error", check_emphasis),
+    on_entry("invisible", "error", check_invisible),
+    on_entry("markup-syntax", "error", check_markup_syntax),
+    on_entry("length", "warning", check_length),
+    on_entry("mojibake", "error", check_mojibake),
+    Check("header", "error", "file", lambda c: check_header(c.catalog, c.label, c.locale)),
+    Check("obsolete", "warning", "file", lambda c: check_obsolete(c.catalog, c.label)),
+    Check("translate-toolkit", "warning", "file",
+          lambda c: translate_toolkit_problems(c.label, c.locale, c.catalog, c.data),
+          needs_clean_syntax=True),
+    Check("glossary", "error", "file",
+          lambda c: check_glossary(c.catalog, load_glossary(c.project, c.locale), c.label),
+          reads=(f"locales/{{locale}}/{GLOSSARY_FILE}",)),
+    Check("dropped-comments", "warning", "file", check_dropped_comments, needs_clean_syntax=True),
+    Check("review-changes", "warning", "file", check_review_changes, reads=("locales/{locale}/review.yaml",)),
+    Check("meaning", "warning", "file", check_meaning, reads=("handouts/shared.yaml", "handouts/warning-signs.yaml")),
     # A translation whose English changed since it was made, whatever an editor did to `#, fuzzy`.
-    FileCheck("translated-from", "error",
-              lambda c: changed_english(c.catalog, read_provenance(c.project, c.locale), c.label),
-              reads=(f"locales/{{locale}}/{PROVENANCE_FILE}",)),
+    Check("translated-from", "error", "file",
+          lambda c: changed_english(c.catalog, read_provenance(c.project, c.locale), c.label),
+          reads=(f"locales/{{locale}}/{PROVENANCE_FILE}",)),
+    # Last: while a check above stops the locale with a ProblemsError (an unreadable glossary),
+    # Babel's findings are left out of the report, as they always were.
+    Check("babel", "error", "file", babel_problems),
+    *LINT_CHECKS,
 )
 
 
@@ -537,7 +548,7 @@ def declared_inputs(project: Project, locale: str) -> list[Path]:
     """Every file the checks of a locale read besides its PO file: what the current template is
     extracted from (content, templates) and what checks declare."""
     return [*template_inputs(project), *(project.root / read.format(locale=locale)
-                                for check in FILE_CHECKS for read in check.reads)]
+                                for check in of_scope(CHECKS, "file") for read in check.reads)]
 
 
 def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
@@ -551,17 +562,19 @@ def check_locale(project: Project, locale: str, catalog: Catalog | None = None,
     path = project.po_path(locale)
     label = project.rel(path)
     syntax: list[Problem] = []
-    if early := encoding_problems(data if data is not None else path.read_bytes() if path.exists() else b"", label):
+    if data is None and path.exists():
+        data = path.read_bytes()  # read once, as it is: GNU msgfmt, Babel and Translate Toolkit get these bytes
+    if early := encoding_problems(data if data is not None else b"", label):
         return LocaleReport(locale, label, 0, 0, 0, 0, early)  # UTF-16, BOM, charset, merge conflict
     rules = EntryRules(native_digits(locale) if locale in project.settings.native_digits else "")
     try:
-        syntax = msgfmt_problems(path, label, data) if data is not None or path.exists() else []
+        syntax = msgfmt_problems(path, label, data) if data is not None else []
         if catalog is None:
             catalog = load_catalog(project, locale, strict=False, data=data)
         report = check_catalog(catalog, current_template(project), label, locale, rules)
         context = Context(project, locale, label, path, data, catalog)
         clean = not any(p.severity == "error" for p in syntax)  # the finer checks need a well-formed file
-        for check in FILE_CHECKS:
+        for check in of_scope(CHECKS, "file"):
             if clean or not check.needs_clean_syntax:
                 syntax += check.run(context)
     except ProblemsError as exc:

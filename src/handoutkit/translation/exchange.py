@@ -23,6 +23,7 @@ from translate.storage import pypo, tmx, xliff
 from translate.storage.placeables import StringElem
 from translate.storage.placeables.xliff import G, Ph
 
+from handoutkit.content.handouts import load_content
 from handoutkit.content.settings import Project
 from handoutkit.content.syntax import EMPHASIS, PLACEHOLDER
 from handoutkit.errors import HandoutError, Problem, ProblemsError
@@ -35,8 +36,8 @@ from handoutkit.translation.catalogs import (
 )
 from handoutkit.translation.checks import check_locale, is_not_translated
 from handoutkit.translation.extract import current_template
+from handoutkit.translation.prepared import prepare_locale, readable_catalog
 from handoutkit.translation.provenance import read_provenance, translation_hash
-from handoutkit.translation.review import review_state
 
 XLIFF_12 = "urn:oasis:names:tc:xliff:document:1.2"
 TOKEN = re.compile(rf"{PLACEHOLDER.pattern}|{re.escape(EMPHASIS)}")
@@ -205,8 +206,9 @@ def export_xliff(project: Project, locale: str, output: Path | None = None) -> E
     needs-review-translation with its previous English in an <alt-trans>; an empty one has no
     <target>.
     """
-    catalog = load_catalog(project, locale)
-    reviewed = review_state(project, locale, catalog).status == "reviewed"
+    prepared = prepare_locale(project, locale, load_content(project.handouts_dir, project.root))
+    catalog = readable_catalog(prepared)  # a locale with open findings is exported: that is what it is for
+    reviewed = prepared.status == "reviewed"  # the gate's answer: an incomplete locale is not approved
     current = {(m.context, str(m.id)): m for m in catalog if m.id}
     provenance = read_provenance(project, locale)
     changed = {key for key, record in provenance.items()
@@ -398,8 +400,11 @@ def import_xliff(project: Project, path: Path) -> ImportResult:
     store = read_xliff(path, label)
     locale = xliff_locale(project, store, label)
     po_path = project.po_path(locale)
+    # A writer, so not through the prepared locale: the import edits the PO file itself (through
+    # Translate Toolkit, which keeps what Babel would drop), and the result is checked as
+    # `check` checks it (check_import). The catalog itself must be sound first.
     before = read_catalog_bytes(project, locale)
-    load_catalog(project, locale, data=before)  # the catalog itself must be sound first
+    load_catalog(project, locale, data=before)
     po = pypo.pofile.parsestring(before)
     by_id = {unit_id(u.source, u.getcontext() or None): u for u in po.units
              if not u.isheader() and not u.isobsolete()}
@@ -451,6 +456,7 @@ def check_import(project: Project, locale: str, data: bytes, label: str,
                  unit_lines: dict[tuple[str, str | None], int]) -> tuple[list[Problem], list[Problem]]:
     """Exactly the checks of `handouts check` on the PO an import would write, each finding moved to
     its XLIFF line (fuzzy entries, which an import may rightly leave, are not errors here)."""
+    # The PO file the import would write, not yet on disk: the prepared locale reads files only.
     catalog = read_po(io.BytesIO(for_babel(data)), locale=locale, charset="utf-8")
     entries = sorted((m.lineno, unit_lines.get((m.id, m.context), 1)) for m in catalog if m.id)
 
@@ -480,9 +486,11 @@ def export_tmx(project: Project, output: Path | None = None) -> TmxResult:
     """A TMX memory of the reviewed translations only: a draft never seeds an agency's memory."""
     memory = tmx.tmxfile(sourcelanguage="en")
     units, included, skipped = 0, [], []
+    content = load_content(project.handouts_dir, project.root)
     for locale in project.catalog_locales():
-        catalog = load_catalog(project, locale)
-        if review_state(project, locale, catalog).status != "reviewed":
+        prepared = prepare_locale(project, locale, content)
+        catalog = readable_catalog(prepared)
+        if prepared.status != "reviewed":  # the gate's answer: an incomplete locale is not reviewed
             skipped.append(locale)
             continue
         included.append(locale)

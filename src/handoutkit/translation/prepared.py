@@ -21,6 +21,7 @@ from handoutkit.content.settings import Project
 from handoutkit.errors import HandoutError, Problem, ProblemsError
 from handoutkit.files import code_files, hash_files
 from handoutkit.translation.catalogs import (
+    MSGFMT,
     compiled,
     load_catalog,
     read_catalog_bytes,
@@ -45,6 +46,7 @@ class PreparedLocale:
     reviewed_by: str | None = None
     safety_open: int = 0
     notes: list[Problem] = field(default_factory=list)  # warnings: shown, never blocking
+    review_problem: str = ""  # a review record exists but does not count (ReviewState.problem)
 
     @property
     def ok(self) -> bool:
@@ -130,9 +132,26 @@ def prepare_locale(project: Project, locale: str, content: Content, plan: FontPl
     notes = [p for p in report.problems if p.severity != "error"] if report else []
     if problems:
         return PreparedLocale(locale, catalog, "incomplete", problems, inputs, b"", report,
-                              state.reviewed_by, state.safety_open, notes)
+                              state.reviewed_by, state.safety_open, notes, state.problem)
     return PreparedLocale(locale, catalog, state.status, [], inputs, compiled(catalog), report,
-                          state.reviewed_by, state.safety_open, notes)
+                          state.reviewed_by, state.safety_open, notes, state.problem)
+
+
+def readable_catalog(prepared: PreparedLocale) -> Catalog:
+    """The catalog of a prepared locale, for a command that works on a locale even while it cannot
+    print (the preview, the back-translation sheet, confirm-translation, the exports).
+
+    Refused only where a strict read of the file was refused: when Babel cannot read it, or GNU
+    msgfmt rejects it (the findings of `read_catalog(strict=True)`, found here on the same bytes).
+    """
+    if prepared.status == "source":
+        raise HandoutError(f"'{prepared.locale}' is the source language: it prints the YAML, it has no catalog")
+    found = prepared.report.problems if prepared.report else []
+    if rejected := [p for p in found if p.severity == "error" and p.message.startswith(MSGFMT)]:
+        raise ProblemsError(rejected, "catalog error")
+    if prepared.catalog is None:
+        raise ProblemsError(prepared.problems, "catalog error")
+    return prepared.catalog
 
 
 def prepare_all(project: Project, content: Content, plan: FontPlan | None = None,
