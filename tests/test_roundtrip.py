@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, Phase, example, given, note, settings
 from hypothesis import strategies as st
 
 from handoutkit.content.settings import Project
-from handoutkit.translation.catalogs import init_locale, load_catalog, update
+from handoutkit.translation.catalogs import babel_previous_repaired, canonical, init_locale, load_catalog, update
 from handoutkit.translation.extract import extract, serialize
 
 from .conftest import REPO, copy_repo, make_project
@@ -128,13 +128,15 @@ def test_a_long_sentence_changed_keeps_its_old_text_under_previous(tmp_path: Pat
     source = project.handouts_dir / "recovery-at-home.yaml"
     old = "Most people recover in 3 weeks to 3 months."
     assert old in source.read_text("utf-8")
-    source.write_text(source.read_text("utf-8").replace(old, "Most patients recover in 3 weeks to 3 months."))
+    new = "Most patients recover in 3 weeks to 3 months."
+    source.write_text(source.read_text("utf-8").replace(old, new))
     extract(project)
     update(project)
     for locale in LOCALES:
         path = project.po_path(locale)
         msgfmt_check(path)
-        changed = [m for m in load_catalog(project, locale) if m.previous_id]
+        # The entries this edit changed; the catalogs may hold other fuzzy entries, awaiting translators.
+        changed = [m for m in load_catalog(project, locale) if m.previous_id and new in m.id]
         assert changed and all(old in m.previous_id[0] for m in changed), locale
         assert all(m.fuzzy and m.string for m in changed), locale
     before = {loc: project.po_path(loc).read_bytes() for loc in LOCALES}
@@ -269,3 +271,23 @@ def test_an_obsolete_fuzzy_entry_keeps_the_file_readable(tmp_path: Path) -> None
     catalog = load_catalog(project, "pt")
     assert "Walk for a short time every day." in catalog.obsolete
     assert not any(r.written for r in update(project, ("pt",)))
+
+
+def test_a_previous_english_saved_by_babel_comes_back_as_gnu_previous_lines(tmp_path: Path) -> None:
+    """Babel writes `#| msgid` as a wrapped translator comment (`# | "... bulge` / `# "`), which every
+    reader then takes for a comment; the update puts GNU's `#|` lines back, long sentences included."""
+    old = ("Discs are soft cushions between the bones of your spine. A disc can bulge out, or its soft "
+           "center can push out through a tear (a herniated disc). Either one can press on a nerve.")
+    new = old.replace(", or its", ". Or its")
+    gnu = canonical((
+        'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
+        "# a translator's own note stays a note\n#. SAFETY-CRITICAL: keep the meaning\n#, fuzzy\n"
+        f'#| msgid "{old}"\nmsgid "{new}"\nmsgstr "Los discos son cojines blandos entre los huesos."\n'
+    ).encode())
+    path = tmp_path / "es.po"
+    path.write_bytes(gnu)
+    save_with_babel(path, path)
+    saved = path.read_bytes()
+    assert b"\n# | " in saved and b"\n#| " not in saved, "Babel no longer mangles it: this test is moot"
+    entry = gnu.split(b"\n\n", 1)[1]  # Babel writes a header of its own: the entry is what matters
+    assert canonical(babel_previous_repaired(saved)).split(b"\n\n", 1)[1] == entry

@@ -25,7 +25,7 @@ RECOVERY = "Most people recover in 3 weeks to 3 months."
     ("Avoid hard exercise until your surgeon says you can.", "a restriction"),
     ("Take pain medicine only as your care team tells you.", "a restriction"),
     ("Make a list of all the medicines you take.", "a medicine instruction"),
-    ("Look at your incision every day.", "a duration"),
+    ("Look at your incision each day.", "a duration"),
     ("Some stay in the hospital for one or more nights.", "a duration"),
     ("The two bones are joined so they grow into one bone.", "a number"),
     ("Call {emergency_number} right away if you have", "a warning sign or whom to call"),

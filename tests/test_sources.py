@@ -99,7 +99,7 @@ def test_statements_beyond_the_article_are_flagged_or_gone(repo: Project) -> Non
         texts = [t.value for t in handout_statements(content.get(front_of_neck))]
         assert not any("tubular retractor" in t for t in texts), front_of_neck
     for fusion in ("acdf", "lumbar-fusion-tlif"):
-        [awake] = [t for t in handout_statements(content.get(fusion)) if "awake with numbing" in t.value]
+        [awake] = [t for t in handout_statements(content.get(fusion)) if "numbing medicine" in t.value]
         assert awake.confirm and awake.source is None, fusion
     # The added warning sign goes the more urgent way and is flagged.
     warning = next(b for s in content.shared.values() for b in s.blocks if b.callout == "warning")

@@ -147,8 +147,8 @@ VARIANTS = [
     Variant("xml-space-preserve-newline", retarget(TROUBLE, f"{NEW}\n", state="translated"),
             TROUBLE, "refused", fragment="do not both end with"),
     # --- each check of `handouts check`
-    Variant("glossary", retarget("Do breathing exercises with a spirometer",
-                                 "Haga ejercicios de respiración con un inhalador si se lo indican.",
+    Variant("glossary", retarget("Do deep breathing with a spirometer",
+                                 "Haga respiraciones profundas con un inhalador si se lo indican.",
                                  state="translated"),
             None, "refused", fragment="glossary: 'spirometer' must be translated as 'espirómetro'"),
     Variant("url-added", retarget(TROUBLE, f"{NEW} (ver www.example.com)", state="translated"),

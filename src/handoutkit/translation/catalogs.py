@@ -172,6 +172,44 @@ def canonical(data: bytes) -> bytes:
     return run_gettext(["msgcat", "--output-file=-", "-"], data)
 
 
+BABEL_PREVIOUS = "# | "
+QUOTED_LINE = re.compile(r'^(?:msgctxt |msgid )?"(?:[^"\\]|\\.)*"$')
+
+
+def babel_previous_repaired(data: bytes) -> bytes:
+    """The file with Babel's mangled previous msgids (`# | msgid "..."`) as GNU's `#|` lines again.
+
+    Babel writes an entry's old English as a translator comment and wraps it like prose, breaking
+    inside the quotes (`# | "... can bulge` then `# "`); every reader, Babel's own included, then
+    takes it for a comment, and a file saved by a Babel-based tool would carry that garbage
+    forever. A wrapped piece is joined back with the single space the wrap removed, and the
+    lines move to where GNU wants them: after the other comments, just before the msgid.
+    """
+    if BABEL_PREVIOUS.encode() not in data:
+        return data
+    out: list[str] = []
+    block: list[str] = []   # the pieces of one mangled previous msgid, as Babel split them
+    previous: list[str] = []  # repaired `#|` lines waiting for their entry's msgid
+    for line in data.decode("utf-8").split("\n"):
+        if line.startswith(BABEL_PREVIOUS):
+            block.append(line[len(BABEL_PREVIOUS):])
+            continue
+        if block and line.startswith("# ") and not QUOTED_LINE.match(block[-1]):
+            block[-1] += " " + line[2:]
+            continue
+        if block:
+            if all(map(QUOTED_LINE.match, block)):
+                previous += [f"#| {piece}" for piece in block]
+            else:  # not a previous msgid after all: leave the comment as it was
+                out += [BABEL_PREVIOUS + piece for piece in block]
+            block = []
+        if previous and not line.startswith("#"):
+            out += previous
+            previous = []
+        out.append(line)
+    return "\n".join(out).encode("utf-8")
+
+
 def merged(po_path: Path, pot_path: Path, data: bytes | None = None) -> bytes:
     """The catalog at `po_path` merged with the template, as `msgmerge --previous` writes it.
 
@@ -183,7 +221,7 @@ def merged(po_path: Path, pot_path: Path, data: bytes | None = None) -> bytes:
     if data is None:
         data = po_path.read_bytes()
     return run_gettext(["msgmerge", "--quiet", "--previous", "--output-file=-", "-", str(pot_path)],
-                       normalized_newlines(data))
+                       babel_previous_repaired(normalized_newlines(data)))
 
 
 def restore_previous_ids(catalog: Catalog, text: str) -> None:
