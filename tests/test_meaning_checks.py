@@ -77,6 +77,8 @@ def test_units_swapped_and_days_for_weeks_in_every_script() -> None:
     assert units_missing("es", "Do not lift more than 10 pounds.", "No levante más de 10 libras.") is None
     assert "week" in units_missing("ru", "Most people recover in 3 weeks.", "Большинство поправляется за 3 дня.")
     assert units_missing("ru", "Most people recover in 3 weeks.", "Большинство поправляется за 3 недели.") is None
+    # "daily life" is "повседневная жизнь" (everyday life): the natural wording is not a missing day
+    assert units_missing("ru", "A faster return to daily life", "Более быстрое возвращение к повседневной жизни") is None
     assert "week" in units_missing("zh_Hans", "Most people recover in 3 weeks.", "大多数人在3天内康复。")
     assert units_missing("zh_Hans", "Most people recover in 3 weeks.", "大多数人在3周内康复。") is None
     assert "week" in units_missing("ar", "Most people recover in 3 weeks.", "يتعافى معظم الناس في 3 أيام.")

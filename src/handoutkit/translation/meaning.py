@@ -239,7 +239,8 @@ TARGET_UNITS: dict[str, dict[str, str]] = {
            "minute": r"minuto", "year": r"taon", "pound": r"libra", "kilogram": r"kilo|kg"},
     "vi": {"day": r"ngày", "night": r"đêm|tối", "week": r"tuần", "month": r"tháng", "hour": r"giờ",
            "minute": r"phút", "year": r"năm", "pound": r"pound|cân Anh", "kilogram": r"kg|ký|cân"},
-    "ru": {"day": r"д[ен]\w*|сут\w*|ежедневн\w*", "night": r"ноч\w*|ночь", "week": r"недел\w*",
+    # "повседневный" (everyday) is how Russian says "daily" in "daily life"
+    "ru": {"day": r"д[ен]\w*|сут\w*|ежедневн\w*|повседневн\w*", "night": r"ноч\w*|ночь", "week": r"недел\w*",
            "month": r"месяц\w*", "hour": r"час\w*", "minute": r"минут\w*", "year": r"год\w*|лет",
            "pound": r"фунт\w*", "kilogram": r"кг|килограмм\w*"},
     "ar": {"day": r"\w*يوم\w*|\w*أيام\w*", "night": r"\w*لي\w*", "week": r"\w*أسبوع\w*|\w*أسابيع\w*",
