@@ -335,7 +335,9 @@ def test_a_refusal_names_the_field_that_actually_overflows(tmp_path: Path) -> No
     desk = Desk(create_app(project, state_dir=tmp_path / "var"))
     bare = {"handout": "walking", "locale": "es"}
     assert desk.post(bare).status_code == 200  # it fits one page as published
-    long_instructions = "\n".join(f"{i}. Traiga su lista de medicinas." for i in range(1, 26))  # 25 lines
+    # 36 lines, within the field's 1000 characters: more than the one page has room for, even in the
+    # tight layout's compact box
+    long_instructions = "\n".join(f"{i}. Traiga sus medicinas." for i in range(1, 37))
     refused = desk.post({**bare, "patient_name": "Ana María de los Ángeles Fernández Quintero",
                          "instructions": long_instructions})
     assert refused.mimetype == "text/html", refused.status_code

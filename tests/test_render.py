@@ -83,6 +83,9 @@ def test_front_desk_text_keeps_its_own_direction() -> None:
 
     # First-strong isolation: Latin typed into an Arabic handout stays left-to-right, escaped.
     assert isolated_auto("Bring <b>list</b>.") == "<bdi>&#x2068;Bring &lt;b&gt;list&lt;/b&gt;.&#x2069;</bdi>"
+    # A line break ends an isolate (bidi rule X8): each line of the instructions has its own.
+    assert isolated_auto("Bring your list.\nNo food.") == \
+        "<bdi>&#x2068;Bring your list.&#x2069;\n&#x2068;No food.&#x2069;</bdi>"
 
 
 def test_a_template_is_compiled_once_for_every_locale_and_again_when_it_changes(sample: Project, monkeypatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -13,6 +14,18 @@ from handoutkit.content.yamlsource import NodeReader, read_yaml
 from handoutkit.errors import HandoutError, ProblemsError, relative
 
 PAGE_SIZES = ("letter", "a4")
+# A phone number as clinics write them: groups of digits, "(555)" groups, separated by a space,
+# "-", an en dash, "." or "/" (spaces around one allowed), "+" only in front, then maybe an
+# extension ("ext. 12", "x12"). Letters anywhere else are a typo (an O for a 0), and a patient
+# dials what is printed.
+_GROUP = r"(?:\(\d+\)|\d+)"
+PHONE_FORMAT = re.compile(rf"(?P<number>\+?{_GROUP}(?: ?[-\u2013./]? ?{_GROUP})*)"
+                          rf"(?: ?(?:ext\.?|x) ?(?P<extension>\d{{1,6}}))?", re.IGNORECASE)
+# E.164 allows at most 15 digits; fewer than 5 is a short code or a number cut off, not a clinic's line.
+PHONE_DIGITS = (5, 15)
+PHONE_EXPECTED = ("a phone number: digits in groups separated by spaces, '-', '\u2013', '.' or '/', "
+                  "an area code in parentheses, '+' in front, and an extension such as 'ext. 12' "
+                  "(for example \"(555) 010-0142\", \"+1 555 010 0142\", \"030/1234567\")")
 # Measures a clinic fills in, in its own units, printed through placeholders of the same name.
 MEASURES = ("fever_threshold", "lifting_limit")
 
@@ -140,13 +153,38 @@ def check_locale_name(name: str) -> str | None:
     return None
 
 
+def phone_problem(phone: str) -> str | None:
+    """What is wrong with a clinic phone number as written in clinic.yaml, or None when it reads as one."""
+    match = PHONE_FORMAT.fullmatch(phone)
+    if match is None:
+        return f"expected {PHONE_EXPECTED}; found {phone!r}"
+    if phone.count("(") > 1:
+        return f"expected at most one area code in parentheses; found {phone!r}"
+    digits = sum(c.isdigit() for c in match["number"])
+    low, high = PHONE_DIGITS
+    if not low <= digits <= high:
+        return (f"expected a phone number of {low} to {high} digits (an extension not counted); "
+                f"found {digits} in {phone!r}")
+    return None
+
+
+def read_phone(reader: NodeReader, node, what: str) -> str | None:
+    """A phone number of the clinic's (`phone`, a desk phone): None, with a problem, when malformed."""
+    phone = reader.string(node, what)
+    if phone and (problem := phone_problem(phone)):
+        reader.fail(node, f"{what}: {problem}")
+        return None
+    return phone
+
+
 def read_desk_phones(reader: NodeReader, node) -> tuple[DeskPhone, ...]:
     """`desk_phones:` a list of `- label: ... / phone: ...`."""
     phones: list[DeskPhone] = []
     for item in reader.sequence(node, "desk_phones", 0):
         entry = reader.mapping(item, "a desk phone (label and phone)", ("label", "phone"))
         if entry and len(entry) == 2:
-            label, phone = reader.string(entry["label"], "the label"), reader.string(entry["phone"], "the phone")
+            label = reader.string(entry["label"], "the label")
+            phone = read_phone(reader, entry["phone"], "desk_phones: the phone")
             if label and phone:
                 if any(p.phone == phone for p in phones):
                     reader.fail(entry["phone"], f"the phone {phone} is listed twice")
@@ -171,8 +209,8 @@ def load_settings(path: Path, root: Path) -> Settings:
         c = reader.mapping(keys["clinic"], "the clinic", ("name", "phone", "emergency_number"),
                            ("desk_phones", *MEASURES))
         if c and all(k in c for k in ("name", "phone", "emergency_number")):
-            values = [reader.string(c[k], f"the clinic {k.replace('_', ' ')}")
-                      for k in ("name", "phone", "emergency_number")]
+            values = [reader.string(c["name"], "the clinic name"), read_phone(reader, c["phone"], "clinic.phone"),
+                      reader.string(c["emergency_number"], "the clinic emergency number")]
             phones = read_desk_phones(reader, c["desk_phones"]) if "desk_phones" in c else ()
             # The clinic's measures (placeholders of the same name): optional, a text uses only those set.
             measures = {k: reader.string(c[k], f"the clinic {k.replace('_', ' ')}") if k in c else ""

@@ -237,12 +237,29 @@ DETAIL_FIELDS = (("instructions", "instructions"), ("surgeon", "surgeon"), ("nam
                  ("procedure_date", "procedure date"), ("arrival_time", "arrival time"))
 
 
+# What overflowing_field answers when a one-character detail alone does not fit.
+NO_ROOM = "the details box"
+
+
+def no_room(job: PrintJob) -> str:
+    """NO_ROOM, logged: a handout that cannot take a details box is a fault of the library, not of the form."""
+    logger.error("no room for a details box: %s in %s runs over its page budget with a one-character detail",
+                 job.handout_id, job.locale)
+    return NO_ROOM
+
+
 def too_long(req: PrintRequest, pages: int, budget: int, field: str | None = None) -> FormError:
-    """The over-budget message, naming the field whose removal makes the handout fit (`field`), if one does."""
+    """The over-budget message, naming the field that overflows (`field`, found by `overflowing_field`):
+    a detail whose removal or shortening makes the handout fit, NO_ROOM when even a one-character
+    detail does not fit (the handout leaves no room for the box), None when no single field does it."""
+    if field == NO_ROOM:
+        return FormError(f"This handout in this language has no room for the patient's details within its "
+                         f"{budget} pages, however short they are. Print the standard PDF and write the details "
+                         "by hand, and tell the practice manager (the server's log names the handout).", 422)
     if field is not None:
         length = {"instructions": len(req.instructions), "surgeon": len(req.surgeon),
                   "patient name": len(req.patient_name)}.get(field)
-        now_text = f" (now {length} characters)" if length else ""
+        now_text = f" (now {length} character{'s' if length != 1 else ''})" if length else ""
         return FormError(f"With these details the handout runs to {pages} pages; the limit is {budget}. "
                          f"Shorten the {field}{now_text}, or leave it out.", 422)
     return FormError(f"With the patient's details this handout runs to {pages} pages in this language; the limit "
@@ -359,19 +376,27 @@ class FrontDesk:
         return pdf, warnings
 
     def overflowing_field(self, job: PrintJob, arrived: float | None) -> str | None:
-        """The field whose removal brings the handout within its budget (tried longest first), or None
-        when none does alone: a refusal must name the field that actually overflows."""
+        """The field that overflows, tried longest first: the first whose removal brings the handout
+        within its budget (the only field filled in is cut to its first character instead, since a
+        box needs one detail). NO_ROOM when the handout has no room for even that one character, so
+        the refusal never blames a field the desk cannot shorten further; None when no field alone does it."""
         details = job.details or {}
+        filled = [key for key, _ in DETAIL_FIELDS if details.get(key)]
         for key, label in sorted(DETAIL_FIELDS, key=lambda f: -len(details.get(f[0], ""))):
-            trial = {**details, key: ""}
-            if not details.get(key) or not any(trial.values()):
+            if key not in filled:
                 continue
+            shortest = "" if len(filled) > 1 else details[key][:1]
+            if shortest == details[key]:  # one character already
+                return no_room(job)
             try:
-                result = self.pool.render([replace(job, details=trial, start_tight=True)], arrived)[0]
+                result = self.pool.render([replace(job, details={**details, key: shortest}, start_tight=True)],
+                                          arrived)[0]
             except Busy:
                 return None
             if not result.error and not result.over_budget:
                 return label
+            if len(filled) == 1:
+                return no_room(job)
         return None
 
     def record(self, req: PrintRequest, desk: str, results: list[Rendered]) -> bool:

@@ -193,8 +193,13 @@ def isolated(text: str) -> Markup:
 
 def isolated_auto(text: str) -> Markup:
     """Text typed at the front desk, in any script: isolated with its own direction (first strong
-    character), so "Bring your list." keeps its full stop at the end inside an Arabic handout."""
-    return Markup('<bdi>&#x2068;{}&#x2069;</bdi>').format(text)
+    character), so "Bring your list." keeps its full stop at the end inside an Arabic handout.
+
+    Each line is isolated on its own: a line break ends an isolate (Unicode bidi rule X8), so in
+    instructions of several lines the second would otherwise take the page's direction and print
+    ".No food after midnight" in an Arabic handout."""
+    lines = (Markup("&#x2068;{}&#x2069;").format(line) for line in text.split("\n"))
+    return Markup("<bdi>{}</bdi>").format(Markup("\n").join(lines))
 
 
 def prose(text: str, values: dict[str, str], rtl: bool = False) -> Markup:
