@@ -308,6 +308,7 @@ def test_the_server_does_not_serve_a_withdrawn_language_left_on_disk(sample: Pro
     assert client.get("/pdf/es/walking.pdf").status_code == 200  # a language that passes still serves
 
 
+@pytest.mark.slow  # builds the sample and renders its PDFs
 def test_the_language_menu_offers_only_languages_that_print(built_sample: Project) -> None:
     from handoutkit.outputs.catalog_page import render_catalog
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
 from handoutkit.content.approval import (
@@ -93,6 +94,7 @@ def test_an_unlisted_key_records_nothing(sample: Project, tmp_path: Path) -> Non
     assert no_key.returncode == 2 and "--key" in no_key.stderr
 
 
+@pytest.mark.slow  # renders PDFs
 def test_unsigned_edited_or_delisted_approvals_leave_the_pdf_a_draft_and_say_why(sample: Project) -> None:
     quiet = dict(locales=("en",), workers=1, editions=("standard",), progress=lambda line: None)
     record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample))
