@@ -291,6 +291,7 @@ def test_the_approval_covers_the_template_wording_a_patient_reads(sample: Projec
 # ---------------------------------------------------------------- what is withdrawn disappears
 
 
+@pytest.mark.slow  # the desk app starts a render worker process
 def test_the_server_does_not_serve_a_withdrawn_language_left_on_disk(sample: Project, tmp_path: Path) -> None:
     """de does not pass its checks: its old PDF and web page on disk get 404 with the reason, not 200."""
     from handoutkit.desk.server import create_app
