@@ -147,7 +147,6 @@ def test_approve_command_records_and_refuses_bad_input(sample: Project) -> None:
     assert read_approval(sample, "walking").approved_by == "Jane Doe, MD"
 
 
-@pytest.mark.slow  # renders PDFs to read their marks
 def test_flagged_statements_need_the_clinician_to_confirm_them(sample: Project) -> None:
     source = sample.handouts_dir / "walking.yaml"
     source.write_text(source.read_text().replace("- Rest when you are tired.",
@@ -170,7 +169,6 @@ def test_a_damaged_approval_record_is_a_clean_error(sample: Project) -> None:
     assert "handouts/approvals/walking.yaml:1: expected approved_on as a date" in result.stderr
 
 
-@pytest.mark.slow  # renders PDFs to read their marks
 @pytest.mark.parametrize("text", ["revision: {number: 1, reviewed: 2026-11-20}"])
 def test_a_review_date_typed_in_the_yaml_is_refused(sample: Project, text: str) -> None:
     source = sample.handouts_dir / "walking.yaml"

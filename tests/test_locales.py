@@ -115,7 +115,7 @@ def test_cjk_lines_never_start_with_closing_punctuation(built_repo: Project, loc
     assert not [line for line in text_lines if line[0] in "，。、：；？！）」』,.:;?!)"], text_lines
 
 
-@pytest.mark.slow  # a build of the repository in every locale
+@pytest.mark.slow  # the console script in its own process
 def test_blanking_one_repository_msgstr_fails_make_check(tmp_path: Path) -> None:
     """The CI gate on the real catalogs: `handouts check` exits 1 and names the entry's line."""
     import sys

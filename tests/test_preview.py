@@ -60,7 +60,7 @@ def test_a_long_preview_is_copyfitted_and_bannered_on_every_page(german: Project
     assert result.untranslated == 0
 
 
-@pytest.mark.slow  # renders preview PDFs
+@pytest.mark.slow  # msgmerge and msgfmt over every locale (about 3 s of CPU)
 def test_update_and_stats_cover_unpublished_languages(german: Project) -> None:
     assert "de" in german.catalog_locales()
     pot = german.pot_path

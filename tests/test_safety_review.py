@@ -169,7 +169,7 @@ def run(project: Project, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(handouts), *args], cwd=project.root, capture_output=True, text=True)
 
 
-@pytest.mark.slow  # renders PDFs to read the notice
+@pytest.mark.slow  # the console script in its own process, five times
 def test_sheet_and_review_commands_and_the_check_report(marked: Project, tmp_path: Path) -> None:
     check = run(marked, "check", "--locale", "es")
     assert "es: complete" in check.stderr and f"{len(BACK)} safety-critical entries not back-translated" in check.stderr

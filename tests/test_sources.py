@@ -36,7 +36,6 @@ def with_walking(sample: Project, old: str, new: str) -> None:
     path.write_text(path.read_text().replace(old, new))
 
 
-@pytest.mark.slow  # renders the review sheet PDF
 def test_lint_verifies_every_citation(sample: Project) -> None:
     (sample.handouts_dir / "sources.yaml").write_text(SOURCES)
     found = citations(sample)
@@ -54,7 +53,6 @@ def test_lint_verifies_every_citation(sample: Project) -> None:
     assert not any("Rest when you are tired" in p for p in citations(sample))
 
 
-@pytest.mark.slow  # renders the review sheet PDF
 def test_a_section_cites_once_for_its_statements_and_bad_marks_are_refused(sample: Project) -> None:
     (sample.handouts_dir / "sources.yaml").write_text(SOURCES)
     with_walking(sample, "  - heading: Why walk\n", "  - heading: Why walk\n    source: article#recovery\n")
@@ -70,7 +68,7 @@ def test_a_section_cites_once_for_its_statements_and_bad_marks_are_refused(sampl
         load_content(sample.handouts_dir, sample.root)
 
 
-@pytest.mark.slow  # renders the review sheet PDF
+@pytest.mark.slow  # the console script in its own process
 def test_a_broken_sources_file_is_a_clean_error(sample: Project) -> None:
     (sample.handouts_dir / "sources.yaml").write_text(SOURCES.replace("    publisher: A publisher\n", ""))
     with pytest.raises(ProblemsError, match=r"handouts/sources.yaml:2: missing required key 'publisher'"):

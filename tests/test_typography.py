@@ -68,7 +68,6 @@ def test_korean_lines_break_only_between_words(built_library: Project) -> None:
     assert not breaks, "\n".join(breaks)
 
 
-@pytest.mark.slow  # renders PDFs
 def test_the_word_break_check_finds_a_broken_word(tmp_path: Path) -> None:
     """The check above can fail: a line break inside 수술 is found."""
     html = tmp_path / "x.html"
