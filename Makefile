@@ -22,7 +22,7 @@ TEST_DEB_PACKAGES := chromium zbar-tools postgresql
 help:
 	@echo "make pdf      set up, then build every PDF under build/pdf/"
 	@echo "make test     set up, then run the test suite"
-	@echo "make test-fast  the tests not marked slow (they render nothing)"
+	@echo "make test-fast  the tests not marked slow (no PDF renders, servers or builds), on every core"
 	@echo "make check    every locale complete and safe to print; plain-language lint"
 	@echo "make extract  refresh locales/handouts.pot from handouts/ and templates/"
 	@echo "make update   extract, then merge the POT into every locale's PO file"
@@ -85,10 +85,12 @@ stats: setup
 test: setup test-deps
 	$(BIN)/python -m pytest
 
-# The fast lane while working: everything but the tests marked slow
-# (whole-library builds, PDF renders, kills, Chromium, hypothesis). `make test` runs all.
+# The fast lane while working: everything but the tests marked slow (PDF renders and builds,
+# servers and render workers, the console script in a new process, Chromium, hypothesis,
+# PostgreSQL). One pytest process per core (pytest-xdist); --dist loadfile keeps each module in
+# one process, so a module-scoped fixture is built once. `make test` runs every test, in one process.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n auto --dist loadfile
 
 # Speed, memory and size against baselines measured in the same run (about 10 minutes).
 bench: setup

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,9 +25,9 @@ from handoutkit.content.settings import Project
 from handoutkit.outputs.build import build, pdf_path
 from handoutkit.outputs.catalog_page import render_catalog
 
+from .conftest import run_cli
 from .signing import approver
 
-pytestmark = pytest.mark.slow  # renders PDFs to read their marks
 
 MARK = {"en": "DRAFT — not yet approved by a clinician", "es": "BORRADOR — todavía no aprobado por un médico"}
 QUIET = dict(locales=("en", "es"), workers=1, progress=lambda line: None)
@@ -48,6 +46,7 @@ def pdfs(project: Project) -> list[tuple[str, Path]]:
             for locale in ("en", "es") for edition in ("standard", "large")]
 
 
+@pytest.mark.slow  # renders PDFs to read their marks
 def test_unapproved_pdfs_carry_the_mark_on_every_page_and_no_review_date(built_sample: Project) -> None:
     for locale, path in pdfs(built_sample):
         texts = pages(path)
@@ -59,6 +58,7 @@ def test_unapproved_pdfs_carry_the_mark_on_every_page_and_no_review_date(built_s
         assert "/CreationDate" not in info and "/ModDate" not in info, f"{path}: a date on an unapproved PDF"
 
 
+@pytest.mark.slow  # renders PDFs to read their marks
 def test_approve_removes_the_mark_and_a_changed_sentence_brings_it_back(sample: Project) -> None:
     build(sample, **QUIET)
     record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample), today=dt.date(2026, 12, 1))
@@ -79,6 +79,7 @@ def test_approve_removes_the_mark_and_a_changed_sentence_brings_it_back(sample: 
     assert "Last reviewed" not in " ".join(texts)
 
 
+@pytest.mark.slow  # renders PDFs to read their marks
 def test_a_changed_clinic_phone_is_no_longer_the_approved_handout(sample: Project) -> None:
     record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample))
     build(sample, **QUIET)
@@ -105,6 +106,7 @@ def test_approval_states_and_expiry(sample: Project) -> None:
     assert approval_state(handout, other, approval, 3).status == CHANGED
 
 
+@pytest.mark.slow  # renders PDFs to read their marks
 def test_lint_fails_on_an_expired_approval_and_the_catalog_says_overdue(sample: Project) -> None:
     content = load_content(sample.handouts_dir, sample.root)
     report = lint(sample, {}, today=dt.date(2026, 12, 1))
@@ -121,6 +123,7 @@ def test_lint_fails_on_an_expired_approval_and_the_catalog_says_overdue(sample: 
     assert "Review overdue" in html and "Approved by" not in html
 
 
+@pytest.mark.slow  # renders PDFs to read their marks
 def test_catalog_tells_the_four_states_apart_in_words(sample: Project) -> None:
     build(sample, **QUIET)
     content = load_content(sample.handouts_dir, sample.root)
@@ -133,18 +136,13 @@ def test_catalog_tells_the_four_states_apart_in_words(sample: Project) -> None:
     assert "DRAFT: not approved by a clinician" not in approved
 
 
-def run(project: Project, *args: str) -> subprocess.CompletedProcess:
-    handouts = Path(sys.executable).with_name("handouts")
-    return subprocess.run([str(handouts), *args], cwd=project.root, capture_output=True, text=True)
-
-
 def test_approve_command_records_and_refuses_bad_input(sample: Project) -> None:
-    unknown = run(sample, "approve", "nope", "--by", "Jane Doe, MD", "--key", "k")
+    unknown = run_cli(sample, "approve", "nope", "--by", "Jane Doe, MD", "--key", "k")
     assert unknown.returncode == 1 and "no handout with id 'nope'" in unknown.stderr
     assert "Traceback" not in unknown.stderr
-    blank = run(sample, "approve", "walking", "--by", "  ", "--key", "k")
+    blank = run_cli(sample, "approve", "walking", "--by", "  ", "--key", "k")
     assert blank.returncode == 1 and "--by needs" in blank.stderr and "Traceback" not in blank.stderr
-    done = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(approver(sample)))
+    done = run_cli(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(approver(sample)))
     assert done.returncode == 0, done.stderr
     assert read_approval(sample, "walking").approved_by == "Jane Doe, MD"
 
@@ -153,19 +151,20 @@ def test_flagged_statements_need_the_clinician_to_confirm_them(sample: Project) 
     source = sample.handouts_dir / "walking.yaml"
     source.write_text(source.read_text().replace("- Rest when you are tired.",
                                                  "- {text: Rest when you are tired., confirm: true}"))
-    refused = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", "k")
+    refused = run_cli(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", "k")
     assert refused.returncode == 1 and "no source, please confirm: 'Rest when you are tired.'" in refused.stderr
     assert read_approval(sample, "walking") is None
-    done = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(approver(sample)),
+    done = run_cli(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(approver(sample)),
                "--confirm-flagged")
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.slow  # renders PDFs to read their marks
 def test_a_damaged_approval_record_is_a_clean_error(sample: Project) -> None:
     path = sample.handouts_dir / "approvals" / "walking.yaml"
     path.parent.mkdir()
     path.write_text("approved_by: Jane Doe\napproved_on: someday\ncontent_sha256: abc\n")
-    result = run(sample, "build", "--locale", "en")
+    result = run_cli(sample, "build", "--locale", "en")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "handouts/approvals/walking.yaml:1: expected approved_on as a date" in result.stderr
 
@@ -174,5 +173,5 @@ def test_a_damaged_approval_record_is_a_clean_error(sample: Project) -> None:
 def test_a_review_date_typed_in_the_yaml_is_refused(sample: Project, text: str) -> None:
     source = sample.handouts_dir / "walking.yaml"
     source.write_text(source.read_text().replace("revision:\n  number: 2", text))
-    result = run(sample, "lint")
+    result = run_cli(sample, "lint")
     assert result.returncode == 1 and "handouts/walking.yaml:4: a review date is not written here" in result.stderr

@@ -206,6 +206,7 @@ def test_bad_input_is_a_clean_located_error(runs: dict[str, Run], name: str) -> 
     check_run(runs[name], name)
 
 
+@pytest.mark.slow  # the console script in its own process
 @pytest.mark.parametrize("name", ["not-utf8.yaml", "unknown-key-in-callout.yaml", "bad-escape.po",
                                   "deep-nesting.yaml", "bom.po"])
 def test_the_installed_command_behaves_the_same(tmp_path: Path, name: str) -> None:
@@ -215,6 +216,7 @@ def test_the_installed_command_behaves_the_same(tmp_path: Path, name: str) -> No
     check_run(run_console_script(project, command), name)
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_update_with_a_broken_catalog_does_what_it_says(sample: Project) -> None:
     """es is fine, de is broken: update must not half-apply and then say nothing was written."""
     sample.po_path("de").write_bytes((BAD / "po" / "unterminated-string.po").read_bytes())

@@ -65,6 +65,7 @@ def test_the_scale_step_copies_only_handouts(tmp_path: Path) -> None:
                   if p not in handout_files(project.handouts_dir)) == [n for n in others if n != "packets.yaml"]
 
 
+@pytest.mark.slow  # a build that renders, in its own process
 def test_build_timings_name_the_steps_and_the_workers_phases(sample) -> None:
     """`handouts build --timings FILE`: what the bench's breakdown is made of."""
     out = sample.root / "timings.json"

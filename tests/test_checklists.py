@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +19,7 @@ from handoutkit.outputs.review_sheet import review_sheet_html
 from handoutkit.render.renderer import make_renderer
 from handoutkit.translation.catalogs import load_translations
 
-from .conftest import copy_repo
+from .conftest import copy_repo, run_cli
 from .signing import approver
 
 ANTERIOR = ("acdf", "cervical-disc-replacement")
@@ -33,11 +31,6 @@ EVERY = ("trouble-breathing", "severe-headache", "chest-pain", "swollen-calf", "
 @pytest.fixture
 def repo_copy(tmp_path: Path) -> Project:
     return copy_repo(tmp_path)
-
-
-def run(project: Project, *args: str) -> subprocess.CompletedProcess:
-    handouts = Path(sys.executable).with_name("handouts")
-    return subprocess.run([str(handouts), *args], cwd=project.root, capture_output=True, text=True)
 
 
 def misses(project: Project) -> list[str]:
@@ -83,7 +76,7 @@ def test_removing_a_red_flag_fails_lint_naming_the_item_and_the_handout(repo_cop
     [problem] = misses(repo_copy)
     assert problem.startswith("handouts/acdf.yaml:1: acdf misses checklist item 'swallowing-neck-swelling' "
                               "(anterior-cervical: ")
-    result = run(repo_copy, "lint")
+    result = run_cli(repo_copy, "lint")
     assert result.returncode == 1 and "acdf misses checklist item 'swallowing-neck-swelling'" in result.stdout
 
     shared = repo_copy.handouts_dir / "shared.yaml"
@@ -121,18 +114,18 @@ def without_neck_sign(project: Project) -> None:
 def test_only_an_explicit_signed_waiver_stands_for_a_missing_item(repo_copy: Project) -> None:
     without_neck_sign(repo_copy)
     key = str(approver(repo_copy))
-    refused = run(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--confirm-flagged")
+    refused = run_cli(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--confirm-flagged")
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "misses checklist item 'swallowing-neck-swelling'" in refused.stderr
     assert read_approval(repo_copy, "acdf") is None
-    typo = run(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--confirm-flagged",
+    typo = run_cli(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--confirm-flagged",
                "--waive", "swallowing=not needed")
     assert typo.returncode == 1 and "--waive swallowing: not an item of its checklists" in typo.stderr
-    no_reason = run(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--waive",
+    no_reason = run_cli(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--waive",
                     "swallowing-neck-swelling")
     assert no_reason.returncode == 2 and "expected ITEM=REASON" in no_reason.stderr
 
-    waived = run(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--confirm-flagged",
+    waived = run_cli(repo_copy, "approve", "acdf", "--by", "Jane Doe, MD", "--key", key, "--confirm-flagged",
                  "--waive", "swallowing-neck-swelling=Covered at the discharge talk, with a printed card")
     assert waived.returncode == 0, waived.stderr
     record = yaml.safe_load((repo_copy.handouts_dir / "approvals" / "acdf.yaml").read_text())
@@ -175,7 +168,7 @@ def test_the_clinic_fills_in_its_measures_and_lint_names_a_missing_one(repo_copy
     assert "10 lb (4.5 kg)" in html and "{lifting_limit}" not in html
     clinic = repo_copy.handouts_dir / "clinic.yaml"
     clinic.write_text(clinic.read_text().replace('  lifting_limit: "10 lb (4.5 kg)"\n', ""))
-    result = run(repo_copy, "lint")
+    result = run_cli(repo_copy, "lint")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "handouts/recovery-at-home.yaml:" in result.stdout
     assert "{lifting_limit} is not set in handouts/clinic.yaml" in result.stdout

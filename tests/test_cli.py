@@ -68,8 +68,7 @@ def test_bad_yaml_gives_a_clean_error_and_writes_nothing(sample: Project) -> Non
 
 
 def test_outside_a_project_is_a_clean_error(tmp_path: Path) -> None:
-    handouts = Path(sys.executable).with_name("handouts")
-    result = subprocess.run([str(handouts), "check"], cwd=tmp_path, capture_output=True, text=True)
+    result = run(Project(tmp_path), "check")  # a folder with no handouts/ or clinic.yaml
     assert result.returncode == 1
     assert "not inside a handout project" in result.stderr
     assert "Traceback" not in result.stderr

@@ -22,7 +22,6 @@ import pytest
 from handoutkit.content.settings import Project
 from tests.conftest import make_project
 
-pytestmark = pytest.mark.slow  # builds and servers refusing damaged fonts (about a minute)
 
 NOTO = Path("/usr/share/fonts/truetype/noto/NotoSans-Regular.ttf")
 HANDOUTS = str(Path(sys.executable).with_name("handouts"))
@@ -91,6 +90,7 @@ def test_a_pin_that_is_not_a_hash_is_refused_at_its_line(sample: Project) -> Non
     assert f"templates/fonts.yaml:{line}: expected the file's sha256 as 64 hex digits" in str(caught.value)
 
 
+@pytest.mark.slow  # a build or a server refusing damaged fonts
 def test_a_zeroed_range_in_a_font_stops_the_build_and_the_server_naming_the_file(
         copied_font, tmp_path: Path) -> None:
     project, copy = copied_font
@@ -103,6 +103,7 @@ def test_a_zeroed_range_in_a_font_stops_the_build_and_the_server_naming_the_file
     assert f"{copy}: the font file does not match its pin" in said
 
 
+@pytest.mark.slow  # a build or a server refusing damaged fonts
 def test_a_damaged_font_that_passed_its_pin_is_caught_on_paper(copied_font, tmp_path: Path) -> None:
     """Defence in depth: even a damaged file pinned as it is (or damaged after the check) prints no
     blank handout: the build's first PDF and every warm-up render are rasterised."""
@@ -117,6 +118,7 @@ def test_a_damaged_font_that_passed_its_pin_is_caught_on_paper(copied_font, tmp_
     assert re.search(r"the warm-up render in (en|es): \d+ of the \d+ words on its first page print no ink", said)
 
 
+@pytest.mark.slow  # a build or a server refusing damaged fonts
 def test_a_good_page_has_ink_on_every_word(built_sample: Project) -> None:
     from handoutkit.render.ink import ink_problem, page_ink
 
@@ -125,6 +127,7 @@ def test_a_good_page_has_ink_on_every_word(built_sample: Project) -> None:
     assert ink.words > 50 and ink.ok and ink_problem(pdf, "x") is None
 
 
+@pytest.mark.slow  # a build or a server refusing damaged fonts
 def test_a_damaged_cached_cjk_subset_is_refused_by_name(tmp_path: Path) -> None:
     """Spanish printed through a CJK collection (so it gets a cached subset, as Chinese does)."""
     project = make_project(tmp_path)
@@ -146,6 +149,7 @@ def test_a_damaged_cached_cjk_subset_is_refused_by_name(tmp_path: Path) -> None:
     assert damaged.exists()
 
 
+@pytest.mark.slow  # a build or a server refusing damaged fonts
 def test_a_subset_without_a_record_is_made_again(tmp_path: Path) -> None:
     project = make_project(tmp_path)
     fonts = project.templates_dir / "fonts.yaml"

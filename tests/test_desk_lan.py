@@ -32,6 +32,7 @@ def add_account(project: Project, name: str, password: str = PASSWORD) -> subpro
                           capture_output=True, text=True, timeout=60)
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_a_lan_bind_without_sign_in_is_refused(sample: Project) -> None:
     done = subprocess.run([HANDOUTS, "serve", "--host", "0.0.0.0", "--port", str(free_port()),
                            "--allowed-host", "handouts.clinic.lan"], cwd=sample.root, capture_output=True,
@@ -40,6 +41,7 @@ def test_a_lan_bind_without_sign_in_is_refused(sample: Project) -> None:
     assert "ready on" not in done.stderr and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_desk_accounts_are_stored_hashed_and_private(sample: Project) -> None:
     assert add_account(sample, "desk-1").returncode == 0
     assert add_account(sample, "desk-2", "another long password").returncode == 0
@@ -93,6 +95,7 @@ def test_a_lan_bind_asks_every_request_to_sign_in(tmp_path: Path) -> None:
         running.stop()
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_a_trusted_proxy_header_is_believed_only_from_the_proxy(tmp_path: Path) -> None:
     from handoutkit.desk.auth import DeskAuth
     from handoutkit.desk.lan import PEER
@@ -106,6 +109,7 @@ def test_a_trusted_proxy_header_is_believed_only_from_the_proxy(tmp_path: Path) 
     assert done.returncode == 1 and "--trusted-proxy" in done.stderr
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_the_clinic_phone_is_chosen_from_the_list_never_typed(tmp_path: Path) -> None:
     from handoutkit.desk.server import create_app
     from tests.test_frontdesk import Desk
@@ -120,6 +124,7 @@ def test_the_clinic_phone_is_chosen_from_the_list_never_typed(tmp_path: Path) ->
     assert desk.post({**FORM, "clinic_phone": "(555) 010-0177"}).status_code == 200
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_log_and_archive_are_private_to_the_server(tmp_path: Path) -> None:
     from handoutkit.desk.server import create_app
     from tests.test_frontdesk import Desk
@@ -137,6 +142,7 @@ def test_log_and_archive_are_private_to_the_server(tmp_path: Path) -> None:
     assert {oct(stat.S_IMODE(p.stat().st_mode)) for p in folders} == {"0o700"}
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_retention_deletes_old_rows_and_the_archives_only_they_named(tmp_path: Path) -> None:
     from handoutkit.desk.printlog import PrintLog
     from handoutkit.desk.server import create_app
@@ -168,18 +174,21 @@ def test_retention_deletes_old_rows_and_the_archives_only_they_named(tmp_path: P
     assert log.archived_pdf(rows[1]["version_sha256"]).startswith(b"%PDF")
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_keep_days_is_an_option_of_serve() -> None:
     done = subprocess.run([HANDOUTS, "serve", "--help"], capture_output=True, text=True, timeout=60)
     assert "--keep-days" in done.stdout and "--auth-header" in done.stdout
     assert "--host 0.0.0.0" not in done.stdout  # the example no longer binds every address directly
 
 
+@pytest.mark.slow  # the console script in its own process
 @pytest.mark.parametrize("bad", ["desk 1", "", "a" * 41])
 def test_bad_account_names_are_refused(sample: Project, bad: str) -> None:
     done = add_account(sample, bad)
     assert done.returncode != 0 and "Traceback" not in done.stderr
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_a_strict_content_security_policy_with_a_nonce_per_response(tmp_path: Path) -> None:
     import re
 
@@ -203,6 +212,7 @@ def test_a_strict_content_security_policy_with_a_nonce_per_response(tmp_path: Pa
     assert "unsafe-inline" not in refused.headers["Content-Security-Policy"]
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_a_deleted_log_is_noticed_and_record_ids_stay_unique(tmp_path: Path, caplog) -> None:
     import json
     import logging
@@ -245,6 +255,7 @@ def test_a_deleted_log_is_noticed_and_record_ids_stay_unique(tmp_path: Path, cap
     assert identifier == log.rows()[0]["entry"] and identifier not in (first["entry"], second["entry"])
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_a_form_from_one_server_prints_on_another_sharing_the_secret(tmp_path: Path) -> None:
     """Signed tokens: any server with the secret accepts the form (and so does a restarted one);
     a server with another secret refuses it."""
@@ -294,6 +305,7 @@ def test_an_open_page_still_prints_after_a_restart(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- right answers at the desk
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_percent_encoded_invalid_utf8_is_refused_not_printed_literally(tmp_path: Path) -> None:
     import urllib.parse
 
@@ -309,6 +321,7 @@ def test_percent_encoded_invalid_utf8_is_refused_not_printed_literally(tmp_path:
     assert typed.status_code == 200
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_an_empty_form_draws_no_details_box(tmp_path: Path) -> None:
     from handoutkit.desk.server import create_app
     from tests.test_frontdesk import Desk, pdf_text
@@ -323,6 +336,7 @@ def test_an_empty_form_draws_no_details_box(tmp_path: Path) -> None:
     assert pdf_text(desk.post({**empty, "surgeon": " "}).data) == bare
 
 
+@pytest.mark.slow  # the desk renders a PDF for each print
 def test_a_refusal_names_the_field_that_actually_overflows(tmp_path: Path) -> None:
     from handoutkit.desk.server import create_app
     from tests.test_frontdesk import Desk

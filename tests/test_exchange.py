@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +15,7 @@ from handoutkit.translation.catalogs import load_catalog
 from handoutkit.translation.exchange import export_tmx, export_xliff, import_xliff
 from handoutkit.translation.review import record_review
 
-from .conftest import copy_repo
+from .conftest import copy_repo, run_cli
 from .signing import approver
 
 XLIFF_12 = 'xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"'
@@ -106,17 +105,14 @@ def test_a_broken_or_foreign_xliff_is_a_clean_error(project: Project, tmp_path: 
 
 
 def test_cli_reports_problems_at_file_line(project: Project, tmp_path: Path) -> None:
-    handouts = Path(sys.executable).with_name("handouts")  # the virtualenv this test runs in
     path = tmp_path / "es.xlf"
-    run = subprocess.run([str(handouts), "-C", str(project.root), "export-xliff", "es", "-o", str(path)],
-                         capture_output=True, text=True)
+    run = run_cli(project, "export-xliff", "es", "-o", str(path))
     assert run.returncode == 0, run.stderr
     lines = path.read_text("utf-8").splitlines(keepends=True)
     number = next(i for i, line in enumerate(lines) if line.lstrip().startswith("<target") and "<g " in line)
     lines[number] = re.sub(r"</?g[^>]*>", "", lines[number])  # the agency lost the bold
     path.write_text("".join(lines), "utf-8")
-    run = subprocess.run([str(handouts), "-C", str(project.root), "import-xliff", str(path)],
-                         capture_output=True, text=True)
+    run = run_cli(project, "import-xliff", str(path))
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert f"{path}:{number + 1}: emphasis differs" in run.stderr, run.stderr
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 
 import pytest
 from fhir.resources.R4B.communication import Communication
@@ -11,6 +10,8 @@ from fhir.resources.R4B.communication import Communication
 from handoutkit.content.settings import Project
 from handoutkit.desk.fhir import Given, communication
 from handoutkit.errors import HandoutError
+
+from .conftest import run_cli
 
 GIVEN = Given(entry="3f2a9c0d1e", printed_at="2026-12-01T10:15:00+00:00", handout="acdf",
               title="Anterior cervical discectomy and fusion (ACDF)", revision=2, edition="standard",
@@ -51,9 +52,6 @@ def test_a_malformed_patient_reference_is_refused(sample: Project, bad: str) -> 
 
 def test_the_command_reads_the_print_log(sample: Project, tmp_path) -> None:
     """`handouts fhir-record LOG_ID`: from a real print-log row; the patient only when given."""
-    import subprocess
-    from pathlib import Path
-
     from handoutkit.desk.printlog import LogRow, PrintLog
 
     state = tmp_path / "var"
@@ -61,19 +59,16 @@ def test_the_command_reads_the_print_log(sample: Project, tmp_path) -> None:
     assert log.record([LogRow("2026-12-01T10:15:00+00:00", "127.0.0.1", None, "walking", 2, "standard", "es",
                               "a" * 64, "b" * 64, None, "c" * 64)])
     [row] = log.rows()
-    handouts = Path(sys.executable).with_name("handouts")  # the virtualenv this test runs in
-    run = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", str(row["id"]),
-                          "--state-dir", str(state)], capture_output=True, text=True)
+    run = run_cli(sample, "fhir-record", str(row["id"]), "--state-dir", str(state))
     assert run.returncode == 0, run.stderr
     resource = json.loads(run.stdout)
     Communication.model_validate(resource)
     assert "subject" not in resource and resource["language"] == "es"
     assert "Walking after surgery" in resource["payload"][0]["contentAttachment"]["title"]
     out = tmp_path / "given.json"
-    run = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", str(row["id"]), "--state-dir",
-                          str(state), "--patient", "Patient/123", "-o", str(out)], capture_output=True, text=True)
+    run = run_cli(sample, "fhir-record", str(row["id"]), "--state-dir", str(state), "--patient", "Patient/123",
+                  "-o", str(out))
     assert run.returncode == 0, run.stderr
     assert json.loads(out.read_text("utf-8"))["subject"] == {"reference": "Patient/123"}
-    missing = subprocess.run([str(handouts), "-C", str(sample.root), "fhir-record", "999", "--state-dir",
-                              str(state)], capture_output=True, text=True)
+    missing = run_cli(sample, "fhir-record", "999", "--state-dir", str(state))
     assert missing.returncode == 1 and "no print with id 999" in missing.stderr and "Traceback" not in missing.stderr

@@ -3,8 +3,6 @@ computed from the content as it is now, never from a committed POT nobody re-ext
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,15 +18,8 @@ from handoutkit.translation.catalogs import load_catalog
 from handoutkit.translation.extract import current_template, pot_problems
 from handoutkit.translation.review import record_review
 
-from .conftest import copy_repo
+from .conftest import copy_repo, run_cli
 from .signing import approver
-
-HANDOUTS = Path(sys.executable).with_name("handouts")
-
-
-def run(project: Project, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(HANDOUTS), *args], cwd=project.root, capture_output=True, text=True)
-
 
 def change_warning_sign(project: Project) -> None:
     """The issue's first scenario: one warning sign changed in the shared 911 box, no `update` run."""
@@ -76,7 +67,7 @@ def test_a_stale_pot_cannot_put_english_into_the_spanish_911_box(tmp_path: Path)
     assert pdf.exists() and web.exists()
 
     change_warning_sign(project)
-    check = run(project, "check", "--locale", "es")
+    check = run_cli(project, "check", "--locale", "es")
     assert check.returncode == 1
     assert ("handouts/shared.yaml:17: no translation in locales/es/LC_MESSAGES/handouts.po" in check.stdout
             and "'A severe headache or a stiff neck'; run `handouts update`" in check.stdout), check.stdout
@@ -88,7 +79,7 @@ def test_a_stale_pot_cannot_put_english_into_the_spanish_911_box(tmp_path: Path)
     assert not pdf.exists(), "the old Spanish PDF is still published"
     assert not web.exists(), "the old Spanish web page is still published"
     assert pdf in result.withdrawn
-    assert run(project, "build", "--locale", "es", "--handout", "acdf", "-j", "1").returncode == 1
+    assert run_cli(project, "build", "--locale", "es", "--handout", "acdf", "-j", "1").returncode == 1
 
     es = next(s for s in collect(project).locales if s.locale == "es")
     assert es.review not in ("reviewed", "source") and es.percent < 100
@@ -104,7 +95,7 @@ def test_check_fails_where_the_build_refuses_a_locale_for_its_fonts(sample: Proj
     result = gate(sample, ("es",))
     [es] = result.locales
     assert not es.ok and any("no pinned font for locale es" in p.message for p in es.errors), es.errors
-    check = run(sample, "check", "--locale", "es")
+    check = run_cli(sample, "check", "--locale", "es")
     assert check.returncode == 1 and "no pinned font for locale es" in check.stdout, check.stdout
     assert "es: NOT complete" in check.stderr
 
@@ -136,8 +127,8 @@ def test_stats_agree_with_check_figure_by_figure(fixture: str | None, sample: Pr
 
     if fixture:
         sample.po_path("es").write_bytes((BROKEN / f"{fixture}.po").read_bytes())
-    check = run(sample, "check", "--format", "json")
-    stats = run(sample, "stats", "--format", "json")
+    check = run_cli(sample, "check", "--format", "json")
+    stats = run_cli(sample, "stats", "--format", "json")
     assert stats.returncode == 0, stats.stderr
     checked = {entry["locale"]: entry for entry in json.loads(check.stdout) if entry["locale"]}
     for row in json.loads(stats.stdout)["locales"]:
@@ -193,7 +184,7 @@ def test_a_translation_whose_english_changed_is_caught_whatever_the_editor_did(s
     assert not report.complete
     assert any("translated for older English 'Rest when you are tired.'" in p.message
                and "'Rest when you are tired or dizzy.'" in p.message for p in report.errors), report.errors
-    check = run(sample, "check", "--locale", "es")
+    check = run_cli(sample, "check", "--locale", "es")
     assert check.returncode == 1 and "confirm-translation" in check.stdout
 
     # Another update (or any number) keeps the record; the stale translation never reads as current.
@@ -221,9 +212,9 @@ def test_confirm_translation_clears_only_what_a_translator_confirmed(sample: Pro
     change_english_and_update(sample)
     strip_fuzzy(sample)
     assert not check_locale(sample, "es").complete
-    wrong = run(sample, "confirm-translation", "es", "--english", "Stand up slowly.")
+    wrong = run_cli(sample, "confirm-translation", "es", "--english", "Stand up slowly.")
     assert wrong.returncode == 1 and "no translation waiting for confirmation" in wrong.stderr
-    done = run(sample, "confirm-translation", "es", "--english", "Rest when you are tired or dizzy.")
+    done = run_cli(sample, "confirm-translation", "es", "--english", "Rest when you are tired or dizzy.")
     assert done.returncode == 0, done.stderr
     assert "confirmed for 'Rest when you are tired or dizzy.'" in done.stdout
     assert check_locale(sample, "es").complete
@@ -269,7 +260,7 @@ def test_every_page_of_a_draft_translation_says_so_even_when_the_english_is_appr
 
 def test_approve_lists_the_summary_and_key_points_flags_too(tmp_path: Path) -> None:
     project = copy_repo(tmp_path)
-    result = run(project, "approve", "acdf", "--by", "Jane Doe, MD", "--key", str(approver(project, "jane")))
+    result = run_cli(project, "approve", "acdf", "--by", "Jane Doe, MD", "--key", str(approver(project, "jane")))
     assert result.returncode == 1
     # The summary's `confirm:` (acdf.yaml:9 flags the summary that starts on line 6).
     assert "handouts/acdf.yaml:6: no source, please confirm: 'ACDF is surgery on a damaged disc" in result.stderr
@@ -300,6 +291,7 @@ def test_the_approval_covers_the_template_wording_a_patient_reads(sample: Projec
 # ---------------------------------------------------------------- what is withdrawn disappears
 
 
+@pytest.mark.slow  # the desk app starts a render worker process
 def test_the_server_does_not_serve_a_withdrawn_language_left_on_disk(sample: Project, tmp_path: Path) -> None:
     """de does not pass its checks: its old PDF and web page on disk get 404 with the reason, not 200."""
     from handoutkit.desk.server import create_app
@@ -317,6 +309,7 @@ def test_the_server_does_not_serve_a_withdrawn_language_left_on_disk(sample: Pro
     assert client.get("/pdf/es/walking.pdf").status_code == 200  # a language that passes still serves
 
 
+@pytest.mark.slow  # builds the sample and renders its PDFs
 def test_the_language_menu_offers_only_languages_that_print(built_sample: Project) -> None:
     from handoutkit.outputs.catalog_page import render_catalog
 

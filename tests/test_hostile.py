@@ -8,7 +8,6 @@ from handoutkit.content.settings import Project
 from handoutkit.desk.server import FrontDesk, create_app
 from tests.test_frontdesk import FORM, Desk
 
-pytestmark = pytest.mark.slow  # the desk renders a PDF for each accepted field
 
 PAYLOADS = [
     "<script>alert(1)</script>", "\"><img src=x onerror=alert(1)>", "{{7*7}}", "{% raw %}", "%(name)s", "{clinic_phone}",
@@ -46,6 +45,7 @@ def test_the_corpus_is_large_enough() -> None:
     assert len(CASES) + len(OTHER_REQUESTS) >= 80
 
 
+@pytest.mark.slow  # the desk renders a PDF for each accepted field
 @pytest.mark.parametrize("field, payload", CASES)
 def test_hostile_field_gets_a_4xx_or_a_pdf(desk: Desk, field: str, payload: str) -> None:
     response = desk.post({**FORM, field: payload})
@@ -68,22 +68,26 @@ OTHER_REQUESTS = [
 ]
 
 
+@pytest.mark.slow  # the desk renders a PDF for each accepted field
 @pytest.mark.parametrize("method, path, headers", OTHER_REQUESTS)
 def test_odd_requests_get_no_5xx(desk: Desk, method: str, path: str, headers: dict) -> None:
     assert_safe(desk.client.open(path, method=method, headers=headers, data=b"csrf=" + desk.token.encode()))
 
 
+@pytest.mark.slow  # the desk renders a PDF for each accepted field
 def test_invalid_utf8_in_the_body(desk: Desk) -> None:
     body = b"csrf=" + desk.token.encode() + b"&handout=walking&locale=es&patient_name=%ff%fe%c3"
     assert_safe(desk.client.post("/print", data=body, content_type="application/x-www-form-urlencoded"))
 
 
+@pytest.mark.slow  # the desk renders a PDF for each accepted field
 def test_body_too_large(desk: Desk) -> None:
     response = desk.post({**FORM, "instructions": "x" * 100_000})
     assert response.status_code == 413
     assert_safe(response)
 
 
+@pytest.mark.slow  # the desk renders a PDF for each accepted field
 def test_repeated_fields(desk: Desk) -> None:
     body = f"csrf={desk.token}&handout=walking&handout=../x&locale=es&locale=de&patient_name=a&patient_name=<b>"
     assert_safe(desk.client.post("/print", data=body, content_type="application/x-www-form-urlencoded"))

@@ -175,6 +175,7 @@ def _independent_level(texts: list[str]) -> tuple[float, float]:
     return grade, smog
 
 
+@pytest.mark.slow  # loads the 135,000-word CMU dictionary once per handout (about 13 s of CPU)
 def test_english_reading_levels_agree_with_an_independent_dictionary_count(repo: Project) -> None:
     """The issue's done-when: lint's FK and SMOG within 0.5 of a count made with the dictionary itself."""
     from handoutkit.content.handouts import handout_texts, load_content

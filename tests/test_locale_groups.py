@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from handoutkit.content.settings import Project
 from handoutkit.outputs.build import locale_group
 
-HANDOUTS = Path(sys.executable).with_name("handouts")
+from .conftest import run_cli
+
 PUBLISHED = ("en", "es", "zh_Hans", "zh_Hant", "vi", "ko", "tl", "ar", "ru", "ht", "pt", "ne", "fa")
 
 
@@ -24,10 +23,10 @@ def test_the_groups_deal_every_locale_once_and_evenly(count: int) -> None:
 
 
 def build(project: Project, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(HANDOUTS), "build", "-j", "1", "--edition", "standard", *args],
-                          cwd=project.root, capture_output=True, text=True)
+    return run_cli(project, "build", "-j", "1", "--edition", "standard", *args)
 
 
+@pytest.mark.slow  # builds the es PDFs
 def test_a_group_prepares_only_its_own_locales(sample: Project) -> None:
     """The sample publishes en, es and de (de is deliberately broken): group 2 of 3 is es alone,
     so it builds; group 3 of 3 is de alone, and only de's problems are reported."""

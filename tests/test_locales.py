@@ -16,7 +16,6 @@ from handoutkit.translation.fontplan import coverage_problems, load_font_plan
 from .conftest import copy_repo
 from .test_pdf import embedded_fonts
 
-pytestmark = pytest.mark.slow  # a build of the repository in every locale
 
 # The face each locale must embed for its own script (as pdffonts names it).
 EXPECTED_FACE = {
@@ -27,12 +26,14 @@ LATIN = ("en", "es", "vi", "tl", "ru", "ht", "pt")
 PINNED_PREFIXES = ("Noto-Sans", "Noto-Naskh-Arabic")
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 def test_every_published_locale_is_built(built_repo: Project) -> None:
     assert len(built_repo.settings.locales) == 13
     for locale in built_repo.settings.locales:
         assert pdf_path(built_repo, locale, "warning-signs").stat().st_size > 5000
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 @pytest.mark.parametrize("locale", sorted(EXPECTED_FACE))
 def test_script_locales_embed_their_pinned_face(built_repo: Project, locale: str) -> None:
     fonts = embedded_fonts(pdf_path(built_repo, locale, "warning-signs"))
@@ -42,6 +43,7 @@ def test_script_locales_embed_their_pinned_face(built_repo: Project, locale: str
     assert not any(f.startswith(tuple(other_cjk)) for f in fonts), fonts  # zh_Hans never gets a Japanese face
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 @pytest.mark.parametrize("locale", LATIN)
 def test_latin_and_cyrillic_locales_embed_only_noto_sans(built_repo: Project, locale: str) -> None:
     fonts = embedded_fonts(pdf_path(built_repo, locale, "warning-signs"))
@@ -53,6 +55,7 @@ def plain_text(path: Path) -> str:
     return "".join(c for c in out if unicodedata.category(c) != "Cf")
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 @pytest.mark.parametrize("locale", ["ar", "fa"])
 def test_rtl_text_extracts_in_logical_order_with_numbers_intact(built_repo: Project, locale: str) -> None:
     catalog = load_catalog(built_repo, locale)
@@ -62,6 +65,7 @@ def test_rtl_text_extracts_in_logical_order_with_numbers_intact(built_repo: Proj
     assert "(555) 010-0142" in text and "911" in text
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 def test_html_of_rtl_locale_is_mirrored(built_repo: Project) -> None:
     html = (built_repo.build_dir / "html" / "fa" / "warning-signs.html").read_text("utf-8")
     assert '<html lang="fa" dir="rtl">' in html
@@ -76,6 +80,7 @@ def test_every_character_of_every_translation_has_a_pinned_font(repo: Project) -
         assert coverage_problems(plan, locale, texts) == [], locale
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 def test_uncovered_character_stops_the_locale_before_rendering(tmp_path: Path) -> None:
     project = copy_repo(tmp_path)
     po = project.po_path("es")
@@ -91,6 +96,7 @@ def test_uncovered_character_stops_the_locale_before_rendering(tmp_path: Path) -
     assert not pdf_path(project, "es", "warning-signs").exists()
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 def test_repository_locales_are_machine_drafts_marked_in_po_and_pdf(built_repo: Project) -> None:
     for locale in built_repo.settings.translated_locales:
         assert "MACHINE DRAFT" in built_repo.po_path(locale).read_text("utf-8").split("msgid", 1)[0]
@@ -99,6 +105,7 @@ def test_repository_locales_are_machine_drafts_marked_in_po_and_pdf(built_repo: 
     assert notice.replace(" ", "") in plain_text(pdf_path(built_repo, "ko", "warning-signs")).replace(" ", "")
 
 
+@pytest.mark.slow  # a build of the repository in every locale
 @pytest.mark.parametrize("locale", ["zh_Hans", "zh_Hant", "ko"])
 def test_cjk_lines_never_start_with_closing_punctuation(built_repo: Project, locale: str) -> None:
     lines = subprocess.run(["pdftotext", "-layout", str(pdf_path(built_repo, locale, "warning-signs")), "-"],
@@ -108,6 +115,7 @@ def test_cjk_lines_never_start_with_closing_punctuation(built_repo: Project, loc
     assert not [line for line in text_lines if line[0] in "，。、：；？！）」』,.:;?!)"], text_lines
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_blanking_one_repository_msgstr_fails_make_check(tmp_path: Path) -> None:
     """The CI gate on the real catalogs: `handouts check` exits 1 and names the entry's line."""
     import sys

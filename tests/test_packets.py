@@ -23,6 +23,7 @@ def html_of(pages: int) -> str:
             f"<body><main><h1>Part of {pages}</h1>{body}</main></body></html>")
 
 
+@pytest.mark.slow  # renders the sample's PDFs
 @pytest.mark.parametrize("parts, total", [([1], 2), ([2], 2), ([1, 3], 6), ([2, 2, 1], 6), ([3, 3, 2], 10)])
 def test_each_handout_starts_on_a_front_side(sample: Project, parts: list[int], total: int) -> None:
     writer = PdfWriter(sample)
@@ -52,6 +53,7 @@ def test_packets_yaml_is_not_read_as_a_handout(sample: Project) -> None:
     assert load_packets(sample, content)[0].handouts == ("walking", "walking")
 
 
+@pytest.mark.slow  # renders the sample's PDFs
 def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
     from handoutkit.outputs.build import build
 
@@ -71,6 +73,7 @@ def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
     assert not any("packets" in line for line in lines)  # nothing changed: not assembled again
 
 
+@pytest.mark.slow  # renders the sample's PDFs
 def test_a_packet_is_tagged_like_its_handouts(sample: Project) -> None:
     """Packets were pikepdf page copies: no structure tree, no /Lang, no title (issue 24). Laid out
     as one document, a packet passes the Matterhorn checks of a handout, has the language of its
@@ -97,6 +100,7 @@ def test_a_packet_is_tagged_like_its_handouts(sample: Project) -> None:
         assert [tree.standard_type(e) for e, _ in tree.elements].count("Part") == 2
 
 
+@pytest.mark.slow  # renders the sample's PDFs
 def test_personalised_packet_from_the_form(sample: Project, tmp_path) -> None:
     from handoutkit.desk.server import create_app
     from tests.test_frontdesk import FORM, Desk
@@ -118,6 +122,7 @@ def test_personalised_packet_from_the_form(sample: Project, tmp_path) -> None:
     assert [(r["packet"], r["handout"]) for r in rows] == [("walk", "walking"), ("walk", "walking")]
 
 
+@pytest.mark.slow  # renders the sample's PDFs
 def test_catalog_command_assembles_packets_from_sharded_artifacts(sample: Project) -> None:
     import shutil
     import subprocess
@@ -137,6 +142,7 @@ def test_catalog_command_assembles_packets_from_sharded_artifacts(sample: Projec
     assert 'href="packets/es/walk.pdf"' in (sample.build_dir / "index.html").read_text("utf-8")
 
 
+@pytest.mark.slow  # renders the sample's PDFs
 def test_packets_assembled_in_a_pool_are_the_packets_assembled_here(sample: Project, tmp_path: Path) -> None:
     """A locale's packets share their handouts: each PDF is read once, in a worker, with the same bytes."""
     from concurrent.futures import ProcessPoolExecutor

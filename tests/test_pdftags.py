@@ -109,6 +109,7 @@ def test_no_hand_list_of_right_to_left_languages() -> None:
     assert not re.search(r"\(\s*\"ar\",\s*\"fa\"", source), "direction comes from CLDR (Babel), not a list"
 
 
+@pytest.mark.slow  # renders a PDF
 def test_a_right_to_left_line_in_a_left_to_right_document_extracts_in_reading_order(sample) -> None:
     """The language-assistance sheet is English with one line per language: its Arabic and Persian
     taglines extracted letters backwards while the repair ran only for right-to-left documents."""
@@ -131,6 +132,7 @@ def test_a_right_to_left_line_in_a_left_to_right_document_extracts_in_reading_or
         assert normalise(wanted) in text, text
 
 
+@pytest.mark.slow  # renders a PDF
 def test_a_no_break_space_in_right_to_left_text_keeps_the_repair(sample) -> None:
     """The no-break space that binds a short last word (renderer.bind_last_word) is drawn as a
     space glyph: the right-to-left repair must still match the glyphs to the text, or the

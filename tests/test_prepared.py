@@ -37,6 +37,7 @@ def opened():
     _watch.clear()
 
 
+@pytest.mark.slow  # renders PDFs
 def test_a_build_opens_the_po_file_once(tmp_path: Path, opened) -> None:
     project = copy_repo(tmp_path)
     reads = opened(project.po_path("es"))
@@ -100,6 +101,7 @@ def test_a_registered_check_that_reads_a_file_puts_it_in_the_cache_key(tmp_path:
     assert checks.check_locale(project, "es").complete and seen == ["es"]
 
 
+@pytest.mark.slow  # renders PDFs
 def test_a_preview_opens_the_po_file_once(tmp_path: Path, opened) -> None:
     """It parsed the same file three times (missing strings, translations, printable characters)."""
     from handoutkit.outputs.preview import preview

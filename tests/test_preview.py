@@ -15,8 +15,6 @@ from handoutkit.translation.catalogs import init_locale, load_catalog, update
 
 from .conftest import copy_repo
 
-pytestmark = pytest.mark.slow  # renders preview PDFs
-
 
 def page_texts(pdf: Path) -> list[str]:
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
@@ -36,6 +34,7 @@ def german(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return project
 
 
+@pytest.mark.slow  # renders preview PDFs
 def test_an_unfinished_unpublished_language_previews_with_english_highlighted(german: Project) -> None:
     result = preview(german, "warning-signs", "de")
     assert result.pdf == german.build_dir / "preview" / "de" / "warning-signs.pdf"
@@ -52,6 +51,7 @@ def test_an_unfinished_unpublished_language_previews_with_english_highlighted(ge
     assert not (german.build_dir / "index.html").exists()
 
 
+@pytest.mark.slow  # renders preview PDFs
 def test_a_long_preview_is_copyfitted_and_bannered_on_every_page(german: Project) -> None:
     result = preview(german, "acdf", "es")
     pages = page_texts(result.pdf)
@@ -60,6 +60,7 @@ def test_a_long_preview_is_copyfitted_and_bannered_on_every_page(german: Project
     assert result.untranslated == 0
 
 
+@pytest.mark.slow  # msgmerge and msgfmt over every locale (about 3 s of CPU)
 def test_update_and_stats_cover_unpublished_languages(german: Project) -> None:
     assert "de" in german.catalog_locales()
     pot = german.pot_path
@@ -75,6 +76,7 @@ def test_update_and_stats_cover_unpublished_languages(german: Project) -> None:
     assert rows["es"].published is True
 
 
+@pytest.mark.slow  # renders preview PDFs
 def test_preview_of_an_unknown_handout_or_locale_is_a_clean_error(german: Project) -> None:
     handouts = Path(sys.executable).with_name("handouts")  # the virtualenv this test runs in
     for args, expected in ((["preview", "nope", "--locale", "es"], "unknown handout 'nope'"),

@@ -53,6 +53,7 @@ def test_the_code_is_svg_made_here() -> None:
     assert code.printed == "handouts.example.org/spine/es/walking.html"
 
 
+@pytest.mark.slow  # renders PDFs
 def test_the_code_has_alternative_text_in_the_documents_language(sample: Project) -> None:
     """It was aria-hidden (an artifact): a screen reader heard nothing of what it opens. Now a
     Figure whose /Alt says, in the handout's language, where it leads; the printed address

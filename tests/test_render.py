@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
 from babel.support import Translations
 
 from handoutkit.content.handouts import load_content
@@ -68,6 +69,7 @@ def test_rtl_locale_gets_dir_and_mirrored_page_furniture(sample: Project) -> Non
     assert "Right-to-left" in html  # the mirrored @page block is present
 
 
+@pytest.mark.slow  # reads the built sample (a build that renders)
 def test_golden_html(built_sample: Project) -> None:
     """The es HTML of the sample handout, byte for byte. Regenerate with UPDATE_GOLDEN=1."""
     actual = html_path(built_sample, "es", "walking").read_text("utf-8")

@@ -29,7 +29,6 @@ from handoutkit.translation.review import (
 from .conftest import REPO
 from .signing import approver
 
-pytestmark = pytest.mark.slow  # renders PDFs to read the notice
 
 EMERGENCY = "Call {emergency_number} right away if you have trouble breathing."
 OTHER = "For other questions, call {clinic_phone}."
@@ -109,6 +108,7 @@ def test_marked_lines_carry_the_comment_into_the_pot_and_the_po(marked: Project)
     assert f"#. {SAFETY_MARK}:" in po_text  # what Poedit and Weblate show as the extracted comment
 
 
+@pytest.mark.slow  # renders PDFs to read the notice
 def test_notice_stays_until_every_safety_entry_is_back_translated(marked: Project) -> None:
     quiet_build(marked)
     assert pdf_has_notice(marked)
@@ -131,6 +131,7 @@ def test_notice_stays_until_every_safety_entry_is_back_translated(marked: Projec
     assert "Call 911 right away if you have trouble breathing." in record and "Ana Ruiz, CMI" in record
 
 
+@pytest.mark.slow  # renders PDFs to read the notice
 def test_a_changed_safety_line_reopens_only_that_line(marked: Project) -> None:
     catalog = load_catalog(marked, "es")
     record_review(marked, "es", catalog, "Ana Ruiz, CMI", approver(marked, "ana"), back_translations=filled_sheet(marked, BACK))
@@ -168,6 +169,7 @@ def run(project: Project, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(handouts), *args], cwd=project.root, capture_output=True, text=True)
 
 
+@pytest.mark.slow  # the console script in its own process, five times
 def test_sheet_and_review_commands_and_the_check_report(marked: Project, tmp_path: Path) -> None:
     check = run(marked, "check", "--locale", "es")
     assert "es: complete" in check.stderr and f"{len(BACK)} safety-critical entries not back-translated" in check.stderr

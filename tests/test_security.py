@@ -220,6 +220,7 @@ def test_markup_in_translations_is_text_or_refused(sample: Project, attack: str)
     assert_style_has_no_fetches(html)
 
 
+@pytest.mark.slow  # renders a PDF
 def test_rendering_is_safe_even_if_the_check_is_bypassed(sample: Project) -> None:
     """Escaping and the fetcher, not the check, are what keep a hostile catalog harmless."""
     from babel.messages.catalog import Catalog
@@ -255,6 +256,7 @@ def test_rendering_is_safe_even_if_the_check_is_bypassed(sample: Project) -> Non
 # ---------------------------------------------------------------- the English source
 
 
+@pytest.mark.slow  # renders a PDF
 def test_markup_in_the_english_yaml_is_printed_as_text(sample: Project, http_server) -> None:
     plant_secret(sample)
     port = http_server.server_address[1]

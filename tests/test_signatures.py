@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from handoutkit.content.approval import (
@@ -29,15 +28,11 @@ from handoutkit.outputs.build import build, pdf_path
 from handoutkit.translation.catalogs import load_catalog
 from handoutkit.translation.review import record_review, review_state
 
+from .conftest import run_cli
 from .pdftext import pdf_text
 from .signing import allow, approver, new_key
 
 DRAFT_MARK = "DRAFT — not yet approved by a clinician"
-
-
-def run(project: Project, *args: str) -> subprocess.CompletedProcess:
-    handouts = Path(sys.executable).with_name("handouts")
-    return subprocess.run([str(handouts), *args], cwd=project.root, capture_output=True, text=True)
 
 
 def walking(project: Project):
@@ -88,17 +83,18 @@ def test_a_line_without_options_may_sign_anything(sample: Project) -> None:
 def test_an_unlisted_key_records_nothing(sample: Project, tmp_path: Path) -> None:
     approver(sample, "jane")  # somebody is listed, but not the one signing
     stranger = new_key(tmp_path / "other", "stranger")
-    result = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(stranger))
+    result = run_cli(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(stranger))
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "not recorded: signed by a key that is not in handouts/approvers" in result.stderr
     assert not (sample.handouts_dir / "approvals" / "walking.yaml").exists()
-    missing = run(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(tmp_path / "nope"))
+    missing = run_cli(sample, "approve", "walking", "--by", "Jane Doe, MD", "--key", str(tmp_path / "nope"))
     assert missing.returncode == 1 and "nope: no such key file" in missing.stderr
     assert "Traceback" not in missing.stderr
-    no_key = run(sample, "approve", "walking", "--by", "Jane Doe, MD")
+    no_key = run_cli(sample, "approve", "walking", "--by", "Jane Doe, MD")
     assert no_key.returncode == 2 and "--key" in no_key.stderr
 
 
+@pytest.mark.slow  # renders PDFs
 def test_unsigned_edited_or_delisted_approvals_leave_the_pdf_a_draft_and_say_why(sample: Project) -> None:
     quiet = dict(locales=("en",), workers=1, editions=("standard",), progress=lambda line: None)
     record_approval(sample, walking(sample), "Jane Doe, MD", approver(sample))
@@ -117,7 +113,7 @@ def test_unsigned_edited_or_delisted_approvals_leave_the_pdf_a_draft_and_say_why
     build(sample, **quiet)
     text = pdf_text(pdf_path(sample, "en", "walking"))
     assert DRAFT_MARK in text and "John Roe" not in text and "Last reviewed" not in text
-    checked = run(sample, "check", "--locale", "es")
+    checked = run_cli(sample, "check", "--locale", "es")
     assert "handouts/approvals/walking.yaml:1: warning: the approval does not count: the signature does not " \
            "match the record" in checked.stdout
     [problem] = [p for p in lint(sample, {}).problems if "approvals/walking.yaml" in p.path]
@@ -127,7 +123,7 @@ def test_unsigned_edited_or_delisted_approvals_leave_the_pdf_a_draft_and_say_why
     del record["signature"]
     path.write_text(yaml.safe_dump(record), "utf-8")
     assert state(sample).status == DRAFT and state(sample).problem.startswith("not signed")
-    assert "the approval does not count: not signed" in run(sample, "check", "--locale", "es").stdout
+    assert "the approval does not count: not signed" in run_cli(sample, "check", "--locale", "es").stdout
 
     # Signed by a key the clinic has since taken off the list.
     path.write_text(signed, "utf-8")
@@ -164,7 +160,7 @@ def test_reviews_are_signed_per_locale_and_cover_the_back_translations(sample: P
     edited = review_state(sample, "es", catalog)
     assert edited.status == "draft" and "does not match the record" in edited.problem
     assert "locales/es/review.yaml:1: warning: the review does not count" in \
-        run(sample, "check", "--locale", "es").stdout
+        run_cli(sample, "check", "--locale", "es").stdout
 
     record_review(sample, "es", catalog, "Ana Ruiz, CMI", ana)
     back = sample.locales_dir / "es" / "back-translations.yaml"

@@ -16,7 +16,6 @@ from handoutkit.content.sources import handout_statements, read_sources, review_
 from handoutkit.errors import ProblemsError
 from handoutkit.outputs.review_sheet import review_sheet_html, write_review_sheet
 
-pytestmark = pytest.mark.slow  # renders the review sheet PDF
 
 SOURCES = """sources:
   - id: article
@@ -69,6 +68,7 @@ def test_a_section_cites_once_for_its_statements_and_bad_marks_are_refused(sampl
         load_content(sample.handouts_dir, sample.root)
 
 
+@pytest.mark.slow  # the console script in its own process
 def test_a_broken_sources_file_is_a_clean_error(sample: Project) -> None:
     (sample.handouts_dir / "sources.yaml").write_text(SOURCES.replace("    publisher: A publisher\n", ""))
     with pytest.raises(ProblemsError, match=r"handouts/sources.yaml:2: missing required key 'publisher'"):
@@ -113,6 +113,7 @@ def test_statements_beyond_the_article_are_flagged_or_gone(repo: Project) -> Non
         assert items[added].citation is None and "not in the source" in items[added].reason, added
 
 
+@pytest.mark.slow  # renders the review sheet PDF
 def test_review_sheet_lists_every_statement_with_its_citation_or_a_flag(repo: Project, tmp_path: Path) -> None:
     content = load_content(repo.handouts_dir, repo.root)
     acdf = content.get("acdf")
@@ -138,6 +139,7 @@ def test_review_sheet_lists_every_statement_with_its_citation_or_a_flag(repo: Pr
     assert text.count("Correct") >= len(items)
 
 
+@pytest.mark.slow  # renders the review sheet PDF
 def test_review_sheet_command(repo: Project, tmp_path: Path) -> None:
     handouts = Path(sys.executable).with_name("handouts")
     out = tmp_path / "sheet.pdf"
@@ -149,6 +151,7 @@ def test_review_sheet_command(repo: Project, tmp_path: Path) -> None:
     assert unknown.returncode == 1 and "no handout with id 'nope'" in unknown.stderr
 
 
+@pytest.mark.slow  # renders the review sheet PDF
 def test_review_sheet_shows_the_codes_the_approval_covers(tmp_path: Path) -> None:
     """The approval fingerprint covers a handout's codes, so the clinician must see them to approve them."""
     from .conftest import DATA, make_project

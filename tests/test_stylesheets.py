@@ -30,6 +30,7 @@ from handoutkit.translation.fontplan import load_font_plan
 from handoutkit.translation.prepared import prepare_locale
 
 
+@pytest.mark.slow  # renders PDFs (and builds the sample)
 def test_a_worker_parses_the_print_stylesheet_once(built_sample) -> None:
     html = (built_sample.build_dir / "html" / "es").glob("*.html")
     documents = [path.read_text("utf-8") for path in sorted(html)]
@@ -44,6 +45,7 @@ def test_a_worker_parses_the_print_stylesheet_once(built_sample) -> None:
     assert [writer.pdf(d)[0] for d in documents] == [bare.pdf(d)[0] for d in documents]
 
 
+@pytest.mark.slow  # renders PDFs (and builds the sample)
 def test_a_stylesheet_that_warns_warns_every_time(built_sample) -> None:
     """The build fails on WeasyPrint's warnings: a reused sheet must not fall silent."""
     document = next((built_sample.build_dir / "html" / "es").glob("*.html")).read_text("utf-8")
@@ -54,6 +56,7 @@ def test_a_stylesheet_that_warns_warns_every_time(built_sample) -> None:
             writer.layout(broken)
 
 
+@pytest.mark.slow  # renders PDFs (and builds the sample)
 def test_page_rules_and_counter_styles_carry_over_to_each_document(built_sample) -> None:
     """What parsing a sheet adds to its document (@page, @counter-style) is added again on reuse."""
     document = next((built_sample.build_dir / "html" / "es").glob("*.html")).read_text("utf-8")

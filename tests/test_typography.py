@@ -22,7 +22,6 @@ from handoutkit.render.renderer import HANGUL, WORD_JOINER, keep_all
 
 from .pdftext import normalise, pdf_text, words
 
-pytestmark = pytest.mark.slow
 
 EDITIONS = ("standard", "large")
 
@@ -58,6 +57,7 @@ def test_keep_all_joins_the_syllables_of_each_word_only() -> None:
     assert f"){WORD_JOINER}는" in body
 
 
+@pytest.mark.slow  # renders PDFs
 def test_korean_lines_break_only_between_words(built_library: Project) -> None:
     breaks = []
     for handout in load_content(built_library.handouts_dir, built_library.root).handouts:
@@ -76,6 +76,7 @@ def test_the_word_break_check_finds_a_broken_word(tmp_path: Path) -> None:
     assert "수" + "술" in text and "수 술" not in text
 
 
+@pytest.mark.slow  # renders PDFs
 @pytest.mark.parametrize("locale", ["es", "ru", "pt", "vi", "tl", "ht", "en"])
 def test_no_automatic_hyphenation(built_library: Project, locale: str) -> None:
     hyphenated = []
@@ -93,6 +94,7 @@ def header_words(path: Path, top_margin: float) -> list:
     return [w for w in words(path) if w.y_max <= top_margin]
 
 
+@pytest.mark.slow  # renders PDFs
 @pytest.mark.parametrize("locale", ["en", "es", "vi", "tl", "ru", "ar", "fa", "ne", "ko", "zh_Hant"])
 def test_large_print_running_header_is_one_line_inside_the_printable_area(built_library: Project,
                                                                          locale: str) -> None:
@@ -116,12 +118,14 @@ def test_large_print_running_header_is_one_line_inside_the_printable_area(built_
     assert not problems, "\n".join(problems)
 
 
+@pytest.mark.slow  # renders PDFs
 def test_standard_running_header_is_inside_the_printable_area(built_library: Project) -> None:
     for locale in built_library.settings.locales:
         found = header_words(pdf_path(built_library, locale, "acdf"), top_margin=0.6 * 72)
         assert found and min(w.y_min for w in found) >= 18.0, locale
 
 
+@pytest.mark.slow  # renders PDFs
 @pytest.mark.parametrize("locale,thick_side", [("ar", "right"), ("fa", "right"), ("en", "left"), ("ru", "left")])
 def test_the_warning_callout_bar_is_on_the_reading_side_in_large_print(built_library: Project, locale: str,
                                                                       thick_side: str) -> None:
@@ -171,5 +175,6 @@ def lonely_contact_boxes(project: Project) -> list[str]:
     return lonely
 
 
+@pytest.mark.slow  # renders PDFs
 def test_no_large_print_page_holds_only_the_contact_box(built_library: Project) -> None:
     assert not lonely_contact_boxes(built_library)
