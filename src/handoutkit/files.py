@@ -70,8 +70,9 @@ def code_files() -> list[Path]:
     return sorted(PACKAGE_DIR.rglob("*.py"))
 
 
-def hash_files(digest: "hashlib._Hash", paths: list[Path]) -> None:
-    """Feed each file's path and bytes to `digest`, in a stable order."""
+def hash_files(digest: "hashlib._Hash", paths: list[Path], root: Path | None = None) -> None:
+    """Feed each file's path (relative to `root` when given) and bytes to `digest`, in a stable order."""
     for path in sorted(paths):
-        digest.update(str(path).encode() + b"\0" + path.read_bytes() + b"\0")
+        name = path.relative_to(root) if root is not None else path
+        digest.update(str(name).encode() + b"\0" + path.read_bytes() + b"\0")
 

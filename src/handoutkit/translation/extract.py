@@ -116,11 +116,13 @@ def template_inputs(project: Project) -> list[Path]:
 def template_key(project: Project) -> str:
     """A hash of what the current template is extracted from (part of every locale's check inputs)."""
     digest = hashlib.sha256()
-    hash_files(digest, template_inputs(project))
+    # Names relative to the project: the template of a copy of the project (a test's, a CI
+    # checkout's) is the same template, and extracting it again is most of a check's time.
+    hash_files(digest, template_inputs(project), project.root)
     return digest.hexdigest()
 
 
-_current: dict[tuple[str, str], Catalog] = {}
+_current: dict[str, Catalog] = {}
 
 
 def current_template(project: Project) -> Catalog:
@@ -131,7 +133,7 @@ def current_template(project: Project) -> Catalog:
     Cached per process on the hash of the extraction's inputs (an extraction
     takes ~0.1 s; hashing its inputs ~2 ms). Callers only read the catalog.
     """
-    key = (str(project.root), template_key(project))
+    key = template_key(project)
     if key not in _current:
         load_content(project.handouts_dir, project.root)  # every YAML problem at once, with file:line
         template = build_template(project)
