@@ -1,7 +1,8 @@
 """The accessibility and print gate: every PDF the build writes, read as printed and as tagged.
 
 Over the whole built library (`built_library`: every handout in every locale, standard and
-large print, every packet, the language-assistance sheet, with the web address set so that
+large print, every packet, the language-assistance sheet, every handout's clinical review sheet
+(build/review/; the back-translation sheets are CSV, not PDF), with the web address set so that
 every handout carries its QR code): the PDF/UA structure checks of test_matterhorn.py run over
 each of these files (its `all_pdfs` is every PDF under build/); here, what a printer and a
 reader get (tests/printgate.py):
@@ -37,8 +38,11 @@ def test_the_gate_covers_every_pdf_the_build_writes(built_library: Project) -> N
     locales = built_library.settings.locales
     packets = load_packets(built_library, content)
     paths = all_pdfs(built_library)
-    assert packets and len(paths) == 2 * len(content.handouts) * len(locales) + len(packets) * len(locales) + 1
+    handouts = len(content.handouts)
+    # both editions of every handout, every packet, in every locale; the language sheet; a review sheet per handout
+    assert packets and len(paths) == 2 * handouts * len(locales) + len(packets) * len(locales) + 1 + handouts
     assert {p.parent.parent.name for p in paths} == {"pdf", "pdf-large", "packets", built_library.build_dir.name}
+    assert sorted(p.stem for p in paths if p.parent.name == "review") == sorted(h.id for h in content.handouts)
 
 
 def gate(built_library: Project, check) -> list[str]:
