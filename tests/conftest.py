@@ -81,11 +81,13 @@ def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
     clinic = project.handouts_dir / "clinic.yaml"
     clinic.write_text(clinic.read_text("utf-8") + "\nweb:\n  base_url: https://handouts.example.org/spine/\n", "utf-8")
     project = Project(project.root)
-    result = build(project, progress=lambda line: None)
-    assert result.ok, [str(p) for p in result.problems]
     # The review sheets are PDFs the project writes too: the accessibility and print gate covers them.
+    # Written first: a review sheet writes build/fontconfig/fonts.conf for the English fonts alone,
+    # and the build's own (with each locale's CJK subsets) must be the one left for the tests.
     for handout in load_content(project.handouts_dir, project.root).handouts:
         write_review_sheet(project, handout.id)
+    result = build(project, progress=lambda line: None)
+    assert result.ok, [str(p) for p in result.problems]
     return project
 
 

@@ -110,9 +110,11 @@ def test_right_to_left_taglines_extract_word_by_word_in_reading_order(built_libr
     assert not missing, "not in the extracted text:\n" + "\n".join(missing)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 24, not done: on a left-to-right page poppler puts the "
-                   "pieces of a right-to-left line between full stops and the phone number in visual "
-                   "order (see docs/accessibility.md)")
+@pytest.mark.xfail(strict=True, reason="issue 24, open: poppler takes a page's direction from the "
+                   "majority of its letters; on this left-to-right page it keeps the pieces of a "
+                   "right-to-left line (between full stops and the phone number) in visual order, and "
+                   "it reverses a whole-line /ActualText of the logical text too (tried; see "
+                   "docs/accessibility.md)")
 def test_right_to_left_taglines_extract_exactly(built_library: Project) -> None:
     text = sheet_text(built_library)
     missing = [f"{loc}: {line!r}" for loc, line in taglines(built_library).items()
