@@ -68,9 +68,12 @@ def built_repo(tmp_path_factory: pytest.TempPathFactory) -> Project:
 
 @pytest.fixture(scope="session")
 def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """Every handout in every locale, both editions, and the language-assistance sheet, built once
-    from a copy of the repository (about a minute on 2 cores; read-only for the tests)."""
+    """Every handout in every locale, both editions, the packets, the language-assistance sheet and
+    every handout's clinical review sheet (`handouts review-sheet`, build/review/), built once from a
+    copy of the repository (several minutes on 2 cores; read-only for the tests)."""
+    from handoutkit.content.handouts import load_content
     from handoutkit.outputs.build import build
+    from handoutkit.outputs.review_sheet import write_review_sheet
 
     project = copy_repo(tmp_path_factory.mktemp("library-built"))
     # With the web edition's address set, so every PDF carries its QR code and the checks on the
@@ -78,6 +81,11 @@ def built_library(tmp_path_factory: pytest.TempPathFactory) -> Project:
     clinic = project.handouts_dir / "clinic.yaml"
     clinic.write_text(clinic.read_text("utf-8") + "\nweb:\n  base_url: https://handouts.example.org/spine/\n", "utf-8")
     project = Project(project.root)
+    # The review sheets are PDFs the project writes too: the accessibility and print gate covers them.
+    # Written first: a review sheet writes build/fontconfig/fonts.conf for the English fonts alone,
+    # and the build's own (with each locale's CJK subsets) must be the one left for the tests.
+    for handout in load_content(project.handouts_dir, project.root).handouts:
+        write_review_sheet(project, handout.id)
     result = build(project, progress=lambda line: None)
     assert result.ok, [str(p) for p in result.problems]
     return project

@@ -1,7 +1,7 @@
 """PDF/UA-1: the machine-checkable conditions of the Matterhorn Protocol, on every built PDF.
 
-Every handout in every locale and both editions, and the language-assistance
-sheet. Each check names its Matterhorn checkpoints; docs/accessibility.md lists what is
+Every handout in every locale and both editions, the packets, the language-assistance
+sheet and the clinical review sheets (every PDF under build/ in `built_library`). Each check names its Matterhorn checkpoints; docs/accessibility.md lists what is
 and is not checked (the human checkpoints, such as "the alternative text is
 appropriate" or "the reading order is logical", are not).
 """
@@ -36,7 +36,8 @@ PAINT_OPERATORS = {"f", "F", "f*", "S", "s", "B", "B*", "b", "b*", "sh", "Do", "
 
 
 def all_pdfs(project: Project) -> list[Path]:
-    """Every PDF the build wrote: handouts, large print, packets, the language-assistance sheet."""
+    """Every PDF under build/: handouts, large print, packets, the language-assistance sheet, and
+    in `built_library` the clinical review sheets."""
     return sorted(project.build_dir.rglob("*.pdf"))
 
 
@@ -266,7 +267,9 @@ def test_an_element_that_crosses_a_page_is_one_element(built_library: Project) -
             tree = Tree(pdf)
             kinds = Counter(tree.standard_type(e) for e, _ in tree.elements)
             parts = kinds["H1"] if path.parent.parent.name == "packets" else 1  # a packet: one Part per handout
-            if path.name != "language-assistance.pdf" and (kinds["Part"] != parts or kinds["Sect"] != kinds["H2"]):
+            # A rule for handouts and packets: the language and review sheets have no sections.
+            sheet = path.name == "language-assistance.pdf" or path.parent.name == "review"
+            if not sheet and (kinds["Part"] != parts or kinds["Sect"] != kinds["H2"]):
                 split.append(f"{path.relative_to(built_library.build_dir)}: {kinds['Part']} Part, "
                              f"{kinds['Sect']} Sect for {kinds['H2']} H2")
     assert not split, "\n".join(split[:20])

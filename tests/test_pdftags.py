@@ -147,3 +147,23 @@ def test_a_no_break_space_in_right_to_left_text_keeps_the_repair(sample) -> None
     path = sample.root / "nbsp.pdf"
     path.write_bytes(PdfWriter(sample).pdf(html)[0])
     assert normalise(text) in normalise(pdf_text(path))
+
+
+def test_a_right_to_left_line_broken_before_a_number_keeps_the_repair(sample) -> None:
+    """A line broken at the space before an isolated number is drawn with that space as its
+    leftmost glyph, which the run's text does not hold: the glyphs must still be matched to the
+    text, or the line's vowel marks come loose and poppler splits it in two, out of order
+    ("احمرار أو ّ" before "تورم أو سخونة، أو", Arabic large print, issue 24)."""
+    from handoutkit.render.renderer import PdfWriter, isolated
+
+    from .pdftext import normalise, pdf_text
+
+    text = "علامات العدوى: احمرار أو تورّم أو سخونة، أو حمّى تساوي أو تزيد على"
+    # Wide enough for the words, not for the number after them: the line breaks before it.
+    html = (f'<html lang="ar" dir="rtl"><head><title>x</title></head><body>'
+            f'<p style="font-family: \'Noto Naskh Arabic\'; font-size: 18pt; width: 6.2in">'
+            f'{text} {isolated("101 °F (38.3 °C)")}</p></body></html>')
+    path = sample.root / "broken.pdf"
+    path.write_bytes(PdfWriter(sample).pdf(html)[0])
+    lines = [normalise(line) for line in pdf_text(path).splitlines() if line.strip()]
+    assert lines[:2] == [normalise(text), "101 °F (38.3 °C)"], lines

@@ -50,15 +50,7 @@ def test_the_library_has_warning_signs_to_check(built_library: Project) -> None:
     assert all(len(expected_texts(built_library, "en", h)) >= 3 for h in handouts)
 
 
-# Issue 24, open: in Arabic and Persian large print, the infection warning sign (with the clinic's
-# fever threshold, issue 22) breaks after a vowel mark at a line end, and poppler reads that line
-# out of order ("احمرار أو ّ" / "تورم أو سخونة، أو"). Strict: the day it extracts, these turn red.
-RTL_LINE_ORDER = pytest.mark.xfail(strict=True, reason="issue 24, open: a line ending in a vowel mark "
-                                                      "extracts out of order in ar/fa large print")
-
-
-@pytest.mark.parametrize("locale", [pytest.param(loc, marks=RTL_LINE_ORDER) if loc in ("ar", "fa") else loc
-                                    for loc in LOCALES])
+@pytest.mark.parametrize("locale", LOCALES)
 def test_title_warning_signs_and_phone_extract_exactly(built_library: Project, locale: str) -> None:
     phone = built_library.settings.clinic.phone
     missing = []

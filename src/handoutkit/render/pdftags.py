@@ -222,12 +222,22 @@ def drawing_orders(text: str) -> tuple[str, str]:
     return text[::-1], "".join(reversed(clusters))
 
 
+def edge_spaces(glyphs: list[str], text: str) -> str:
+    """The run's text with the spaces its line draws at either end and the run's text does not
+    hold: a line broken at the space before an isolated number ("... تزيد على" / "101 °F") is
+    drawn with that space as its leftmost glyph (drawing order is the reverse of the text's)."""
+    leading = " " if glyphs and glyphs[-1] == " " and not text.startswith(" ") else ""
+    trailing = " " if glyphs and glyphs[0] == " " and not text.endswith(" ") else ""
+    return leading + text + trailing
+
+
 def align_glyphs(glyphs: list[str], text: str) -> list[str] | None:
     """`align_drawn` against either drawing order of the text."""
-    for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(text, None)))):
-        chars = align_drawn(glyphs, drawn)
-        if chars is not None:
-            return attach_marks(chars, marks_first)
+    for candidate in dict.fromkeys((text, edge_spaces(glyphs, text))):
+        for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(candidate, None)))):
+            chars = align_drawn(glyphs, drawn)
+            if chars is not None:
+                return attach_marks(chars, marks_first)
     return None
 
 
