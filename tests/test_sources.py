@@ -165,3 +165,19 @@ def test_review_sheet_shows_the_codes_the_approval_covers(tmp_path: Path) -> Non
                              ("Noto Sans",))
     for code in handout.codes:
         assert f"<td>{code.system}</td><td>{code.code}</td>" in html
+
+
+@pytest.mark.slow  # renders the review sheet PDF
+def test_a_review_sheet_leaves_the_librarys_fontconfig_alone(tmp_path: Path) -> None:
+    """The review sheet sees the English fonts only; it wrote them over the build's `fonts.conf`,
+    which names the CJK subsets a running server's replaced worker or the next packet reads."""
+    from .conftest import make_project
+
+    project = make_project(tmp_path)
+    library_conf = project.build_dir / "fontconfig" / "fonts.conf"
+    library_conf.parent.mkdir(parents=True)
+    library_conf.write_text("<!-- the build's, with its subsets -->")
+    sheet = write_review_sheet(project, "walking", tmp_path / "walking.pdf")
+    assert sheet.path.exists()
+    assert library_conf.read_text() == "<!-- the build's, with its subsets -->"
+    assert (project.build_dir / "fontconfig" / "review-sheet.conf").exists()

@@ -131,7 +131,7 @@ def preview(project: Project, handout_id: str, locale: str) -> PreviewResult:
     stack, files, tasks = subset_plan(project, plan, locale, printable)
     for task in tasks:
         task.run()
-    activate_fontconfig(project, plan, tuple(files))
+    activate_fontconfig(project, plan, tuple(files), name="preview")
     renderer = make_renderer(project, locale, translations, stack, draft=not source,
                              web_url=partial(web_url, project.settings))
     writer = PdfWriter(project)

@@ -62,7 +62,7 @@ def write_review_sheet(project: Project, handout_id: str, output: Path | None = 
     items = review_items(handout, read_sources(project.handouts_dir, project.root))
     plan = load_font_plan(project)
     require_font_files(plan)
-    activate_fontconfig(project, plan)
+    activate_fontconfig(project, plan, name="review-sheet")
     html = review_sheet_html(project, handout, items, plan.stack(project.settings.source_locale))
     pdf, pages = PdfWriter(project).pdf(html)
     path = output or project.build_dir / "review" / f"{handout.id}.pdf"

@@ -41,13 +41,16 @@ def fontconfig_xml(plan: FontPlan, cache_dir: Path, extra_files: tuple[Path, ...
     )
 
 
-def activate_fontconfig(project: Project, plan: FontPlan, extra_files: tuple[Path, ...] = ()) -> Path:
+def activate_fontconfig(project: Project, plan: FontPlan, extra_files: tuple[Path, ...] = (),
+                        name: str = "fonts") -> Path:
     """Point fontconfig at the pinned fonts. Must run before WeasyPrint first loads a font.
 
-    Worker processes inherit the environment variable, so they see the same file.
+    Worker processes inherit the environment variable, so they see the same file. A command that
+    sees fewer fonts than the library (a review sheet, a preview) names a file of its own, so it
+    never rewrites the library's `fonts.conf` under a build or a server that is reading it.
     """
     folder = project.build_dir / "fontconfig"
-    conf = folder / "fonts.conf"
+    conf = folder / f"{name}.conf"
     write_if_changed(conf, fontconfig_xml(plan, folder / "cache", extra_files).encode())
     use_fontconfig(str(conf.resolve()))  # fontconfig ignores a relative path
     return conf
