@@ -36,6 +36,7 @@ from typing import Any, Iterator, NamedTuple
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator, String
 
+from handoutkit.render.compaction import compact, compact_instructions, compact_shows
 from handoutkit.translation.locales import tag_direction
 
 ObjGen = tuple[int, int]  # a PDF object's (number, generation)
@@ -396,9 +397,10 @@ def repair(pdf_bytes: bytes, record: TagRecord) -> tuple[bytes, RepairStats]:
         languages = tag_languages(elements, record, span_langs, doc_lang)
         mark_callouts(tree, elements, record)
         mark_figures(elements, record)
+        compact(pdf)  # smaller, drawing and saying the same (render/compaction.py)
         out = io.BytesIO()
-        # The streams pikepdf writes (the rewritten pages, the object streams of the structure
-        # tree) at zlib's best level: about 1% of a PDF for well under a millisecond.
+        # The object streams qpdf writes (the structure tree) at zlib's best level; every other
+        # stream is already deflated by `compact`, and qpdf keeps it as it is.
         pikepdf.settings.set_flate_compression_level(9)
         # fix_metadata_version off: the XMP (with its PDF/UA identification) stays as WeasyPrint wrote it.
         pdf.save(out, deterministic_id=True, fix_metadata_version=False,
@@ -534,7 +536,7 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
     run_text, run_font, run_depth = "", font, 0
     for token in page_tokens(page):
         if isinstance(token, bytes):
-            (out if run is None else run).append(token)
+            (out if run is None else run).append(token if run is not None else compact_shows(token))
             continue
         operator = token.operator
         if operator == b"Tf" and token.name in fonts:
@@ -582,7 +584,7 @@ def repaired_run(pdf: pikepdf.Pdf, data: bytes, fonts: Dictionary, font: dict[in
                  unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> bytes:
     """The content of one right-to-left run with its glyphs given /ActualText (`repair_run`)."""
     run = list(pikepdf.parse_content_stream(pikepdf.Stream(pdf, data)))
-    return pikepdf.unparse_content_stream(repair_run(run, fonts, font, unicode_maps, text))
+    return pikepdf.unparse_content_stream(compact_instructions(repair_run(run, fonts, font, unicode_maps, text)))
 
 
 def renumber_kids(element: Dictionary, renumber: dict[int, int]) -> None:
