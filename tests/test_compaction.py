@@ -27,6 +27,8 @@ from .conftest import copy_repo
     ([b"341", b"<0126>", b"0.0", b"<0554>"], [b"341", b"<01260554>"]),
     ([b"0"], []),  # shows and moves nothing
     ([b"<012>", b"0", b"<0014>"], [b"<012>", b"<0014>"]),  # an odd hex string is padded: kept apart
+    ([b"()", b"0.0", b"<0015>", b"0", b"()", b"0.0"], [b"<0015>"]),  # empty strings, as pikepdf writes them
+    ([b"<0035>", b"-19", b"()", b"-20.4755"], [b"<0035>", b"-19", b"<>", b"-20.4755"]),
 ])
 def test_zero_adjustments_go_and_the_strings_they_separated_join(items: list[bytes], expected: list[bytes]) -> None:
     assert compact_items(items) == expected
@@ -43,9 +45,13 @@ def test_a_stream_is_compacted_at_its_text_shows_only() -> None:
                                      b"[3 2] 0 d\n[<0003020e>] TJ\nET")
 
 
-def test_a_stream_with_a_literal_string_is_left_alone() -> None:
-    """A literal string may hold anything, a TJ pattern too: no pattern is applied to such a stream."""
-    stream = b"/Span << /ActualText ([ 0 <01> 0 ] TJ) >> BDC\n[ 0 <0174> 0 ] TJ\nEMC"
+@pytest.mark.parametrize("stream", [
+    b"/Span << /ActualText ([ 0 <01> 0 ] TJ) >> BDC\n[ 0 <0174> 0 ] TJ\nEMC",
+    b"/Span << /ActualText (() [ 0 <01> 0 ] TJ) >> BDC\n[ 0 <0174> 0 ] TJ\nEMC",
+    b"% [ 0 <01> 0 ] TJ\n[ 0 <0174> 0 ] TJ",
+], ids=["literal string", "literal string opening with ()", "comment"])
+def test_a_stream_with_a_literal_string_or_a_comment_is_left_alone(stream: bytes) -> None:
+    """A literal string or a comment may hold anything, a TJ pattern too: no pattern is applied."""
     assert compact_shows(stream) == stream
 
 

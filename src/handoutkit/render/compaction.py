@@ -40,9 +40,12 @@ from pikepdf import Array, Dictionary, Name, String
 DEFLATE_LEVEL = 9
 FONT_PROGRAM_LEVEL = 10
 
-# A whole TJ array written as WeasyPrint and pikepdf write them: hex strings and numbers only.
-_SHOW = re.compile(rb"\[((?:\s*(?:<[0-9A-Fa-f]*>|[-+]?(?:\d+\.?\d*|\.\d+)))*)\s*\]\s*TJ")
-_ITEM = re.compile(rb"<[0-9A-Fa-f]*>|[-+]?(?:\d+\.?\d*|\.\d+)")
+# A whole TJ array as WeasyPrint writes it (hex strings and numbers), or as pikepdf writes it
+# again (an empty string as "()").
+_SHOW = re.compile(rb"\[((?:\s*(?:<[0-9A-Fa-f]*>|\(\)|[-+]?(?:\d+\.?\d*|\.\d+)))*)\s*\]\s*TJ")
+_ITEM = re.compile(rb"<[0-9A-Fa-f]*>|\(\)|[-+]?(?:\d+\.?\d*|\.\d+)")
+# A literal string that is not empty: it may hold anything, a TJ pattern too.
+_LITERAL = re.compile(rb"\((?!\))")
 # WeasyPrint's ToUnicode CMaps: bfchar entries only, one glyph id to its text.
 _BFCHAR = re.compile(rb"<([0-9A-Fa-f]{4})>\s*<([0-9A-Fa-f]*)>")
 _BFCHAR_SECTION = re.compile(rb"beginbfchar(.*?)endbfchar", re.S)
@@ -83,6 +86,7 @@ def compact_items(items: list[bytes]) -> list[bytes]:
     strings with only zeros between them joined into one. Nothing else moves."""
     out: list[bytes] = []
     for item in items:
+        item = b"<>" if item == b"()" else item
         if not item.startswith(b"<") and float(item) == 0:
             continue
         # An odd number of hex digits is padded with a 0 at its end: such a string stays apart.
@@ -105,9 +109,9 @@ def joined(items: list[bytes]) -> bytes:
 
 def compact_shows(data: bytes) -> bytes:
     """A content stream with every TJ array compacted (`compact_items`); a TJ that shows nothing
-    and moves nothing goes. Only for streams with no literal strings, where a TJ pattern cannot
-    sit inside a string: any other stream comes back unchanged."""
-    if b"(" in data or b"%" in data:
+    and moves nothing goes. Only for streams with no comments and no literal strings but empty
+    ones, where a TJ pattern cannot sit inside a string: any other comes back unchanged."""
+    if b"%" in data or _LITERAL.search(data):
         return data
 
     def compact(match: re.Match[bytes]) -> bytes:
