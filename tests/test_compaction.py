@@ -13,35 +13,35 @@ import pytest
 from pikepdf import Array, Dictionary, Name, String
 
 from handoutkit.render import compaction, pdftags
-from handoutkit.render.compaction import (agree, compact_instructions, compact_items, compact_shows, deflate_streams,
-                                          joined, share_unicode_maps)
+from handoutkit.render.compaction import agree, compact_shows, deflate_streams, share_unicode_maps
 
 from .conftest import copy_repo
 
 # ---------------------------------------------------------------- text shows
 
 
-@pytest.mark.parametrize("items, expected", [
-    ([b"0", b"<0174>", b"0", b"<01e9>", b"0"], [b"<017401e9>"]),  # WeasyPrint's form
-    ([b"<0012>", b"-3", b"<0014>", b"0"], [b"<0012>", b"-3", b"<0014>"]),  # a real kern stays
-    ([b"341", b"<0126>", b"0.0", b"<0554>"], [b"341", b"<01260554>"]),
-    ([b"0"], []),  # shows and moves nothing
-    ([b"<012>", b"0", b"<0014>"], [b"<012>", b"<0014>"]),  # an odd hex string is padded: kept apart
-    ([b"()", b"0.0", b"<0015>", b"0", b"()", b"0.0"], [b"<0015>"]),  # empty strings, as pikepdf writes them
-    ([b"<0035>", b"-19", b"()", b"-20.4755"], [b"<0035>", b"-19", b"<>", b"-20.4755"]),
+@pytest.mark.parametrize("show, expected", [
+    (b"[ 0 <0174> 0 <01e9> 0 ] TJ", b"[<017401e9>] TJ"),  # WeasyPrint's form, as pikepdf writes it again
+    (b"[<0003>0<020e>0] TJ", b"[<0003020e>] TJ"),  # as WeasyPrint writes it
+    (b"[ <0012> -3 <0014> 0 ] TJ", b"[ <0012> -3 <0014>] TJ"),  # a real kern stays
+    (b"[ 341 <0126> 0.0 <0554> ] TJ", b"[ 341 <01260554> ] TJ"),
+    (b"[ <0006> <01c2> 0 ] TJ", b"[ <000601c2>] TJ"),  # strings side by side
+    (b"[ 0 () 0.0 <0015> 0 () 0.0 ] TJ", b"[<0015>] TJ"),  # empty strings, as pikepdf writes them
+    (b"[ <0035> -19 () -20.4755 <002c> ] TJ", b"[ <0035> -19 <> -20.4755 <002c> ] TJ"),
+    (b"[ <0126> 0.000 <0554> ] TJ", b"[ <0126> 0.000 <0554> ] TJ"),  # a zero spelt otherwise stays
+    (b"[ <012> 0 <0014> ] TJ", b"[ <012> 0 <0014> ] TJ"),  # an odd hex string is padded: kept apart
+    (b"q\n[ 0 ] TJ\nQ", b"q\n\nQ"),  # shows and moves nothing
+    (b"[3 2] 0 d\n[0 1] 0 d", b"[3 2] 0 d\n[0 1] 0 d"),  # dash arrays are not shows
+    (b"/Span <</MCID 0>> BDC\n<< /A <01> >> pop", b"/Span <</MCID 0>> BDC\n<< /A <01> >> pop"),
 ])
-def test_zero_adjustments_go_and_the_strings_they_separated_join(items: list[bytes], expected: list[bytes]) -> None:
-    assert compact_items(items) == expected
-
-
-def test_two_numbers_keep_a_space_between_them() -> None:
-    assert joined([b"5", b"-3", b"<01>", b"2"]) == b"5 -3<01>2"
+def test_zero_adjustments_go_and_the_strings_they_separated_join(show: bytes, expected: bytes) -> None:
+    assert compact_shows(show) == expected
 
 
 def test_a_stream_is_compacted_at_its_text_shows_only() -> None:
     stream = (b"BT\n/F1 16 Tf\n[ 0 <0174> 0 <01e9> 0 ] TJ\n[ 0 ] TJ\n2.654 Ts\n[ -341.0 ] TJ\n"
               b"[3 2] 0 d\n[<0003>0<020e>0] TJ\nET")
-    assert compact_shows(stream) == (b"BT\n/F1 16 Tf\n[<017401e9>] TJ\n\n2.654 Ts\n[-341.0] TJ\n"
+    assert compact_shows(stream) == (b"BT\n/F1 16 Tf\n[<017401e9>] TJ\n\n2.654 Ts\n[ -341.0 ] TJ\n"
                                      b"[3 2] 0 d\n[<0003020e>] TJ\nET")
 
 
@@ -53,15 +53,6 @@ def test_a_stream_is_compacted_at_its_text_shows_only() -> None:
 def test_a_stream_with_a_literal_string_or_a_comment_is_left_alone(stream: bytes) -> None:
     """A literal string or a comment may hold anything, a TJ pattern too: no pattern is applied."""
     assert compact_shows(stream) == stream
-
-
-def test_parsed_instructions_are_compacted_and_an_empty_show_goes() -> None:
-    tj = pikepdf.Operator("TJ")
-    run = [pikepdf.ContentStreamInstruction([Array([0, String(b"\x01\x74"), 0, String(b"\x01\xe9"), 0])], tj),
-           pikepdf.ContentStreamInstruction([Array([0])], tj),
-           pikepdf.ContentStreamInstruction([2.654], pikepdf.Operator("Ts"))]
-    out = compact_instructions(run)
-    assert pikepdf.unparse_content_stream(out) == b"[ <017401e9> ] TJ\n2.654 Ts"
 
 
 # ---------------------------------------------------------------- ToUnicode maps
@@ -195,7 +186,6 @@ def test_compaction_draws_extracts_and_tags_the_same(tmp_path: Path, monkeypatch
     compacted, stats = pdftags.repair(raw, record)
     monkeypatch.setattr(pdftags, "compact", lambda pdf: None)
     monkeypatch.setattr(pdftags, "compact_shows", lambda data: data)
-    monkeypatch.setattr(pdftags, "compact_instructions", lambda run: run)
     plain, plain_stats = pdftags.repair(raw, record)
 
     assert stats == plain_stats

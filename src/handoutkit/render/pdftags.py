@@ -36,7 +36,7 @@ from typing import Any, Iterator, NamedTuple
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator, String
 
-from handoutkit.render.compaction import compact, compact_instructions, compact_shows
+from handoutkit.render.compaction import compact, compact_shows
 from handoutkit.translation.locales import tag_direction
 
 ObjGen = tuple[int, int]  # a PDF object's (number, generation)
@@ -492,14 +492,15 @@ def parse_tokens(page: pikepdf.Page) -> list[Token]:
         elif name in OPERATORS:
             tokens.append(Op(name, raw, str(operands[0]) if name in (b"BMC", b"Tf") else ""))
         else:
-            tokens.append(raw)
+            tokens.append(compact_shows(raw) if name == b"TJ" else raw)
         tokens.append(b"\n")
     return tokens
 
 
 def page_tokens(page: pikepdf.Page) -> list[Token]:
+    # The text shows compacted first (render/compaction.py): once per page, where the pattern reads it.
     contents = page.obj.get("/Contents")
-    tokens = scan_tokens(contents.read_bytes()) if isinstance(contents, pikepdf.Stream) else None
+    tokens = scan_tokens(compact_shows(contents.read_bytes())) if isinstance(contents, pikepdf.Stream) else None
     return tokens if tokens is not None else parse_tokens(page)
 
 
@@ -536,7 +537,7 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
     run_text, run_font, run_depth = "", font, 0
     for token in page_tokens(page):
         if isinstance(token, bytes):
-            (out if run is None else run).append(token if run is not None else compact_shows(token))
+            (out if run is None else run).append(token)
             continue
         operator = token.operator
         if operator == b"Tf" and token.name in fonts:
@@ -584,7 +585,7 @@ def repaired_run(pdf: pikepdf.Pdf, data: bytes, fonts: Dictionary, font: dict[in
                  unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> bytes:
     """The content of one right-to-left run with its glyphs given /ActualText (`repair_run`)."""
     run = list(pikepdf.parse_content_stream(pikepdf.Stream(pdf, data)))
-    return pikepdf.unparse_content_stream(compact_instructions(repair_run(run, fonts, font, unicode_maps, text)))
+    return compact_shows(pikepdf.unparse_content_stream(repair_run(run, fonts, font, unicode_maps, text)))
 
 
 def renumber_kids(element: Dictionary, renumber: dict[int, int]) -> None:
