@@ -195,6 +195,6 @@ def deflate_streams(pdf: pikepdf.Pdf) -> int:
 
 def compact(pdf: pikepdf.Pdf) -> CompactionStats:
     """Share ToUnicode maps and deflate every stream again (the text shows are compacted as the
-    tag repair writes each page, `compact_shows`). Call it last, just before saving."""
+    tag repair reads each page, `compact_shows`). Call it last, just before saving."""
     shared = share_unicode_maps(pdf)
     return CompactionStats(shared, deflate_streams(pdf))
