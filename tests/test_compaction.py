@@ -1,0 +1,195 @@
+"""Compaction (render/compaction.py): smaller PDFs that draw, extract and tag exactly as before."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import subprocess
+import zlib
+from pathlib import Path
+
+import pikepdf
+import pytest
+from pikepdf import Array, Dictionary, Name, String
+
+from handoutkit.render import compaction, pdftags
+from handoutkit.render.compaction import agree, compact_shows, deflate_streams, share_unicode_maps
+
+from .conftest import copy_repo
+
+# ---------------------------------------------------------------- text shows
+
+
+@pytest.mark.parametrize("show, expected", [
+    (b"[ 0 <0174> 0 <01e9> 0 ] TJ", b"[<017401e9>] TJ"),  # WeasyPrint's form, as pikepdf writes it again
+    (b"[<0003>0<020e>0] TJ", b"[<0003020e>] TJ"),  # as WeasyPrint writes it
+    (b"[ <0012> -3 <0014> 0 ] TJ", b"[ <0012> -3 <0014>] TJ"),  # a real kern stays
+    (b"[ 341 <0126> 0.0 <0554> ] TJ", b"[ 341 <01260554> ] TJ"),
+    (b"[ <0006> <01c2> 0 ] TJ", b"[ <000601c2>] TJ"),  # strings side by side
+    (b"[ 0 () 0.0 <0015> 0 () 0.0 ] TJ", b"[<0015>] TJ"),  # empty strings, as pikepdf writes them
+    (b"[ <0035> -19 () -20.4755 <002c> ] TJ", b"[ <0035> -19 <> -20.4755 <002c> ] TJ"),
+    (b"[ <0126> 0.000 <0554> ] TJ", b"[ <0126> 0.000 <0554> ] TJ"),  # a zero spelt otherwise stays
+    (b"[ <012> 0 <0014> ] TJ", b"[ <012> 0 <0014> ] TJ"),  # an odd hex string is padded: kept apart
+    (b"q\n[ 0 ] TJ\nQ", b"q\n\nQ"),  # shows and moves nothing
+    (b"[3 2] 0 d\n[0 1] 0 d", b"[3 2] 0 d\n[0 1] 0 d"),  # dash arrays are not shows
+    (b"/Span <</MCID 0>> BDC\n<< /A <01> >> pop", b"/Span <</MCID 0>> BDC\n<< /A <01> >> pop"),
+])
+def test_zero_adjustments_go_and_the_strings_they_separated_join(show: bytes, expected: bytes) -> None:
+    assert compact_shows(show) == expected
+
+
+def test_a_stream_is_compacted_at_its_text_shows_only() -> None:
+    stream = (b"BT\n/F1 16 Tf\n[ 0 <0174> 0 <01e9> 0 ] TJ\n[ 0 ] TJ\n2.654 Ts\n[ -341.0 ] TJ\n"
+              b"[3 2] 0 d\n[<0003>0<020e>0] TJ\nET")
+    assert compact_shows(stream) == (b"BT\n/F1 16 Tf\n[<017401e9>] TJ\n\n2.654 Ts\n[ -341.0 ] TJ\n"
+                                     b"[3 2] 0 d\n[<0003020e>] TJ\nET")
+
+
+@pytest.mark.parametrize("stream", [
+    b"/Span << /ActualText ([ 0 <01> 0 ] TJ) >> BDC\n[ 0 <0174> 0 ] TJ\nEMC",
+    b"/Span << /ActualText (() [ 0 <01> 0 ] TJ) >> BDC\n[ 0 <0174> 0 ] TJ\nEMC",
+    b"% [ 0 <01> 0 ] TJ\n[ 0 <0174> 0 ] TJ",
+], ids=["literal string", "literal string opening with ()", "comment"])
+def test_a_stream_with_a_literal_string_or_a_comment_is_left_alone(stream: bytes) -> None:
+    """A literal string or a comment may hold anything, a TJ pattern too: no pattern is applied."""
+    assert compact_shows(stream) == stream
+
+
+# ---------------------------------------------------------------- ToUnicode maps
+
+
+def two_font_pdf(maps: list[dict[int, str]]) -> pikepdf.Pdf:
+    """A one-page PDF whose fonts carry these ToUnicode maps (no glyphs: only the maps matter here)."""
+    pdf = pikepdf.new()
+    fonts = Dictionary()
+    for number, entries in enumerate(maps):
+        cmap = compaction.cmap_bytes({b"%04x" % glyph: text.encode("utf-16-be").hex().encode()
+                                      for glyph, text in entries.items()})
+        fonts[f"/F{number}"] = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type0,
+                                                            ToUnicode=pdf.make_stream(cmap)))
+    pdf.add_blank_page()
+    pdf.pages[0].obj.Resources = Dictionary(Font=fonts)
+    return pdf
+
+
+def font_maps(pdf: pikepdf.Pdf) -> list[dict[bytes, bytes]]:
+    return [compaction.unicode_map(font.ToUnicode) for font in compaction.document_fonts(pdf)]
+
+
+def test_fonts_whose_maps_agree_share_their_union() -> None:
+    pdf = two_font_pdf([{3: "ا", 4: "ب"}, {4: "ب", 5: "ت"}])
+    assert share_unicode_maps(pdf) == 1
+    regular, bold = compaction.document_fonts(pdf)
+    assert regular.ToUnicode.objgen == bold.ToUnicode.objgen
+    assert font_maps(pdf)[0] == {b"0003": b"0627", b"0004": b"0628", b"0005": b"062a"}
+
+
+def test_fonts_whose_maps_disagree_keep_their_own() -> None:
+    """One glyph id drawn for a space in one font and a no-break space in the other: each extracts
+    as it did, so the maps stay apart."""
+    pdf = two_font_pdf([{3: "ا", 0x554: " "}, {3: "ا", 0x554: "\xa0"}])
+    assert share_unicode_maps(pdf) == 0
+    assert [m[b"0554"] for m in font_maps(pdf)] == [b"0020", b"00a0"]
+    assert not agree({b"1": b"a"}, {b"1": b"b"}) and agree({b"1": b"a"}, {b"2": b"b"})
+
+
+# ---------------------------------------------------------------- deflate
+
+
+def test_streams_are_deflated_again_to_the_same_bytes_and_the_xmp_stays_plain() -> None:
+    pdf = pikepdf.new()
+    content = b"BT /F1 12 Tf [<0001>] TJ ET\n" * 200
+    plain = pdf.make_stream(content)
+    deflated = pdf.make_stream(zlib.compress(content, 1))
+    deflated.Filter = Name.FlateDecode
+    predicted = pdf.make_stream(b"")
+    predicted.write(zlib.compress(b"\x00\x01"), filter=Name.FlateDecode,
+                    decode_parms=Dictionary(Predictor=12, Columns=1))
+    pdf.Root.Metadata = pdf.make_stream(b"<x:xmpmeta/>", Type=Name.Metadata, Subtype=Name.XML)
+    before = len(deflated.read_raw_bytes())
+
+    assert deflate_streams(pdf) == 2
+    assert plain.Filter == Name.FlateDecode and plain.read_bytes() == content
+    assert deflated.read_bytes() == content and len(deflated.read_raw_bytes()) < before
+    assert "/Filter" not in pdf.Root.Metadata  # qpdf writes the XMP plain on purpose: so do we
+    assert "/DecodeParms" in predicted  # a predictor is not ours to drop
+
+
+# ---------------------------------------------------------------- real handouts, with and without
+
+
+def pixels(pdf: bytes, tmp: Path) -> list[str]:
+    """Each page rendered by Poppler at 72 dpi, as a hash of its pixels."""
+    path = tmp / "page.pdf"
+    path.write_bytes(pdf)
+    subprocess.run(["pdftoppm", "-r", "72", str(path), str(tmp / "px")], check=True)
+    pages = sorted(tmp.glob("px*.ppm"))
+    data = [hashlib.sha256(page.read_bytes()).hexdigest() for page in pages]
+    for page in pages:
+        page.unlink()
+    return data
+
+
+def extracted(pdf: bytes, tmp: Path) -> str:
+    path = tmp / "text.pdf"
+    path.write_bytes(pdf)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def structure(pdf: bytes) -> list[tuple]:
+    """The structure tree as readers walk it: types, languages, alternative and actual texts, MCIDs."""
+    out: list[tuple] = []
+
+    def visit(element: object, depth: int) -> None:
+        if isinstance(element, int):
+            out.append(("MCID", depth, element))
+            return
+        if isinstance(element, Array):
+            for kid in element:
+                visit(kid, depth)
+            return
+        assert isinstance(element, Dictionary)
+        out.append((str(element.get("/S")), depth, str(element.get("/Lang", "")), str(element.get("/Alt", "")),
+                    str(element.get("/ActualText", ""))))
+        kids = element.get("/K")
+        for kid in kids if isinstance(kids, Array) else [] if kids is None else [kids]:
+            visit(kid, depth + 1)
+
+    with pikepdf.open(io.BytesIO(pdf)) as document:
+        visit(document.Root.StructTreeRoot.K, 0)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale, handout_id, large", [
+    ("ar", "acdf", False),  # the largest Arabic PDF: (g)'s measure
+    ("ne", "lumbar-fusion-tlif", True),  # Devanagari /ActualText; large print
+    ("zh_Hans", "recovery-at-home", False),  # a CJK face subset per locale
+])
+def test_compaction_draws_extracts_and_tags_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                      locale: str, handout_id: str, large: bool) -> None:
+    from handoutkit.content.handouts import load_content
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import load_translations
+    from handoutkit.translation.fontplan import load_font_plan
+
+    project = copy_repo(tmp_path)
+    plan = load_font_plan(project)
+    activate_fontconfig(project, plan)
+    renderer = make_renderer(project, locale, load_translations(project, locale), plan.stack(locale), False)
+    document = PdfWriter(project).layout(renderer.html(load_content(project.handouts_dir, project.root).get(handout_id),
+                                                      large=large))
+    with pdftags.recording() as record:
+        raw = document.write_pdf(pdf_variant="pdf/ua-1")
+
+    compacted, stats = pdftags.repair(raw, record)
+    monkeypatch.setattr(pdftags, "compact", lambda pdf: None)
+    monkeypatch.setattr(pdftags, "compact_shows", lambda data: data)
+    plain, plain_stats = pdftags.repair(raw, record)
+
+    assert stats == plain_stats
+    assert len(compacted) < 0.98 * len(plain), (len(compacted), len(plain))
+    assert pixels(compacted, tmp_path) == pixels(plain, tmp_path)
+    assert extracted(compacted, tmp_path) == extracted(plain, tmp_path)
+    assert structure(compacted) == structure(plain)
