@@ -190,6 +190,7 @@ def babel_previous_repaired(data: bytes) -> bytes:
     out: list[str] = []
     block: list[str] = []   # the pieces of one mangled previous msgid, as Babel split them
     previous: list[str] = []  # repaired `#|` lines waiting for their entry's msgid
+    has_gnu_previous = False  # the entry already has `#|` lines of its own
     for line in data.decode("utf-8").split("\n"):
         if line.startswith(BABEL_PREVIOUS):
             block.append(line[len(BABEL_PREVIOUS):])
@@ -203,9 +204,14 @@ def babel_previous_repaired(data: bytes) -> bytes:
             else:  # not a previous msgid after all: leave the comment as it was
                 out += [BABEL_PREVIOUS + piece for piece in block]
             block = []
-        if previous and not line.startswith("#"):
-            out += previous
-            previous = []
+        if line.startswith("#| "):
+            has_gnu_previous = True
+        elif not line.startswith("#"):
+            # Babel also writes the previous msgid it knows as a real `#|` line: then the repaired
+            # copy of the comment is a duplicate, which msgmerge refuses.
+            if previous and not has_gnu_previous:
+                out += previous
+            previous, has_gnu_previous = [], False
         out.append(line)
     return "\n".join(out).encode("utf-8")
 
