@@ -75,9 +75,11 @@ def test_build_writes_packets_and_a_rebuild_keeps_them(sample: Project) -> None:
 
 @pytest.mark.slow  # renders the sample's PDFs
 def test_a_packet_is_tagged_like_its_handouts(sample: Project) -> None:
-    """Packets were pikepdf page copies: no structure tree, no /Lang, no title (issue 24). Laid out
-    as one document, a packet passes the Matterhorn checks of a handout, has the language of its
-    parts, a title made of their titles in that language, one Part and one outline entry each."""
+    """Packets were pikepdf page copies: no structure tree, no /Lang, no title (issue 24). Joined
+    from its parts' PDFs with their structure trees (render/joining.py), a packet passes the
+    Matterhorn checks of a handout (the parts' callouts numbered again: note IDs unique), has
+    the language of its parts, a title made of their titles in that language, one Part and one
+    outline entry each, and every page's /StructParents leads to elements on that page."""
     from handoutkit.outputs.build import build
     from tests.test_matterhorn import (
         Tree,
@@ -98,6 +100,23 @@ def test_a_packet_is_tagged_like_its_handouts(sample: Project) -> None:
         with pdf.open_outline() as outline:
             assert [item.title for item in outline.root] == [title, title]
         assert [tree.standard_type(e) for e, _ in tree.elements].count("Part") == 2
+        parent_tree = pikepdf.NumberTree(pdf.Root.StructTreeRoot.ParentTree)
+        numbers = [int(page.StructParents) for page in pdf.pages if "/StructParents" in page]
+        assert len(set(numbers)) == len(numbers) and max(numbers) < pdf.Root.StructTreeRoot.ParentTreeNextKey
+        for page in pdf.pages:
+            if "/StructParents" in page:
+                elements = parent_tree[int(page.StructParents)]
+                assert elements and all(e.Pg.objgen == page.objgen for e in elements if "/Pg" in e)
+            else:  # the blank page after an odd page count: nothing on it to tag
+                assert not page.Contents.read_bytes().strip()
+
+
+def test_one_open_pdf_is_not_joined_twice() -> None:
+    """qpdf maps what it copies per source file: one Pdf twice would be the same pages twice."""
+    from handoutkit.render.joining import join_tagged
+
+    with pikepdf.new() as pdf, pytest.raises(ValueError, match="open it once per copy"):
+        join_tagged([pdf, pdf], " · ")
 
 
 @pytest.mark.slow  # renders the sample's PDFs

@@ -583,8 +583,7 @@ def _build(project: Project, result: BuildResult, manifest: dict[str, Entry], po
         manifest[key] = Entry(wanted[key], output.pages)
     if whole_library:  # packets first: the catalog page links the ones that exist
         with watch("packets"):
-            for line in build_packets(project, content, tuple(ready), manifest, EDITIONS["standard"], executor,
-                                      fontconfig):
+            for line in build_packets(project, content, tuple(ready), manifest, EDITIONS["standard"], executor):
                 progress(line)
     write_library_targets(library(project, content, ready, stacks, common, manifest, render_pdf, approvals),
                           manifest, result, whole_library=whole_library, progress=progress, watch=watch)

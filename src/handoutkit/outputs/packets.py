@@ -4,9 +4,11 @@ A lumbar discectomy patient gets four handouts: preparing, the procedure,
 recovery, warning signs. A packet is one PDF of them, each handout starting
 on a new sheet when printed on both sides: a handout with an odd page count
 is followed by a blank page. `make pdf` writes build/packets/<locale>/<id>.pdf
-from the standard edition's HTML, laid out again as one WeasyPrint document so
-that the packet is tagged like its parts (pikepdf's page copies drop the
-structure tree); the front desk lays out personalised packets the same way.
+from the standard edition's PDFs, already tagged and compacted, joined with pikepdf
+(render/joining.py) into one tagged document: one structure tree with one Part per
+handout, the parts' language, title and outline. (Laying their HTML out again as one
+WeasyPrint document did the same and cost as much as rendering the handouts.) The front
+desk lays personalised packets out from HTML (`assemble`): they are made one at a time.
 
     packets:
       - id: lumbar-discectomy
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+import pikepdf
+
 from handoutkit.content.handouts import HANDOUT_ID, PACKETS_FILE, Content
 from handoutkit.content.settings import Project
 from handoutkit.content.yamlsource import NodeReader, read_yaml
@@ -31,11 +35,11 @@ from handoutkit.files import atomic_write
 from handoutkit.outputs.editions import EDITIONS
 from handoutkit.outputs.manifest import Entry
 from handoutkit.outputs.manifest import key as manifest_key
-from handoutkit.render.renderer import PdfWriter, process_writer
-from handoutkit.translation.locales import html_lang
+from handoutkit.render.joining import join_tagged
+from handoutkit.render.renderer import PdfWriter
 
 # Changes whenever what a packet is made from or how changes: every packet is made again.
-ASSEMBLY = "assemble-2: the parts' HTML laid out as one tagged document, odd page counts padded with a blank page"
+ASSEMBLY = "assemble-3: the parts' standard PDFs joined with their structure trees, odd page counts padded with a blank page"
 
 # Between the handouts' titles in a packet's document title (what a screen reader announces).
 TITLE_SEPARATOR = " · "
@@ -125,92 +129,70 @@ def packet_path(project: Project, locale: str, packet_id: str) -> Path:
     return project.build_dir / PACKETS_FOLDER / locale / f"{packet_id}.pdf"
 
 
-def packet_fontconfig(project: Project) -> str:
-    """The fontconfig file the handouts were rendered with (the build's, naming the CJK subsets);
-    made from the font plan when there is none (a sharded build's artifacts)."""
-    conf = project.build_dir / "fontconfig" / "fonts.conf"
-    if not conf.exists():
-        from handoutkit.render.fonts import activate_fontconfig
-        from handoutkit.translation.fontplan import load_font_plan
-
-        activate_fontconfig(project, load_font_plan(project))
-    return str(conf.resolve())
-
-
 @dataclass(frozen=True)
 class PacketJob:
-    """One packet to lay out: its file, its handouts' HTML and its manifest entry."""
+    """One packet to join: its file, its handouts' PDFs and its manifest entry."""
 
-    root: Path  # the project's
     locale: str
     key: str  # in the manifest
     target: Path
-    parts: tuple[Path, ...]  # the standard edition's HTML of each handout, as laid out for its PDF
+    parts: tuple[Path, ...]  # the standard edition's PDF of each handout
     inputs: str
-    fontconfig: str
 
 
 class PartEdition(Protocol):
-    """The edition a packet is made of (editions.EDITIONS["standard"]): where its files are."""
+    """The edition a packet is made of (editions.EDITIONS["standard"]): where its PDFs are."""
 
     def pdf(self, project: Project, locale: str, handout_id: str) -> Path | None: ...
 
-    def html(self, project: Project, locale: str, handout_id: str) -> Path: ...
-
 
 def stale_packets(project: Project, content: Content, locales: tuple[str, ...], manifest: dict[str, Entry],
-                  standard: PartEdition, fontconfig: str | None = None) -> list[PacketJob]:
-    """The packets to lay out: those whose handouts' manifest entries changed, or whose file is missing."""
+                  standard: PartEdition) -> list[PacketJob]:
+    """The packets to join: those whose handouts' manifest entries changed, or whose file is missing."""
     jobs = []
     for packet in load_packets(project, content):
         for locale in locales:
             keys = [manifest_key(locale, h, "standard") for h in packet.handouts]
             pdfs = [standard.pdf(project, locale, h) for h in packet.handouts]
-            parts = tuple(standard.html(project, locale, h) for h in packet.handouts)
-            if not all(key in manifest for key in keys) or not all(p and p.exists() for p in (*pdfs, *parts)):
+            if not all(key in manifest for key in keys) or not all(p and p.exists() for p in pdfs):
                 continue  # a sharded or partial build: a later whole build makes the packet
             inputs = hashlib.sha256("\0".join([ASSEMBLY, *(manifest[k].inputs for k in keys)]).encode()).hexdigest()
             target = packet_path(project, locale, packet.id)
             key = f"packet:{locale}/{packet.id}"
             if key not in manifest or manifest[key].inputs != inputs or not target.exists():
-                fontconfig = fontconfig or packet_fontconfig(project)
-                jobs.append(PacketJob(project.root, locale, key, target, parts, inputs, fontconfig))
+                jobs.append(PacketJob(locale, key, target, tuple(p for p in pdfs if p), inputs))
     return jobs
 
 
 def write_packets(jobs: list[PacketJob]) -> list[int]:
-    """Lay out and write packets, each handout's HTML laid out once for all of them; their page counts."""
-    if not jobs:
-        return []
-    project = Project(jobs[0].root)
-    writer = process_writer(project, jobs[0].fontconfig)
-    laid_out: dict[tuple[Path, int], Any] = {}
-    blanks: dict[str, Any] = {}
+    """Join and write packets, each handout's PDF opened once for all of them; their page counts."""
+    opened: dict[tuple[Path, int], pikepdf.Pdf] = {}
     pages = []
-    for job in jobs:
-        # A handout twice in one packet is laid out twice: one document's pages copied twice
-        # would give two copies of the same structure elements.
-        copies = [(part, job.parts[:index].count(part)) for index, part in enumerate(job.parts)]
-        for copy_key in copies:
-            if copy_key not in laid_out:
-                laid_out[copy_key] = writer.layout(copy_key[0].read_text("utf-8"))
-        lang = html_lang(job.locale)
-        if lang not in blanks:
-            blanks[lang] = writer.layout(blank_page_html(project, lang))
-        data, count = lay_out_packet(writer, [laid_out[c] for c in copies], blanks[lang])
-        atomic_write(job.target, data, durable=False)
-        pages.append(count)
+    try:
+        for job in jobs:
+            # A handout twice in one packet is opened twice: qpdf maps the objects it copies per
+            # source file, so the second copy of one Pdf would be the first one's pages again.
+            copies = [(part, job.parts[:index].count(part)) for index, part in enumerate(job.parts)]
+            for copy_key in copies:
+                if copy_key not in opened:
+                    opened[copy_key] = pikepdf.open(copy_key[0])
+            joined = join_tagged([opened[c] for c in copies], TITLE_SEPARATOR)
+            atomic_write(job.target, joined.data, durable=False)
+            pages.append(joined.pages)
+    finally:
+        for pdf in opened.values():
+            pdf.close()
     return pages
 
 
 def build_packets(project: Project, content: Content, locales: tuple[str, ...], manifest: dict[str, Entry],
-                  standard: PartEdition, pool: Executor | None = None, fontconfig: str | None = None) -> list[str]:
-    """build/packets/<locale>/<packet>.pdf from the standard edition's HTML; returns the paths written.
+                  standard: PartEdition, pool: Executor | None = None) -> list[str]:
+    """build/packets/<locale>/<packet>.pdf from the standard edition's PDFs; returns the paths written.
 
     A packet is made again only when one of its handouts' manifest entries changed.
-    With a pool, each locale's packets are laid out in a worker, the locales side by side.
+    With a pool, each locale's packets are joined in a worker, the locales side by side.
     """
-    jobs = stale_packets(project, content, locales, manifest, standard, fontconfig)
+    jobs = stale_packets(project, content, locales, manifest, standard)
     batches = [[job for job in jobs if job.locale == locale] for locale in dict.fromkeys(j.locale for j in jobs)]
     pages = {job: count for batch, counts in zip(batches, (pool.map if pool else map)(write_packets, batches))
              for job, count in zip(batch, counts)}

@@ -33,7 +33,7 @@ import re
 import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator, NamedTuple
+from typing import Any, Iterable, Iterator, NamedTuple
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Operator, String
@@ -746,17 +746,26 @@ def tag_languages(tree: StructTree, record: TagRecord, span_langs: dict[ObjGen, 
 def mark_callouts(root: Dictionary, tree: StructTree, record: TagRecord) -> None:
     """<aside> callouts become notes: /Aside, role-mapped to the standard /Note, with an /ID
     (PDF/UA-1 requires one on every Note) and their heading as their first kid."""
-    count = 0
-    for key, element in tree.elements.items():  # in document order
+    for key, element in tree.elements.items():
         node = record.nodes.get(key[0])
         if node and node.tag == "aside":
-            count += 1
             element.S = Name("/Aside")
-            element.ID = String(f"callout-{count}")
-    if count:
+    if number_callouts(tree.elements.values()):  # in document order
         role_map = root.get("/RoleMap") or Dictionary()
         role_map.Aside = Name.Note
         root.RoleMap = role_map
+
+
+def number_callouts(elements: Iterable[Dictionary]) -> int:
+    """Give the callouts (/Aside) among `elements`, in document order, their /ID: callout-1 on,
+    unique in the document as PDF/UA-1 requires of notes (a packet numbers its parts' again,
+    render/joining.py). How many."""
+    count = 0
+    for element in elements:
+        if element.get("/S") == Name("/Aside"):
+            count += 1
+            element.ID = String(f"callout-{count}")
+    return count
 
 
 def mark_figures(tree: StructTree, record: TagRecord) -> int:
