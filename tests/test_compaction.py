@@ -15,7 +15,7 @@ from pikepdf import Array, Dictionary, Name, String
 from handoutkit.render import compaction, pdftags
 from handoutkit.render.compaction import agree, compact_shows, deflate_streams, share_unicode_maps
 
-from .conftest import copy_repo
+from .layout import lay_out_repository_handout
 
 # ---------------------------------------------------------------- text shows
 
@@ -168,18 +168,7 @@ def structure(pdf: bytes) -> list[tuple]:
 ])
 def test_compaction_draws_extracts_and_tags_the_same(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                       locale: str, handout_id: str, large: bool) -> None:
-    from handoutkit.content.handouts import load_content
-    from handoutkit.render.fonts import activate_fontconfig
-    from handoutkit.render.renderer import PdfWriter, make_renderer
-    from handoutkit.translation.catalogs import load_translations
-    from handoutkit.translation.fontplan import load_font_plan
-
-    project = copy_repo(tmp_path)
-    plan = load_font_plan(project)
-    activate_fontconfig(project, plan)
-    renderer = make_renderer(project, locale, load_translations(project, locale), plan.stack(locale), False)
-    document = PdfWriter(project).layout(renderer.html(load_content(project.handouts_dir, project.root).get(handout_id),
-                                                      large=large))
+    document = lay_out_repository_handout(tmp_path, locale, handout_id, large)
     with pdftags.recording() as record:
         raw = document.write_pdf(pdf_variant="pdf/ua-1")
 

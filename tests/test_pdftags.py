@@ -12,7 +12,7 @@ import pytest
 from handoutkit.render import pdftags
 from handoutkit.render.pdftags import Op, kids_of, recording, repair, scan_tokens
 
-from .conftest import copy_repo
+from .layout import lay_out_repository_handout
 
 STREAM = (b"q\n/Span\n<</MCID 0>>\nBDC\nBT\n1 0 0 -1 5 9 Tm\n/F1 12.5 Tf\n[<0012>-3<0014>0] TJ\nET\nEMC\n"
           b"/Artifact\nBMC\n0 0 m\nEMC\nQ")
@@ -64,18 +64,7 @@ def every_parent_points_back(element: pikepdf.Dictionary) -> bool:
 ])
 def test_the_fast_reader_and_the_parser_give_the_same_repair(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                              locale: str, handout_id: str, large: bool) -> None:
-    from handoutkit.content.handouts import load_content
-    from handoutkit.render.fonts import activate_fontconfig
-    from handoutkit.render.renderer import PdfWriter, make_renderer
-    from handoutkit.translation.catalogs import load_translations
-    from handoutkit.translation.fontplan import load_font_plan
-
-    project = copy_repo(tmp_path)
-    plan = load_font_plan(project)
-    activate_fontconfig(project, plan)
-    renderer = make_renderer(project, locale, load_translations(project, locale), plan.stack(locale), False)
-    document = PdfWriter(project).layout(renderer.html(load_content(project.handouts_dir, project.root).get(handout_id),
-                                                      large=large))
+    document = lay_out_repository_handout(tmp_path, locale, handout_id, large)
     with recording() as record:
         raw = document.write_pdf(pdf_variant="pdf/ua-1")
 
