@@ -156,3 +156,35 @@ def test_a_right_to_left_line_broken_before_a_number_keeps_the_repair(sample) ->
     path.write_bytes(PdfWriter(sample).pdf(html)[0])
     lines = [normalise(line) for line in pdf_text(path).splitlines() if line.strip()]
     assert lines[:2] == [normalise(text), "101 °F (38.3 °C)"], lines
+
+
+@pytest.mark.slow  # renders a PDF
+@pytest.mark.parametrize("lang, sentences", [
+    # a raised tanween drawn as a glyph of its own (and the same glyph again, on another letter);
+    # a comma after a Latin word; a full stop after a number; one that ends the paragraph
+    ("ar", ["زِد نشاطك شيئًا فشيئًا خلال الأسابيع التالية.",
+            "في عملية ACDF، يزيل الجرّاح القرص التالف.",
+            "وإذا شعرت بأنك مريض جدًا، فاتصل بالرقم 911. أو اذهب إلى أقرب مستشفى.",
+            "إذا رأيت سائلًا أكثر، فاتصل بنا على {clinic_phone}."]),
+    # the space after a number
+    ("fa", ["در صورت داشتن این علائم، فوراً با 911 تماس بگیرید",
+            "بیشتر افراد در 3 هفته تا 3 ماه بهبود پیدا می‌کنند."]),
+])
+def test_right_to_left_sentences_around_numbers_and_marks_extract_exactly(sample, lang: str,
+                                                                           sentences: list[str]) -> None:
+    """Issue 24: the space and the punctuation after an isolated number or Latin word stay on
+    their side of it ("911تماس", "،ACDF", ".(555) 010-0142" before the repair), and a letter
+    whose raised mark is a glyph of its own is not split from its word ("شي ً ا")."""
+    from handoutkit.render.renderer import PdfWriter, prose
+
+    from .pdftext import normalise, pdf_text
+
+    values = {"clinic_phone": "(555) 010-0142"}
+    paragraphs = "".join(f"<p>{prose(sentence, values, rtl=True)}</p>" for sentence in sentences)
+    html = (f'<html lang="{lang}" dir="rtl"><head><title>x</title></head>'
+            f'<body style="font-family: \'Noto Naskh Arabic\'">{paragraphs}</body></html>')
+    path = sample.root / "rtl.pdf"
+    path.write_bytes(PdfWriter(sample).pdf(html)[0])
+    text = normalise(pdf_text(path))
+    for sentence in sentences:
+        assert normalise(sentence.format(**values)) in text, text

@@ -176,6 +176,10 @@ def actual_text(mark: Mark, rtl: bool) -> str:
     Latin word) is fenced with LEFT-TO-RIGHT MARKs, so extractors that reorder the line by
     the bidi algorithm keep a closing bracket at its end: "(ACDF)", not ")(ACDF"."""
     text = logical_text(mark)
+    if rtl and text == text.strip() and not any(unicodedata.bidirectional(c) in ("L", "EN", "AN") for c in text):
+        # Punctuation alone (the full stop after a number that ends a paragraph) reads in the
+        # line's direction: fenced with LEFT-TO-RIGHT MARKs it would extract before the number.
+        return f"{RLM}{text}{RLM}"
     return f"\u200e{text}\u200e" if rtl else text
 
 
@@ -192,14 +196,17 @@ def needs_actual_text(mark: Mark, rtl: bool) -> bool:
 
 
 ZWNJ = "\u200c"
+RLM = "\u200f"
 MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 
 
 def needs_glyph_repair(mark: Mark, rtl: bool) -> bool:
     """A right-to-left run with letters and something else than letters and spaces (a comma,
-    a full stop, a bracket, a zero-width non-joiner): see `glyph_spans`."""
+    a full stop, a bracket, a zero-width non-joiner, a mark), or that starts with a space (after
+    an isolated number): see `glyph_spans`."""
     text = logical_text(mark)
-    return rtl and bool(RTL_LETTER.search(text)) and bool(re.search(r"[^\s\u0621-\u064a\u0671-\u06d3]", text))
+    return rtl and bool(RTL_LETTER.search(text)) and (
+        bool(re.search(r"[^\s\u0621-\u064a\u0671-\u06d3]", text)) or text.startswith(" "))
 
 
 def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[int, str]:
@@ -240,8 +247,33 @@ def align_glyphs(glyphs: list[str], text: str) -> list[str] | None:
         for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(candidate, None)))):
             chars = align_drawn(glyphs, drawn)
             if chars is not None:
-                return attach_marks(chars, marks_first)
+                return attach_marks(on_base_glyph(chars) if marks_first else chars, marks_first)
     return None
+
+
+def on_base_glyph(chars: list[str]) -> list[str]:
+    """Split the text of a cluster drawn as several glyphs between its glyphs, with marks drawn
+    before their letter (the first drawing order).
+
+    Such a cluster (a letter with a raised mark, "ئً") has its whole text on the first glyph
+    drawn, the mark, and none on the others; the letter is its last glyph. The letter is given
+    the cluster's letters and the first glyph its marks, which `attach_marks` then gives to the
+    glyph drawn before, as for a mark that is a cluster of its own: poppler reads a raised glyph
+    as a separate word ("شي ً ا" for "شيئًا").
+    """
+    out = list(chars)
+    for index, text in enumerate(chars):
+        last = index
+        while text and last + 1 < len(chars) and chars[last + 1] == "":
+            last += 1
+        if last > index:
+            marks = "".join(c for c in text if unicodedata.category(c) in ("Mn", "Me"))
+            out[index], out[last] = marks, "".join(c for c in text if c not in marks)
+    return out
+
+
+def is_mark(text: str) -> bool:
+    return bool(text) and unicodedata.category(text[0]) in ("Mn", "Me")
 
 
 def attach_marks(chars: list[str], marks_first: bool) -> list[str]:
@@ -253,6 +285,9 @@ def attach_marks(chars: list[str], marks_first: bool) -> list[str]:
         if index and text and unicodedata.category(text[0]) in ("Mn", "Me"):
             out[index - 1] = out[index - 1] + text if marks_first else text + out[index - 1]
             out[index] = ""
+    # A mark drawn first on the line (no glyph before it) goes to its letter, drawn after it.
+    if marks_first and len(chars) > 1 and is_mark(chars[0]) and chars[1] and not is_mark(chars[1]):
+        out[0], out[1] = "", chars[0] + out[1]
     return out
 
 
@@ -261,30 +296,52 @@ def align_drawn(glyphs: list[str], drawn: str) -> list[str] | None:
 
     The glyphs spell the run's text in drawing order (brackets mirrored, a
     ligature's ToUnicode text in logical order); a ZWNJ, which has no glyph, is
-    given to the glyph on its left. None when the glyphs do not spell the text:
-    then the run is left as it is.
+    given to the glyph on its left. ToUnicode has one entry per glyph for the
+    whole document, the text of the cluster the glyph was first drawn in, and
+    WeasyPrint gives a cluster's text to its first glyph: so a letter drawn with
+    a raised mark may have no text (it is given the characters up to where the
+    next glyph's text is found, at most two), and a mark's glyph may have its
+    first letter's too (it is matched by its marks). None when the glyphs do not
+    spell the text: then the run is left as it is.
     """
     position, chars = 0, []
-    for glyph in glyphs:
+    for index, glyph in enumerate(glyphs):
         while drawn.startswith(ZWNJ, position):
             if not chars:
                 return None
             chars[-1] += ZWNJ  # drawn left of the gap: read after the glyph on the right
             position += 1
+        if not glyph:
+            following = glyphs[index + 1] if index + 1 < len(glyphs) else None
+            skip = next((k for k in range(3) if following is None and position + k == len(drawn)
+                         or following and spells(drawn[position + k:position + k + len(following)], following)),
+                        None)
+            if skip is None:
+                return None
+            chars.append(drawn[position:position + skip])
+            position += skip
+            continue
         found = drawn[position:position + len(glyph)]
-        if not glyph or found.translate(MIRRORED) not in (glyph, glyph[::-1]) and found not in (glyph, glyph[::-1]):
-            return None
+        if not spells(found, glyph):
+            # A mark's glyph whose ToUnicode is the text of the cluster it was first drawn in
+            # ("ئً"), drawn here on another letter: it stands for its marks alone.
+            glyph = "".join(c for c in glyph if unicodedata.category(c) in ("Mn", "Me"))
+            found = drawn[position:position + len(glyph)]
+            if not glyph or not spells(found, glyph):
+                return None
         chars.append(found[::-1] if len(found) > 1 and found == glyph[::-1] else found)
         position += len(glyph)
     return chars if position == len(drawn) else None
 
 
+def spells(found: str, glyph: str) -> bool:
+    """The drawn text matches a glyph's ToUnicode text (a mirrored bracket; a ligature in logical order)."""
+    return found.translate(MIRRORED) in (glyph, glyph[::-1]) or found in (glyph, glyph[::-1])
+
+
 def right_to_left(text: str) -> bool:
     """Holds a strong right-to-left character (bidi class R or AL; not the Arabic comma, CS)."""
     return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
-
-
-RLM = "\u200f"
 
 
 def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
@@ -299,6 +356,12 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
     one character; a mirrored bracket is given the bracket it stands for. A
     glyph a ZWNJ follows is given "<letter><ZWNJ>": the shaper draws no glyph
     for the joiner, so it would otherwise be lost.
+
+    The run's first character, drawn rightmost, follows an isolated number or
+    Latin word when the run starts with a space or punctuation: poppler puts
+    such a space or mark inside the left-to-right piece ("با 911تماس",
+    "،ACDF"). A RIGHT-TO-LEFT MARK after the space, or on both sides of the
+    punctuation, keeps it on its side ("با 911 تماس", "ACDF، يزيل").
     """
     spans: list[tuple[int, int, str]] = []
     for index, text in enumerate(chars):
@@ -306,6 +369,11 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
             spans.append((index, index + 1, text))
         elif text.strip() and not right_to_left(text):
             spans.append((index, index + 1, RLM + text))
+    first = len(chars) - 1
+    if chars and chars[first] == " ":
+        spans.append((first, first + 1, " " + RLM))
+    elif chars and chars[first].strip() and not right_to_left(chars[first]):
+        spans.append((first, first + 1, RLM + chars[first] + RLM))
     return spans
 
 
@@ -338,6 +406,8 @@ def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, f
             shows.append((position, items, indexes))
     chars = align_glyphs(glyphs, text)
     spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
+    if chars:  # a glyph with no ToUnicode text that stands for some (`align_drawn`, `on_base_glyph`)
+        spans.update({index: text for index, text in enumerate(chars) if text and not glyphs[index]})
     if not spans:
         return run
     replaced: dict[int, list[pikepdf.ContentStreamInstruction]] = {}
