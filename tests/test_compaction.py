@@ -13,7 +13,8 @@ import pytest
 from pikepdf import Array, Dictionary, Name, String
 
 from handoutkit.render import compaction, pdftags
-from handoutkit.render.compaction import agree, compact_shows, deflate_streams, share_unicode_maps
+from handoutkit.render.compaction import (UNREAD_FONT_TABLES, agree, compact_shows, deflate_streams,
+                                          share_unicode_maps, without_tables)
 
 from .layout import lay_out_repository_handout
 
@@ -113,6 +114,66 @@ def test_streams_are_deflated_again_to_the_same_bytes_and_the_xmp_stays_plain() 
     assert deflated.read_bytes() == content and len(deflated.read_raw_bytes()) < before
     assert "/Filter" not in pdf.Root.Metadata  # qpdf writes the XMP plain on purpose: so do we
     assert "/DecodeParms" in predicted  # a predictor is not ours to drop
+
+
+# ---------------------------------------------------------------- font tables
+
+# A font program as a PDF holds it: Noto Sans Arabic subset the way WeasyPrint's subsetter leaves
+# it (its layout tables gone), made here with fontTools so the test needs no PDF.
+NOTO = Path("/usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf")
+
+
+def subset_program() -> bytes:
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.drop_tables += ["GSUB", "GPOS"]
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = TTFont(NOTO)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="\u0627\u0644\u0645\u0633\u0627\u0639\u062f\u0629 0123")
+    subsetter.subset(font)
+    out = io.BytesIO()
+    font.save(out)
+    return out.getvalue()
+
+
+def tables(program: bytes) -> dict[bytes, bytes]:
+    count = int.from_bytes(program[4:6], "big")
+    records = [program[12 + 16 * i:28 + 16 * i] for i in range(count)]
+    return {r[:4]: program[int.from_bytes(r[8:12], "big"):][:int.from_bytes(r[12:16], "big")] for r in records}
+
+
+@pytest.mark.skipif(not NOTO.exists(), reason="needs the Noto fonts the project installs")
+def test_the_unread_font_tables_go_and_every_other_table_is_kept_byte_for_byte() -> None:
+    from fontTools.ttLib import TTFont
+
+    program = subset_program()
+    before = tables(program)
+    assert UNREAD_FONT_TABLES & before.keys(), "the sample must hold tables to drop"
+
+    smaller = without_tables(program)
+
+    assert smaller is not None and len(smaller) < len(program)
+    after = tables(smaller)
+    assert after.keys() == before.keys() - UNREAD_FONT_TABLES
+    for tag in after.keys() - {b"head"}:
+        assert after[tag] == before[tag], tag
+    # head differs only in its checkSumAdjustment (bytes 8-12), right again for the new font
+    assert after[b"head"][:8] + after[b"head"][12:] == before[b"head"][:8] + before[b"head"][12:]
+    padded = smaller + b"\0" * (-len(smaller) % 4)
+    assert sum(int.from_bytes(padded[i:i + 4], "big") for i in range(0, len(padded), 4)) & 0xFFFFFFFF == 0xB1B0AFBA
+    font = TTFont(io.BytesIO(smaller))  # fontTools reads it, and the glyphs are the same
+    assert font.getGlyphOrder() == TTFont(io.BytesIO(program)).getGlyphOrder()
+    assert without_tables(smaller) is None  # nothing left to drop: left as it is
+
+
+@pytest.mark.parametrize("program", [b"", b"OTTO" + b"\0" * 40, b"ttcf" + b"\0" * 40,
+                                     b"\0\1\0\0\0\x09" + b"\0" * 6])  # CFF, collection, cut short
+def test_a_font_program_that_is_not_plain_truetype_is_left_alone(program: bytes) -> None:
+    assert without_tables(program) is None
 
 
 # ---------------------------------------------------------------- real handouts, with and without

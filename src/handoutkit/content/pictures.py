@@ -44,18 +44,22 @@ class Picture:
     def template(self) -> str:
         return f"{PICTURES_DIR}/{self.name}.html"
 
-    def placed_in(self, index: int, shared_name: str | None, position: int, blocks: int) -> bool:
+    def placed_in(self, index: int, shared_name: str | None, position: int, blocks: int,
+                  large: bool = False) -> bool:
         """Does this picture go before block `position` (of `blocks`; `blocks` is after the last one)
         of the section at `index` (its shared block's name, if any)?
 
         `triage` opens the warning-signs section, above the lists it sums up. A `where-*` picture
-        goes after the first section's first block: a float that opens a section and does not fit
+        opens the first section, so every line beside it is a line of that section: after a
+        full-width first paragraph, text extractors (poppler) took the labels for lines of that
+        paragraph's column and read them between the words beside the drawing. In large print
+        it goes after the section's first block: a float that opens a section and does not fit
         on the page takes the section's text with it to the next one (WeasyPrint 70), which left
         large-print first pages half empty.
         """
         if self.name == "triage":
             return shared_name == TRIAGE_SECTION and position == 0
-        return index == 0 and position == min(1, blocks)
+        return index == 0 and position == (min(1, blocks) if large else 0)
 
 
 def picture_sha256(templates_dir: Path, name: str) -> str:

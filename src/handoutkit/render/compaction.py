@@ -3,9 +3,9 @@
 Issue 26 (g) holds an Arabic handout to 40 KiB per 2 pages. Measured on
 ar/acdf (docs/performance.md): the font subsets are half the file, the page
 content streams a quarter, the structure tree in object streams most of the
-rest. The font programs are left exactly as WeasyPrint's subsetter wrote them
-(rewriting them risks how glyphs print); these three cuts change only how the
-same things are written:
+rest. The glyphs of the font programs are left exactly as WeasyPrint's
+subsetter wrote them (rewriting them risks how glyphs print); these cuts change
+only how the same things are written, or drop what no reader of them reads:
 
 - **text shows without zero adjustments**: WeasyPrint writes every glyph of a
   TJ array as its own string with a 0 between (`[ 0 <0174> 0 <01e9> 0 ] TJ`);
@@ -16,6 +16,16 @@ same things are written:
   fonts whose maps give the same text for every glyph id they share get one
   map, the union (a font only ever shows its own glyphs, so each still reads
   exactly as before);
+- **the font tables no PDF reader uses dropped**: WeasyPrint's subsetter
+  already drops the OpenType layout tables (GSUB, GPOS, BASE, JSTF); a
+  CIDFontType2 program is drawn through its glyph ids, so its `GDEF` (read
+  only with GSUB/GPOS), `name`, `post` and `gasp` are dead weight, about 1.5
+  KB on ar/acdf. ISO 32000-1 9.9 lists the tables a TrueType program in a PDF
+  needs (head, hhea, loca, maxp, cvt, prep, glyf, hmtx, fpgm; cmap for a
+  simple font), and iText has always embedded CID subsets with no more than
+  those. Only the table directory is written again: every kept table is
+  the subsetter's bytes (head with its checksum adjustment made right), so
+  no glyph, metric or hinting instruction changes;
 - **a better deflate**: libdeflate (level 9, and 10 for the font programs)
   against zlib's 9 (the pages) and WeasyPrint's default level (the fonts): the
   same bytes after decoding, any PDF reader's inflate reads it. qpdf keeps a
@@ -23,11 +33,13 @@ same things are written:
 
 The XMP metadata stays uncompressed (qpdf writes it so on purpose, so tools
 that are not PDF readers find it), and the object streams are qpdf's own.
+The font programs' glyphs stay exactly as WeasyPrint's subsetter wrote them.
 """
 
 from __future__ import annotations
 
 import re
+import struct
 from dataclasses import dataclass
 
 import deflate
@@ -82,6 +94,7 @@ class CompactionStats:
     """What `compact()` changed, for tests."""
 
     shared_maps: int  # ToUnicode streams no longer written (their fonts use another font's map)
+    font_programs: int  # font programs written without the tables no reader uses
     deflated: int  # streams deflated again
 
 
@@ -169,6 +182,70 @@ def share_unicode_maps(pdf: pikepdf.Pdf) -> int:
     return shared
 
 
+# ---------------------------------------------------------------- font tables
+
+# Tables a CIDFontType2 program in a PDF is never read for (see the module docstring).
+UNREAD_FONT_TABLES = frozenset({b"GDEF", b"name", b"post", b"gasp"})
+_SFNT_CHECKSUM_MAGIC = 0xB1B0AFBA  # the OpenType spec's head.checkSumAdjustment base
+
+
+def _checksum(data: bytes) -> int:
+    padded = data + b"\0" * (-len(data) % 4)
+    return sum(struct.unpack(f">{len(padded) // 4}I", padded)) & 0xFFFFFFFF
+
+
+def without_tables(font: bytes, unread: frozenset[bytes] = UNREAD_FONT_TABLES) -> bytes | None:
+    """The TrueType program `font` without the tables `unread`, every other table byte for byte
+    (head's checkSumAdjustment made right again); None when it holds none of them or is not a
+    plain TrueType program (a collection, CFF or something unreadable is left as it is)."""
+    if len(font) < 12 or font[:4] not in (b"\0\1\0\0", b"true"):
+        return None
+    count = struct.unpack(">H", font[4:6])[0]
+    if len(font) < 12 + 16 * count:
+        return None
+    records = [struct.unpack(">4sIII", font[12 + 16 * i:28 + 16 * i]) for i in range(count)]
+    if not any(tag in unread for tag, *_ in records) or \
+            any(offset + length > len(font) for _, _, offset, length in records):
+        return None
+    kept = [(tag, checksum, font[offset:offset + length])
+            for tag, checksum, offset, length in records if tag not in unread]
+    # The directory's binary-search fields, as the OpenType spec defines them.
+    power = 1 << (len(kept).bit_length() - 1)
+    header = font[:4] + struct.pack(">HHHH", len(kept), 16 * power, power.bit_length() - 1,
+                                    16 * (len(kept) - power))
+    offset, directory, body, head_at = 12 + 16 * len(kept), b"", b"", None
+    for tag, checksum, data in kept:
+        if tag == b"head" and len(data) >= 12:
+            head_at = offset + 8  # checkSumAdjustment: zero while the whole font is summed
+            data = data[:8] + b"\0\0\0\0" + data[12:]
+        directory += struct.pack(">4sIII", tag, checksum, offset, len(data))
+        body += data + b"\0" * (-len(data) % 4)
+        offset += len(data) + (-len(data) % 4)
+    result = bytearray(header + directory + body)
+    if head_at is not None:
+        adjustment = (_SFNT_CHECKSUM_MAGIC - _checksum(bytes(result))) & 0xFFFFFFFF
+        result[head_at:head_at + 4] = struct.pack(">I", adjustment)
+    return bytes(result)
+
+
+def drop_unread_font_tables(pdf: pikepdf.Pdf) -> int:
+    """`without_tables` on the program of every CIDFontType2 font; how many programs changed."""
+    changed = 0
+    for font in document_fonts(pdf):
+        for descendant in font.get("/DescendantFonts", Array()):
+            if descendant.get("/Subtype") != Name.CIDFontType2:
+                continue
+            program = descendant.get("/FontDescriptor", Dictionary()).get("/FontFile2")
+            if not isinstance(program, pikepdf.Stream):
+                continue
+            smaller = without_tables(program.read_bytes())
+            if smaller is not None:
+                program.write(smaller)  # deflated by deflate_streams, next
+                program.Length1 = len(smaller)
+                changed += 1
+    return changed
+
+
 # ---------------------------------------------------------------- deflate
 
 
@@ -194,7 +271,9 @@ def deflate_streams(pdf: pikepdf.Pdf) -> int:
 
 
 def compact(pdf: pikepdf.Pdf) -> CompactionStats:
-    """Share ToUnicode maps and deflate every stream again (the text shows are compacted as the
-    tag repair reads each page, `compact_shows`). Call it last, just before saving."""
+    """Share ToUnicode maps, drop the font tables no reader uses and deflate every stream again
+    (the text shows are compacted as the tag repair reads each page, `compact_shows`). Call it
+    last, just before saving."""
     shared = share_unicode_maps(pdf)
-    return CompactionStats(shared, deflate_streams(pdf))
+    programs = drop_unread_font_tables(pdf)
+    return CompactionStats(shared, programs, deflate_streams(pdf))

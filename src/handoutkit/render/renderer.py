@@ -141,6 +141,26 @@ def bind_last_word(html: str) -> str:
     return head + separator + SHORT_LAST_WORD.sub(lambda m: NO_BREAK_SPACE + m[1] + m[2], body)
 
 
+# A hard hyphen between two letters ("Dahan-dahang", "check-up"), outside tags and <style>.
+HYPHEN_IN_WORD = re.compile(r"(?<=[^\W\d_])-(?=[^\W\d_])")
+WORD_JOINER_AFTER_HYPHEN = "-\u2060"
+
+
+def keep_hyphenated_words(html: str) -> str:
+    """No line break after the hard hyphen inside a word ("Dahan-dahang"), in <body> only: a
+    WORD JOINER (U+2060) after it. Text extractors take a hyphen at a line's end for a word
+    broken by hyphenation and drop it ("Dahandahang"); the joiner is layout only, the text
+    layer leaves it out (pdftags.LAYOUT_ONLY), as with Korean keep-all."""
+    head, separator, body = html.partition("<body")
+    if not separator:
+        return html
+    parts = TAG_STYLE_OR_TEXT.split(body)
+    # The split's odd parts are tags and <style> elements; the first part is the rest of <body ...>.
+    return head + separator + "".join(
+        part if index % 2 or index == 0 else HYPHEN_IN_WORD.sub(WORD_JOINER_AFTER_HYPHEN, part)
+        for index, part in enumerate(parts))
+
+
 TAG_STYLE_OR_TEXT = re.compile(r"(<style\b.*?</style>|<[^>]*>)", re.DOTALL)
 CSS_COUNTER = re.compile(r"counter\((page|pages)\)")
 CSS_ESCAPE = re.compile(r"(\\[0-9A-Fa-f]{1,6} ?)")
@@ -434,7 +454,7 @@ class Renderer:
                 if self.context.digits:
                     html = native_numerals(html, self.context.digits, self.context.counter_style)
                 if not web:
-                    html = bind_last_word(html)
+                    html = keep_hyphenated_words(bind_last_word(html))
                 # Browsers have `word-break: keep-all` (web.css); only WeasyPrint needs the joiners.
                 return keep_all(html) if self.context.keep_all and not web else html
         except TemplateSyntaxError as exc:
@@ -457,6 +477,7 @@ class Renderer:
             t=self.text,
             compact=(lambda block: False) if large else self.compact,
             html_class=" ".join(c for c, on in (("tight", tight), ("large", large)) if on),
+            large=large,
             loc=self.context,
             source_lang=html_lang(settings.source_locale),
             clinic=self.clinic,
