@@ -132,6 +132,21 @@ def test_a_short_last_word_is_bound_to_the_word_before_it() -> None:
         "<h2>Dấu hiệu cột\u00a0sống</h2><p>a wordiest\n  </p><p>x</p></body>")
 
 
+def test_no_line_break_after_a_hard_hyphen_inside_a_word() -> None:
+    """pdftotext read "Dahan-" at a line's end as a hyphenated break and gave "Dahandahang" (7
+    Tagalog and English sentences): a word joiner after a hyphen between two letters, in the
+    body's text only; numbers, attributes, <style> and the <head> are left as they are."""
+    from handoutkit.render.renderer import keep_hyphenated_words
+
+    html = ('<head><title>check-up</title></head><body lang="zh-Hant" class="a-b">'
+            '<style>.x-y { }</style><p data-x="a-b">Dahan-dahang, check-up, 010-0142, well- known,'
+            ' -x, Тест-драйв, ACDF-</p></body>')
+    assert keep_hyphenated_words(html) == (
+        '<head><title>check-up</title></head><body lang="zh-Hant" class="a-b">'
+        '<style>.x-y { }</style><p data-x="a-b">Dahan-\u2060dahang, check-\u2060up, 010-0142, well- known,'
+        ' -x, Тест-\u2060драйв, ACDF-</p></body>')
+
+
 def test_the_binding_is_for_print_only(sample: Project) -> None:
     content = load_content(sample.handouts_dir, sample.root)
     renderer = renderer_for(sample, "en", Translations())
