@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
 
@@ -34,6 +35,55 @@ def test_prose_renders_bold_placeholders_and_isolated_numbers() -> None:
     assert html == ('Call <strong><bdi dir="ltr">&#x2066;911&#x2069;</bdi></strong> now, or '
                     '<bdi dir="ltr">&#x2066;(555) 010-0199&#x2069;</bdi> in '
                     '<bdi dir="ltr">&#x2066;3&#x2069;</bdi> weeks.')
+
+
+def test_latin_words_in_text_of_another_script_carry_the_source_language() -> None:
+    """English words inside Chinese text carried no language tag (issue 24): a screen reader read
+    "ACDF" and "cervical" with the Chinese voice. Numbers and placeholders stay isolated."""
+    html = prose('在ACDF手术中，"cervical"一词的意思是颈部。请拨打{clinic_phone}。', VALUES, latin_lang="en")
+    assert html == ('在<span lang="en">ACDF</span>手术中，&#34;<span lang="en">cervical</span>&#34;一词的意思是'
+                    '颈部。请拨打<bdi dir="ltr">&#x2066;(555) 010-0199&#x2069;</bdi>。')
+    assert "lang" not in prose("In an ACDF, see 3 weeks.", VALUES)  # a Latin-script locale: no tags
+
+
+@pytest.mark.parametrize("locale, latin", [("en", True), ("vi", True), ("tl", True), ("zh_Hans", False),
+                                           ("zh_Hant", False), ("ko", False), ("ru", False), ("ne", False),
+                                           ("ar", False), ("sr_Latn", True), ("sr_Cyrl", False), ("uz", True)])
+def test_which_locales_write_in_latin_comes_from_cldr(locale: str, latin: bool) -> None:
+    from handoutkit.translation.locales import writes_in_latin
+
+    assert writes_in_latin(locale) is latin
+
+
+@pytest.mark.slow  # lays out and tags a Chinese handout
+def test_latin_words_in_a_chinese_pdf_are_tagged_english(tmp_path: Path) -> None:
+    import pikepdf
+
+    from handoutkit.render import pdftags
+
+    from .layout import lay_out_repository_handout
+
+    document = lay_out_repository_handout(tmp_path, "zh_Hans", "acdf", False)
+    with pdftags.recording() as record:
+        raw = document.write_pdf(pdf_variant="pdf/ua-1")
+    repaired, _ = pdftags.repair(raw, record)
+    languages = []
+
+    def visit(element: object) -> None:
+        if isinstance(element, pikepdf.Array):
+            for kid in element:
+                visit(kid)
+        elif isinstance(element, pikepdf.Dictionary):
+            languages.append((str(element.get("/S")), str(element.get("/Lang", ""))))
+            kids = element.get("/K")
+            for kid in kids if isinstance(kids, pikepdf.Array) else [kids]:
+                visit(kid)
+
+    with pikepdf.open(io.BytesIO(repaired)) as pdf:
+        assert str(pdf.Root.Lang) == "zh-Hans"
+        visit(pdf.Root.StructTreeRoot.K)
+    # "ACDF" in the title's paragraph, the key points and the body; never the whole document
+    assert languages.count(("/Span", "en")) >= 3, languages
 
 
 def test_unbalanced_bold_is_printed_not_guessed() -> None:

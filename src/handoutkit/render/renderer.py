@@ -56,6 +56,7 @@ from handoutkit.translation.locales import (
     native_digits,
     native_language_name,
     with_native_digits,
+    writes_in_latin,
 )
 
 PLACEHOLDER_OR_NUMBER = RENDER_TOKEN
@@ -65,6 +66,12 @@ PLACEHOLDER_OR_NUMBER = RENDER_TOKEN
 PLACEHOLDER_NUMBER_OR_LATIN = re.compile(
     PLACEHOLDER_OR_NUMBER.pattern
     + r"|(?P<latin>\([A-Za-z][A-Za-z0-9 .\-/]*\)|[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
+)
+# In text of another script (Chinese, Korean, Russian, Nepali), Latin words are the source
+# language's ("ACDF", "cervical"): each gets that language's tag, so a screen reader reads it
+# with the right voice and the PDF's structure says so (/Lang, pdftags.tag_languages).
+PLACEHOLDER_NUMBER_OR_LATIN_WORD = re.compile(
+    PLACEHOLDER_OR_NUMBER.pattern + r"|(?P<latin>[A-Za-z][A-Za-z0-9]*(?:[ .\-/]+[A-Za-z0-9]+)*)"
 )
 
 HANDOUT_TEMPLATE = "handout.html"  # the PDF editions
@@ -222,14 +229,17 @@ def isolated_auto(text: str) -> Markup:
     return Markup("<bdi>{}</bdi>").format(Markup("\n").join(lines))
 
 
-def prose(text: str, values: dict[str, str], rtl: bool = False) -> Markup:
+def prose(text: str, values: dict[str, str], rtl: bool = False, latin_lang: str | None = None) -> Markup:
     """Escape a translated string, then render **bold**, {placeholders} and isolated numbers
-    (and, in right-to-left text, isolated Latin words)."""
+    (and, in right-to-left text, isolated Latin words; with `latin_lang`, in text of a script
+    other than Latin, Latin words tagged with that language)."""
     out: list[str] = []
     position = 0
     bold_open = False
     bold_count = text.count("**")
-    for match in (PLACEHOLDER_NUMBER_OR_LATIN if rtl else PLACEHOLDER_OR_NUMBER).finditer(text):
+    pattern = PLACEHOLDER_NUMBER_OR_LATIN if rtl else \
+        PLACEHOLDER_NUMBER_OR_LATIN_WORD if latin_lang else PLACEHOLDER_OR_NUMBER
+    for match in pattern.finditer(text):
         out.append(escape(text[position: match.start()]))
         position = match.end()
         if match["placeholder"]:
@@ -239,7 +249,8 @@ def prose(text: str, values: dict[str, str], rtl: bool = False) -> Markup:
                                    f"known: {', '.join('{' + v + '}' for v in sorted(values))}")
             out.append(isolated(values[name]))
         elif match.groupdict().get("latin"):
-            out.append(isolated(match["latin"]))
+            out.append(isolated(match["latin"]) if rtl else
+                       Markup('<span lang="{}">{}</span>').format(latin_lang, match["latin"]))
         elif match["bold"]:
             if bold_count % 2:  # unbalanced: print the characters rather than guess
                 out.append("**")
@@ -426,7 +437,16 @@ class Renderer:
                                f"and `handouts check --locale {self.context.locale}`") from None
 
     def text(self, text: Text) -> Markup:
-        return prose(self.translated(text), self.placeholder_values(), rtl=self.context.direction == "rtl")
+        return prose(self.translated(text), self.placeholder_values(), rtl=self.context.direction == "rtl",
+                     latin_lang=self.latin_lang)
+
+    @property
+    def latin_lang(self) -> str | None:
+        """The language of Latin words in this locale's text: the source's, when the locale is
+        written in another script; None in a Latin-script locale (its own words are Latin)."""
+        if writes_in_latin(self.context.locale):
+            return None
+        return html_lang(self.project.settings.source_locale)
 
     def compact(self, block: Block) -> bool:
         """Short list items read fine in two columns, in the printed language."""

@@ -12,6 +12,7 @@ import re
 from functools import lru_cache
 
 from babel import Locale, UnknownLocaleError
+from babel.core import get_global, parse_locale
 from babel.dates import format_date
 
 # The first digit (zero) of each CLDR numbering system a locale may call native.
@@ -40,6 +41,19 @@ def tag_direction(tag: str) -> str | None:
     except (UnknownLocaleError, ValueError, TypeError):  # unknown to CLDR, or a malformed tag
         return None
     return "rtl" if order == "right-to-left" else "ltr"
+
+
+@lru_cache(maxsize=None)
+def writes_in_latin(locale: str) -> bool:
+    """Whether the locale is written in the Latin script (its script, or CLDR's likely one:
+    ko -> Kore, ru -> Cyrl, zh_Hans -> Hans, vi -> Latn), through Babel."""
+    parsed = Locale.parse(locale)
+    if parsed.script:
+        return parsed.script == "Latn"
+    likely = get_global("likely_subtags")
+    tag = likely.get(str(parsed)) or likely.get(parsed.language)
+    # parse_locale, not Locale.parse: the latter drops a language's default script
+    return tag is None or parse_locale(tag)[2] == "Latn"
 
 
 def direction(locale: str) -> str:
