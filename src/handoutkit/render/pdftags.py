@@ -269,6 +269,11 @@ def on_base_glyph(chars: list[str]) -> list[str]:
         if last > index:
             marks = "".join(c for c in text if unicodedata.category(c) in ("Mn", "Me"))
             out[index], out[last] = marks, "".join(c for c in text if c not in marks)
+            if is_rtl_ligature(out[last]):
+                # A ligature under its marks ("اللّٰه": shadda and dagger alef over lam-lam-ha):
+                # the whole cluster on the ligature, in drawing order (`glyph_spans`), as which
+                # letter a mark sits on is not known here.
+                out[index], out[last] = "", text[::-1]
     return out
 
 
