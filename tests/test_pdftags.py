@@ -88,6 +88,8 @@ def test_the_fast_reader_and_the_parser_give_the_same_repair(tmp_path: Path, mon
     ("syr", "en", "ܥܘܕܪܢܐ", True), ("sd", "en", "مدد", True),  # RTL locales no hand list named
     ("sd-Deva", "en", "मदद", False), ("zh-Hans", "ar", "帮助", False), ("en", "ar", "ACDF", False),
     ("x-unknown", "en", "مدد", True), ("x-unknown", "en", "help", False),  # no CLDR data: the letters
+    ("en", "en", "\u2068عبد الله\u2069", True),  # a name typed at the desk takes the handout's language
+    ("en", "en", "Ali علي", False), ("ne", "ne", "क्षत्रिय", False),  # a left-to-right letter: as its language
 ])
 def test_direction_of_a_run_comes_from_its_language(lang: str | None, doc_lang: str, text: str, rtl: bool) -> None:
     assert pdftags.right_to_left_run(pdftags.Mark(text, lang), doc_lang) is rtl

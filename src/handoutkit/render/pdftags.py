@@ -269,6 +269,11 @@ def on_base_glyph(chars: list[str]) -> list[str]:
         if last > index:
             marks = "".join(c for c in text if unicodedata.category(c) in ("Mn", "Me"))
             out[index], out[last] = marks, "".join(c for c in text if c not in marks)
+            if is_rtl_ligature(out[last]):
+                # A ligature under its marks ("اللّٰه": shadda and dagger alef over lam-lam-ha):
+                # the whole cluster on the ligature, in drawing order (`glyph_spans`), as which
+                # letter a mark sits on is not known here.
+                out[index], out[last] = "", text[::-1]
     return out
 
 
@@ -355,7 +360,11 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
     character preceded by a RIGHT-TO-LEFT MARK, which fences the run in to the
     one character; a mirrored bracket is given the bracket it stands for. A
     glyph a ZWNJ follows is given "<letter><ZWNJ>": the shaper draws no glyph
-    for the joiner, so it would otherwise be lost.
+    for the joiner, so it would otherwise be lost. A ligature ("الله" is drawn
+    as alef and one lam-lam-ha glyph, whose ToUnicode is "لله") is given its
+    letters in drawing order, as a mark and its letter are: poppler spreads a
+    glyph's text over its width left to right and reverses the line, so its
+    logical ToUnicode came out backwards ("اهلل").
 
     The run's first character, drawn rightmost, follows an isolated number or
     Latin word when the run starts with a space or punctuation: poppler puts
@@ -367,6 +376,8 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
     for index, text in enumerate(chars):
         if ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
             spans.append((index, index + 1, text))
+        elif is_rtl_ligature(text):
+            spans.append((index, index + 1, text[::-1]))
         elif text.strip() and not right_to_left(text):
             spans.append((index, index + 1, RLM + text))
     first = len(chars) - 1
@@ -375,6 +386,19 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
     elif chars and chars[first].strip() and not right_to_left(chars[first]):
         spans.append((first, first + 1, RLM + chars[first] + RLM))
     return spans
+
+
+def is_rtl_ligature(text: str) -> bool:
+    """The text of one glyph that stands for two or more right-to-left letters (lam-lam-ha)."""
+    return len(text) > 1 and all(unicodedata.bidirectional(c) in ("R", "AL") for c in text)
+
+
+def draws_rtl_ligatures(fonts: Dictionary, unicode_maps: dict[ObjGen, dict[int, str]]) -> bool:
+    """Whether a page's fonts have a right-to-left ligature glyph (`is_rtl_ligature`). The
+    fonts are subsets of the glyphs the document draws: so far only a name typed at the desk
+    makes one ("عبد الله"), and the library's runs are left as they were."""
+    return any(is_rtl_ligature(text) for font in fonts.values() if isinstance(font, Dictionary)
+               for text in to_unicode(font, unicode_maps).values())
 
 
 def glyph_items(array: Array) -> list[Any]:
@@ -494,8 +518,14 @@ def right_to_left_run(mark: Mark, doc_lang: str) -> bool:
     """Whether a run sits in right-to-left text: its language's direction from CLDR (through
     Babel), the document's when the run names none; for a language CLDR does not know, the
     run's own letters (Unicode bidi classes R and AL). Decided per run, so the Arabic line of
-    a left-to-right sheet is repaired like a right-to-left handout."""
+    a left-to-right sheet is repaired like a right-to-left handout.
+
+    A run of right-to-left letters with no left-to-right letter is right-to-left whatever its
+    language says: a name typed at the desk ("عبد الله") takes the handout's language, and
+    an English handout's whole-run /ActualText of it extracted backwards."""
     known = tag_direction(mark.lang or doc_lang) if mark.lang or doc_lang else None
+    if known == "ltr" and right_to_left(mark.text):
+        return not any(unicodedata.bidirectional(char) == "L" for char in mark.text)
     return known == "rtl" if known else right_to_left(mark.text)
 
 
@@ -617,6 +647,7 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
     font: dict[int, str] = {}
     run: list[bytes] | None = None  # an open RTL run to repair (glyph_spans)
     run_text, run_font, run_depth = "", font, 0
+    ligatures: bool | None = None  # draws_rtl_ligatures, once a run may need it
     for token in page_tokens(page):
         if isinstance(token, bytes):
             (out if run is None else run).append(token)
@@ -657,7 +688,8 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
             opened = marked_content(mark, token.name, renumber[token.mcid], actual, rtl)
             if actual:
                 actual_texts += 1
-            elif needs_glyph_repair(mark, rtl):
+            elif needs_glyph_repair(mark, rtl) or rtl and RTL_LETTER.search(mark.text) and (
+                    ligatures := draws_rtl_ligatures(fonts, unicode_maps) if ligatures is None else ligatures):
                 run, run_text, run_font, run_depth = [], mark.text, font, len(open_sequences)
         out.append(opened)
     return b"".join(out), renumber, (artifacts, actual_texts)
