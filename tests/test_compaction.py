@@ -14,7 +14,7 @@ from pikepdf import Array, Dictionary, Name, String
 
 from handoutkit.render import compaction, pdftags
 from handoutkit.render.compaction import (UNREAD_FONT_TABLES, agree, compact_shows, deflate_streams,
-                                          share_unicode_maps, without_tables)
+                                          drop_optional_element_types, share_unicode_maps, without_tables)
 
 from .layout import lay_out_repository_handout
 
@@ -174,6 +174,19 @@ def test_the_unread_font_tables_go_and_every_other_table_is_kept_byte_for_byte()
                                      b"\0\1\0\0\0\x09" + b"\0" * 6])  # CFF, collection, cut short
 def test_a_font_program_that_is_not_plain_truetype_is_left_alone(program: bytes) -> None:
     assert without_tables(program) is None
+
+
+def test_structure_elements_lose_their_optional_type_and_references_keep_theirs() -> None:
+    pdf = pikepdf.new()
+    mcr = Dictionary(Type=Name.MCR, MCID=0)
+    objr = Dictionary(Type=Name.OBJR)
+    element = pdf.make_indirect(Dictionary(Type=Name.StructElem, S=Name.P, K=Array([mcr, objr])))
+    root = pdf.make_indirect(Dictionary(Type=Name.StructTreeRoot, K=element))
+    pdf.Root.StructTreeRoot = root
+
+    assert drop_optional_element_types(pdf) == 1
+    assert "/Type" not in element and element.S == Name.P
+    assert mcr.Type == Name.MCR and objr.Type == Name.OBJR and root.Type == Name.StructTreeRoot
 
 
 # ---------------------------------------------------------------- real handouts, with and without

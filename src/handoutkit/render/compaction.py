@@ -270,10 +270,26 @@ def deflate_streams(pdf: pikepdf.Pdf) -> int:
     return count
 
 
+# ---------------------------------------------------------------- structure elements
+
+
+def drop_optional_element_types(pdf: pikepdf.Pdf) -> int:
+    """`/Type /StructElem` taken off every structure element, where ISO 32000-1 (Table 323) makes
+    it optional: a reader knows an element by where it sits in the tree. About 150 bytes on a
+    two-page Arabic handout. Marked-content and object references keep their /Type (required)."""
+    count = 0
+    for obj in pdf.objects:
+        if isinstance(obj, Dictionary) and obj.get("/Type") == Name.StructElem and "/S" in obj:
+            del obj["/Type"]
+            count += 1
+    return count
+
+
 def compact(pdf: pikepdf.Pdf) -> CompactionStats:
-    """Share ToUnicode maps, drop the font tables no reader uses and deflate every stream again
-    (the text shows are compacted as the tag repair reads each page, `compact_shows`). Call it
-    last, just before saving."""
+    """Share ToUnicode maps, drop the font tables no reader uses and the optional /Type of
+    structure elements, and deflate every stream again (the text shows are compacted as the tag
+    repair reads each page, `compact_shows`). Call it last, just before saving."""
     shared = share_unicode_maps(pdf)
     programs = drop_unread_font_tables(pdf)
+    drop_optional_element_types(pdf)
     return CompactionStats(shared, programs, deflate_streams(pdf))
