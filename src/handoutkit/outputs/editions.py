@@ -29,9 +29,9 @@ LARGE_COPYFIT_FILL = 0.35
 STANDARD_COPYFIT_FILL = 0.2
 
 
-def _layout(writer: PdfWriter, html: str) -> tuple[object, float]:
+def _layout(writer: PdfWriter, html: str, stop_past: int | None = None) -> tuple[object, float]:
     start = time.perf_counter()
-    document = writer.layout(html)
+    document = writer.layout(html, stop_past=stop_past)
     return document, time.perf_counter() - start
 
 
@@ -52,14 +52,21 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
         document = writer.layout(html)
     else:
         html = renderer.html(handout, extra=extra, large=large)
-        document, first_seconds = _layout(writer, html)
-        over_budget = not large and len(document.pages) > page_budget
-        short_last_page = len(document.pages) > 1 and \
+        # The standard edition's first layout stops once it certainly has more pages than the
+        # budget (None: render/pagelimit.py); only its page count could matter then, below.
+        document, first_seconds = _layout(writer, html, stop_past=None if large else page_budget)
+        over_budget = not large and (document is None or len(document.pages) > page_budget)
+        short_last_page = document is not None and len(document.pages) > 1 and \
             writer.last_page_fill(document) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
         if over_budget or short_last_page:
             tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
             tight, tight_seconds = _layout(writer, tight_html)
-            if len(tight.pages) < len(document.pages):
+            if document is None and len(tight.pages) > page_budget:
+                # Tight overflows too: which layout has fewer pages needs the first one whole.
+                document, again = _layout(writer, html)
+                first_seconds += again
+            # A stopped first layout has more pages than the budget, so more than a tight one within it.
+            if document is None or len(tight.pages) < len(document.pages):
                 html, document = tight_html, tight
                 clock.add("layout thrown away", first_seconds)  # for the bench's breakdown
             else:

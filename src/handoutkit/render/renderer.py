@@ -42,6 +42,8 @@ from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
 from handoutkit.render.fonts import use_fontconfig
+from handoutkit.render.pagelimit import PastBudget, stopping_past
+from handoutkit.render.pagelimit import install as install_page_limit
 from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.render.stylesheets import StylesheetCache, reusing
@@ -508,24 +510,34 @@ class PdfWriter:
     """One per process: WeasyPrint's FontConfiguration, fetcher and parsed stylesheets are reused for every PDF.
 
     `reuse_stylesheets=False` parses every document's stylesheets again, as bare WeasyPrint
-    does (render/stylesheets.py; the tests compare the two).
+    does (render/stylesheets.py; the tests compare the two); `stop_early=False` lays every
+    document out whole even when asked to stop past a page budget (render/pagelimit.py).
     """
 
-    def __init__(self, project: Project, reuse_stylesheets: bool = True):
+    def __init__(self, project: Project, reuse_stylesheets: bool = True, stop_early: bool = True):
         from weasyprint.text.fonts import FontConfiguration
 
         self.base_url = project.templates_dir.resolve().as_uri() + "/"
         self.fetcher = make_url_fetcher(project.templates_dir)
         self.font_config = FontConfiguration()
         self.stylesheets = StylesheetCache() if reuse_stylesheets and install_stylesheet_reuse() else None
+        self.stops = stop_early and install_page_limit()
 
-    def layout(self, html: str) -> Any:
-        """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
+    def layout(self, html: str, stop_past: int | None = None) -> Any:
+        """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet.
+
+        With `stop_past`, None instead once the document certainly has more pages than that
+        (render/pagelimit.py: the rest is not laid out); whole when the writer cannot stop early.
+        """
         from weasyprint import HTML
 
-        with warnings_fail(), timed("layout"), reusing(self.stylesheets):
+        with warnings_fail(), timed("layout"), reusing(self.stylesheets), \
+                stopping_past(stop_past if self.stops else None):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
-            return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+            try:
+                return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+            except PastBudget:
+                return None
 
     def write(self, document: Any) -> bytes:
         """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
