@@ -1,8 +1,10 @@
-"""Reused stylesheets (render/stylesheets.py) change no output and no copyfitting decision.
+"""Reused stylesheets (render/stylesheets.py) and stopped first layouts (render/pagelimit.py) change
+no output and no copyfitting decision.
 
 The build's workers parse templates/print.css once instead of once per layout. The
 whole-library test renders every handout of every locale in both PDF editions again
-the way bare WeasyPrint does (every stylesheet parsed for every layout) and compares
+the way bare WeasyPrint does (every stylesheet parsed for every layout, every first layout
+laid out whole) and compares
 each copyfitting decision (the HTML kept, the page count) and each PDF's bytes with
 what the build wrote.
 """
@@ -78,7 +80,9 @@ def test_every_decision_and_pdf_of_the_library_is_the_same_as_bare_weasyprints(b
     approvals = read_approvals(project, content)
     manifest = read_manifest(project)
     os.environ["FONTCONFIG_FILE"] = str(project.build_dir / "fontconfig" / "fonts.conf")  # the build's fonts
-    writer = PdfWriter(project, reuse_stylesheets=False)
+    # Bare WeasyPrint's way: every stylesheet parsed for every layout, every first layout laid out
+    # whole (the build stops a first layout once it certainly overflows, render/pagelimit.py).
+    writer = PdfWriter(project, reuse_stylesheets=False, stop_early=False)
 
     checked, differences = 0, []
     for locale in project.settings.locales:

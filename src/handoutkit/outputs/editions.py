@@ -20,6 +20,7 @@ from handoutkit.files import atomic_write
 from handoutkit.outputs.library import Made
 from handoutkit.outputs.web import WEB_FOLDER
 from handoutkit.render import clock
+from handoutkit.render.pagination import Paginated
 from handoutkit.render.renderer import PICTURES_LEFT_OUT, PdfWriter, Renderer
 
 # A large-print last page filled less than this is laid out again with tighter spacing.
@@ -27,6 +28,12 @@ LARGE_COPYFIT_FILL = 0.35
 # A standard last page filled less than this (the last box or two, pushed over by a picture,
 # say) is laid out again with tighter spacing too: kept only when it saves the page.
 STANDARD_COPYFIT_FILL = 0.2
+
+
+def _paginate(writer: PdfWriter, html: str, stop_past: int | None = None) -> tuple[Paginated | None, float]:
+    start = time.perf_counter()
+    paginated = writer.paginate(html, stop_past=stop_past)
+    return paginated, time.perf_counter() - start
 
 
 def _layout(writer: PdfWriter, html: str) -> tuple[object, float]:
@@ -52,18 +59,28 @@ def copyfit(renderer: Renderer, writer: PdfWriter, handout: Handout, large: bool
         document = writer.layout(html)
     else:
         html = renderer.html(handout, extra=extra, large=large)
-        document, first_seconds = _layout(writer, html)
-        over_budget = not large and len(document.pages) > page_budget
-        short_last_page = len(document.pages) > 1 and \
-            writer.last_page_fill(document) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
+        # The first layout is only paginated (finished if kept), and the standard edition's stops
+        # once it certainly has more pages than the budget (None): render/pagination.py.
+        first, first_seconds = _paginate(writer, html, stop_past=None if large else page_budget)
+        over_budget = not large and (first is None or len(first.pages) > page_budget)
+        short_last_page = first is not None and len(first.pages) > 1 and \
+            writer.page_fill(first.pages[-1]) < (LARGE_COPYFIT_FILL if large else STANDARD_COPYFIT_FILL)
+        document = None
         if over_budget or short_last_page:
             tight_html = renderer.html(handout, extra=extra, tight=True, large=large)
             tight, tight_seconds = _layout(writer, tight_html)
-            if len(tight.pages) < len(document.pages):
+            if first is None and len(tight.pages) > page_budget:
+                # Tight overflows too: which layout has fewer pages needs the first one's page count.
+                first, again = _paginate(writer, html)
+                first_seconds += again
+            # A stopped first layout has more pages than the budget, so more than a tight one within it.
+            if first is None or len(tight.pages) < len(first.pages):
                 html, document = tight_html, tight
                 clock.add("layout thrown away", first_seconds)  # for the bench's breakdown
             else:
                 clock.add("layout thrown away", tight_seconds)
+        if document is None:
+            document = writer.finish(first)
     if not large and len(document.pages) > page_budget and handout.pictures:
         # The last resort before an overflow: the text is what the patient must have, the
         # picture only helps. Said in the HTML (PICTURES_LEFT_OUT) and by the build.

@@ -42,6 +42,8 @@ from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
 from handoutkit.render.fonts import use_fontconfig
+from handoutkit.render.pagination import Paginated, paginate
+from handoutkit.render.pagination import install as install_pagination
 from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.render.stylesheets import StylesheetCache, reusing
@@ -549,16 +551,18 @@ class PdfWriter:
     """One per process: WeasyPrint's FontConfiguration, fetcher and parsed stylesheets are reused for every PDF.
 
     `reuse_stylesheets=False` parses every document's stylesheets again, as bare WeasyPrint
-    does (render/stylesheets.py; the tests compare the two).
+    does (render/stylesheets.py; the tests compare the two); `stop_early=False` lays every
+    document out whole in `paginate` (render/pagination.py).
     """
 
-    def __init__(self, project: Project, reuse_stylesheets: bool = True):
+    def __init__(self, project: Project, reuse_stylesheets: bool = True, stop_early: bool = True):
         from weasyprint.text.fonts import FontConfiguration
 
         self.base_url = project.templates_dir.resolve().as_uri() + "/"
         self.fetcher = make_url_fetcher(project.templates_dir)
         self.font_config = FontConfiguration()
         self.stylesheets = StylesheetCache() if reuse_stylesheets and install_stylesheet_reuse() else None
+        self.stops = stop_early and install_pagination()
 
     def layout(self, html: str) -> Any:
         """Lay the document out into pages (a WeasyPrint Document), without writing a PDF yet."""
@@ -567,6 +571,24 @@ class PdfWriter:
         with warnings_fail(), timed("layout"), reusing(self.stylesheets):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
             return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+
+    def paginate(self, html: str, stop_past: int | None = None) -> Paginated | None:
+        """Copyfitting's first layout: the document paginated, finished by `finish` only if it is kept;
+        None once it certainly has more than `stop_past` pages (render/pagination.py). A writer made
+        with `stop_early=False` lays the document out whole, as `layout` does."""
+        from weasyprint import HTML
+
+        if not self.stops:
+            document = self.layout(html)
+            return Paginated([page._page_box for page in document.pages], lambda: document)
+        with warnings_fail(), timed("layout"), reusing(self.stylesheets):
+            document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
+            return paginate(document, self.font_config, stop_past, pdf_variant="pdf/ua-1")
+
+    def finish(self, paginated: Paginated) -> Any:
+        """The Document of a paginated layout: its margin boxes and backgrounds laid out."""
+        with warnings_fail(), timed("layout"), reusing(self.stylesheets):
+            return paginated.finish()
 
     def write(self, document: Any) -> bytes:
         """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
@@ -578,7 +600,11 @@ class PdfWriter:
     @staticmethod
     def last_page_fill(document: Any) -> float:
         """How much of the last page's content area the document uses (0 to 1)."""
-        page_box = document.pages[-1]._page_box
+        return PdfWriter.page_fill(document.pages[-1]._page_box)
+
+    @staticmethod
+    def page_fill(page_box: Any) -> float:
+        """How much of a page's content area its flow uses (0 to 1); the same paginated or finished."""
         top, height = page_box.content_box_y(), page_box.height
         root = next((c for c in page_box.children if c.element_tag == "html"), None)
         bottoms = [child.position_y + child.margin_height()
