@@ -42,6 +42,7 @@ from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
 from handoutkit.render.fonts import use_fontconfig
+from handoutkit.render.markers import place_rtl_markers
 from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
 from handoutkit.render.qr import QrCode, qr_code
 from handoutkit.render.stylesheets import StylesheetCache, reusing
@@ -546,7 +547,9 @@ class PdfWriter:
 
         with warnings_fail(), timed("layout"), reusing(self.stylesheets):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
-            return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+            document = document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+        place_rtl_markers(document)
+        return document
 
     def write(self, document: Any) -> bytes:
         """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
