@@ -42,6 +42,7 @@ from handoutkit.content.syntax import RENDER_TOKEN
 from handoutkit.errors import HandoutError
 from handoutkit.render.clock import timed
 from handoutkit.render.fonts import use_fontconfig
+from handoutkit.render.markers import place_rtl_markers
 from handoutkit.render.pagination import Paginated, paginate
 from handoutkit.render.pagination import install as install_pagination
 from handoutkit.render.pdftags import LAYOUT_ONLY, recording, repair
@@ -570,7 +571,9 @@ class PdfWriter:
 
         with warnings_fail(), timed("layout"), reusing(self.stylesheets):
             document = HTML(string=html, base_url=self.base_url, url_fetcher=self.fetcher)
-            return document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+            document = document.render(font_config=self.font_config, pdf_variant="pdf/ua-1")
+        place_rtl_markers(document)
+        return document
 
     def paginate(self, html: str, stop_past: int | None = None) -> Paginated | None:
         """Copyfitting's first layout: the document paginated, finished by `finish` only if it is kept;
@@ -588,7 +591,9 @@ class PdfWriter:
     def finish(self, paginated: Paginated) -> Any:
         """The Document of a paginated layout: its margin boxes and backgrounds laid out."""
         with warnings_fail(), timed("layout"), reusing(self.stylesheets):
-            return paginated.finish()
+            document = paginated.finish()
+        place_rtl_markers(document)  # as `layout` does (once per document)
+        return document
 
     def write(self, document: Any) -> bytes:
         """The tagged PDF, its tagging repaired (pdftags.py) where WeasyPrint 70 falls short."""
