@@ -65,3 +65,30 @@ def test_left_to_right_bullets_stay_where_weasyprint_puts_them(tmp_path: Path) -
     for item, marker, _line, _floats in found:
         assert abs(marker.position_x + marker.margin_width() - item.content_box_x()) < 0.5
         assert abs(marker.position_y - item.content_box_y()) < 0.5
+
+
+@pytest.mark.slow  # copyfits a handout as the build does
+def test_the_build_places_the_bullets_of_a_first_layout_it_keeps(tmp_path: Path) -> None:
+    """Copyfitting paginates a first layout and finishes it only when it keeps it
+    (render/pagination.py): the bullets of that finished document are moved too, once."""
+    from handoutkit.content.handouts import load_content
+    from handoutkit.outputs.editions import copyfit
+    from handoutkit.render.fonts import activate_fontconfig
+    from handoutkit.render.markers import place_rtl_markers
+    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.translation.catalogs import load_translations
+    from handoutkit.translation.fontplan import load_font_plan
+
+    from .conftest import copy_repo
+
+    project = copy_repo(tmp_path)
+    plan = load_font_plan(project)
+    activate_fontconfig(project, plan)
+    renderer = make_renderer(project, "ar", load_translations(project, "ar"), plan.stack("ar"), False)
+    handout = load_content(project.handouts_dir, project.root).get("acdf")
+    html, document = copyfit(renderer, PdfWriter(project), handout, False, project.settings.limits.page_budget)
+    assert 'class="tight' not in html[:2000], "ar/acdf now needs the tight layout: pick a first layout kept"
+    for item, marker, line, _floats in items(document):
+        assert abs(marker.position_x - (line.position_x + line.width)) < 0.5
+        assert abs(marker.position_y - line.position_y) < 0.5
+    assert place_rtl_markers(document) == 0  # once per document
