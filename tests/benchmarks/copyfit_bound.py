@@ -20,21 +20,15 @@ See docs/performance.md, "Copyfitting: which layouts can be skipped".
 
 from __future__ import annotations
 
-import shutil
 import tempfile
-from functools import partial
 from pathlib import Path
 
 import yaml
+from library_copy import (  # beside this script: on sys.path when it runs
+    copy_project,
+    open_copy,
+)
 
-from handoutkit.content.handouts import load_content
-from handoutkit.content.settings import Project
-from handoutkit.outputs import build as b
-from handoutkit.render.fonts import activate_fontconfig, subset_plan
-from handoutkit.translation.fontplan import load_font_plan
-from handoutkit.translation.prepared import prepare_locale
-
-REPO = Path(__file__).resolve().parents[2]
 LINE_HEIGHT_RATIO = 1.28 / 1.15  # templates/print.css: html, html.tight
 
 
@@ -54,31 +48,15 @@ def figures(writer, document) -> dict:
 
 def main() -> None:
     with tempfile.TemporaryDirectory(prefix="handoutkit-bound-") as tmp:
-        root = Path(tmp) / "project"
-        for name in ("handouts", "templates", "locales"):
-            shutil.copytree(REPO / name, root / name)
-        shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
-        project = Project(root)
-        content = load_content(project.handouts_dir, root)
-        plan = load_font_plan(project)
-        b._init_worker(str(root))
-        prepared, stacks, files = {}, {}, []
-        for locale in project.settings.locales:
-            prepared[locale] = prep = prepare_locale(project, locale, content, plan)
-            stack, subsets, tasks = subset_plan(project, plan, locale,
-                                                partial(b.printable_chars, project, locale, prep.catalog, content))
-            for task in tasks:
-                task.run()
-            files += subsets
-            stacks[locale] = stack
-        writer = b._writer(str(activate_fontconfig(project, plan, tuple(files)).resolve()))
+        library = open_copy(copy_project(Path(tmp) / "project"))
+        project, content, writer = library.project, library.content, library.writer
         budget = project.settings.limits.page_budget
         floated = {handout for handout, pictures in
                    yaml.safe_load((project.handouts_dir / "pictures.yaml").read_text("utf-8"))["handouts"].items()
                    if any(picture.startswith("where-") for picture in pictures)}
         over, fired, fired_unfloated, more_lines = [], [], [], []
-        for locale, prep in prepared.items():
-            renderer = b._renderer(locale, prep.draft, stacks[locale], prep.mo)
+        for locale in library.prepared:
+            renderer = library.renderer(locale)
             for handout in content.handouts:
                 normal = figures(writer, writer.layout(renderer.html(handout)))
                 tight = figures(writer, writer.layout(renderer.html(handout, tight=True)))

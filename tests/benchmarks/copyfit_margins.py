@@ -19,24 +19,21 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import sys
 import tempfile
 import time
 import unicodedata
 from collections import defaultdict
-from functools import partial
 from pathlib import Path
 
-from handoutkit.content.handouts import handout_texts, load_content, translate
-from handoutkit.content.settings import Project
-from handoutkit.outputs import build as b
-from handoutkit.outputs.editions import LARGE_COPYFIT_FILL
-from handoutkit.render.fonts import activate_fontconfig, subset_plan
-from handoutkit.translation.fontplan import load_font_plan
-from handoutkit.translation.prepared import prepare_locale
+from library_copy import (  # beside this script: on sys.path when it runs
+    copy_project,
+    open_copy,
+)
 
-REPO = Path(__file__).resolve().parents[2]
+from handoutkit.content.handouts import handout_texts, translate
+from handoutkit.content.settings import Project
+from handoutkit.outputs.editions import LARGE_COPYFIT_FILL
+
 SCRIPT = {"zh_Hans": "Han", "zh_Hant": "Han", "ko": "Hangul", "ar": "Arabic", "fa": "Arabic", "ru": "Cyrillic",
           "ne": "Devanagari"}  # anything else: Latin
 
@@ -51,26 +48,12 @@ def height(fit: dict) -> float:
 
 
 def measure(root: Path) -> list[dict]:
-    project = Project(root)
-    content = load_content(project.handouts_dir, root)
-    plan = load_font_plan(project)
-    b._init_worker(str(root))
-    prepared, stacks, files = {}, {}, []
-    for locale in project.settings.locales:
-        prepared[locale] = prep = prepare_locale(project, locale, content, plan)
-        if prep.problems:
-            sys.exit(f"{locale}: {len(prep.problems)} problem(s); see `handouts check --locale {locale}`")
-        stack, subsets, tasks = subset_plan(project, plan, locale,
-                                            partial(b.printable_chars, project, locale, prep.catalog, content))
-        for task in tasks:
-            task.run()
-        files += subsets
-        stacks[locale] = stack
-    writer = b._writer(str(activate_fontconfig(project, plan, tuple(files)).resolve()))
+    library = open_copy(root)
+    writer = library.writer
     rows = []
-    for locale, prep in prepared.items():
-        renderer = b._renderer(locale, prep.draft, stacks[locale], prep.mo)
-        for handout in content.handouts:
+    for locale in library.prepared:
+        renderer = library.renderer(locale)
+        for handout in library.content.handouts:
             texts = [translate(renderer.translations, t) for t in handout_texts(handout)]
             for large in (False, True):
                 row = {"locale": locale, "handout": handout.id, "large": large, "width": sum(map(width, texts))}
@@ -127,10 +110,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write every document's figures here")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="handoutkit-copyfit-") as tmp:
-        root = Path(tmp) / "project"
-        for name in ("handouts", "templates", "locales"):
-            shutil.copytree(REPO / name, root / name)
-        shutil.copy(REPO / "babel.cfg", root / "babel.cfg")
+        root = copy_project(Path(tmp) / "project")
         rows = measure(root)
         budget = Project(root).settings.limits.page_budget
     os.environ.pop("FONTCONFIG_FILE", None)
