@@ -8,11 +8,11 @@ from typing import Any
 from .conftest import copy_repo
 
 
-def lay_out_repository_handout(tmp_path: Path, locale: str, handout_id: str, large: bool) -> Any:
-    """The WeasyPrint document of a handout of a copy of the repository, with the pinned fonts."""
+def repository_handout(tmp_path: Path, locale: str, handout_id: str) -> tuple[Any, Any, Any]:
+    """A copy of the repository with its pinned fonts active: (project, a renderer of `locale`, the handout)."""
     from handoutkit.content.handouts import load_content
     from handoutkit.render.fonts import activate_fontconfig
-    from handoutkit.render.renderer import PdfWriter, make_renderer
+    from handoutkit.render.renderer import make_renderer
     from handoutkit.translation.catalogs import load_translations
     from handoutkit.translation.fontplan import load_font_plan
 
@@ -20,5 +20,12 @@ def lay_out_repository_handout(tmp_path: Path, locale: str, handout_id: str, lar
     plan = load_font_plan(project)
     activate_fontconfig(project, plan)
     renderer = make_renderer(project, locale, load_translations(project, locale), plan.stack(locale), False)
-    handout = load_content(project.handouts_dir, project.root).get(handout_id)
+    return project, renderer, load_content(project.handouts_dir, project.root).get(handout_id)
+
+
+def lay_out_repository_handout(tmp_path: Path, locale: str, handout_id: str, large: bool) -> Any:
+    """The WeasyPrint document of a handout of a copy of the repository, with the pinned fonts."""
+    from handoutkit.render.renderer import PdfWriter
+
+    project, renderer, handout = repository_handout(tmp_path, locale, handout_id)
     return PdfWriter(project).layout(renderer.html(handout, large=large))

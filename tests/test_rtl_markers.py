@@ -4,12 +4,13 @@ right edge, under the drawing (render/markers.py moves them after layout)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from .layout import lay_out_repository_handout
+from .layout import lay_out_repository_handout, repository_handout
 
 
 def boxes(box: Any) -> Iterator[Any]:
@@ -71,21 +72,11 @@ def test_left_to_right_bullets_stay_where_weasyprint_puts_them(tmp_path: Path) -
 def test_the_build_places_the_bullets_of_a_first_layout_it_keeps(tmp_path: Path) -> None:
     """Copyfitting paginates a first layout and finishes it only when it keeps it
     (render/pagination.py): the bullets of that finished document are moved too, once."""
-    from handoutkit.content.handouts import load_content
     from handoutkit.outputs.editions import copyfit
-    from handoutkit.render.fonts import activate_fontconfig
     from handoutkit.render.markers import place_rtl_markers
-    from handoutkit.render.renderer import PdfWriter, make_renderer
-    from handoutkit.translation.catalogs import load_translations
-    from handoutkit.translation.fontplan import load_font_plan
+    from handoutkit.render.renderer import PdfWriter
 
-    from .conftest import copy_repo
-
-    project = copy_repo(tmp_path)
-    plan = load_font_plan(project)
-    activate_fontconfig(project, plan)
-    renderer = make_renderer(project, "ar", load_translations(project, "ar"), plan.stack("ar"), False)
-    handout = load_content(project.handouts_dir, project.root).get("acdf")
+    project, renderer, handout = repository_handout(tmp_path, "ar", "acdf")
     html, document = copyfit(renderer, PdfWriter(project), handout, False, project.settings.limits.page_budget)
     assert 'class="tight' not in html[:2000], "ar/acdf now needs the tight layout: pick a first layout kept"
     for item, marker, line, _floats in items(document):
