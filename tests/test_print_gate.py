@@ -10,8 +10,8 @@ reader get (tests/printgate.py):
 - no text within 0.25 in of a page edge;
 - no phone number split across lines;
 - no last page that holds only the furniture and a box;
-- each language's line of the language-assistance sheet extracts as written (right-to-left
-  lines word by word; the whole sentence is an expected failure, see docs/accessibility.md).
+- each language's line of the language-assistance sheet extracts as written, right-to-left lines
+  included (they have the sheet's second page to themselves, see docs/accessibility.md).
 """
 
 from __future__ import annotations
