@@ -19,7 +19,7 @@ def sheet_lists(project: Project, locales: list[str]) -> list[list[str]]:
     """The sheet's lists, in order, each as its lines' locales."""
     lines = [notice_line(project, loc, gettext.NullTranslations(), ("Noto Sans",)) for loc in locales]
     html = language_assistance_html(project, lines)
-    lists = re.findall(r'<ul class="notices[^"]*">(.*?)</ul>', html, re.S)
+    lists = re.findall(r'<ul class="notices[^"]*">(.*?)</ul>', html, re.DOTALL)
     return [re.findall(r'data-locale="([^"]+)"', block) for block in lists]
 
 
