@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator, NamedTuple
 
 import pikepdf
+from bidi import get_display
 from pikepdf import Array, Dictionary, Name, Operator, String
 
 from handoutkit.render.compaction import compact, compact_shows
@@ -192,7 +193,15 @@ def needs_actual_text(mark: Mark, rtl: bool) -> bool:
     text = logical_text(mark)
     if rtl:
         return bool(text.strip()) and not RTL_LETTER.search(text)
+    if mixes_directions(text) and not REORDERED.search(RTL_LETTER.sub("", text)):
+        return False  # a name such as "Ali علي": repaired glyph by glyph, see `needs_glyph_repair`
     return bool(text.strip()) and bool(REORDERED.search(text))
+
+
+def mixes_directions(text: str) -> bool:
+    """Holds both left-to-right letters and right-to-left ones: a name typed at the desk such as
+    "Ali علي" (the library's own text isolates such runs from each other)."""
+    return right_to_left(text) and any(unicodedata.bidirectional(char) == "L" for char in text)
 
 
 ZWNJ = "\u200c"
@@ -205,7 +214,11 @@ def needs_glyph_repair(mark: Mark, rtl: bool) -> bool:
     a full stop, a bracket, a zero-width non-joiner, a mark), or that starts with a space (after
     an isolated number): see `glyph_spans`."""
     text = logical_text(mark)
-    return rtl and bool(RTL_LETTER.search(text)) and (
+    if not rtl:
+        # In left-to-right text, the right-to-left pieces of a mixed run: a whole-run
+        # /ActualText in logical order came out with those pieces backwards ("Ali يلع").
+        return mixes_directions(text) and not needs_actual_text(mark, rtl)
+    return bool(RTL_LETTER.search(text)) and (
         bool(re.search(r"[^\s\u0621-\u064a\u0671-\u06d3]", text)) or text.startswith(" "))
 
 
@@ -219,10 +232,14 @@ def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[in
     return cache[font.objgen]
 
 
-def drawing_orders(text: str) -> tuple[str, str]:
+def drawing_orders(text: str, rtl: bool = True) -> tuple[str, ...]:
     """A right-to-left text in the orders its glyphs may be drawn, left to right: reversed
     (HarfBuzz usually draws a combining mark before its letter), or reversed by letter with
-    the marks kept after their letter."""
+    the marks kept after their letter. A text mixing directions ("Ali علي") is drawn in the
+    Unicode bidi algorithm's visual order for the line's direction (python-bidi), each
+    right-to-left piece reversed with its marks before their letter."""
+    if mixes_directions(text):
+        return (get_display(text, base_dir="R" if rtl else "L"),)
     clusters: list[str] = []
     for char in text:
         if clusters and unicodedata.category(char) in ("Mn", "Me"):
@@ -241,14 +258,37 @@ def edge_spaces(glyphs: list[str], text: str) -> str:
     return leading + text + trailing
 
 
-def align_glyphs(glyphs: list[str], text: str) -> list[str] | None:
-    """`align_drawn` against either drawing order of the text."""
+def align_glyphs(glyphs: list[str], text: str, rtl: bool = True) -> list[str] | None:
+    """`align_drawn` against either drawing order of the text, in a line of that direction."""
     for candidate in dict.fromkeys((text, edge_spaces(glyphs, text))):
-        for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(candidate, None)))):
+        for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(candidate, None)), rtl)):
             chars = align_drawn(glyphs, drawn)
+            if chars is not None and mixes_directions(drawn):
+                return [c for piece, ltr in pieces(chars) for c in (
+                    piece if ltr else attach_marks(on_base_glyph(piece), True))]
             if chars is not None:
                 return attach_marks(on_base_glyph(chars) if marks_first else chars, marks_first)
     return None
+
+
+def is_left_to_right(chars: list[str]) -> bool:
+    return any(unicodedata.bidirectional(c) == "L" for text in chars for c in text)
+
+
+def pieces(chars: list[str]) -> list[tuple[list[str], bool]]:
+    """The glyphs of a run that mixes directions, cut into its left-to-right pieces (glyphs with
+    a left-to-right letter, and the textless or mark glyphs drawn after them) and the rest, each
+    with whether it is left to right. A left-to-right letter is drawn before its marks, and holds
+    the cluster's text (WeasyPrint gives it to the first glyph): the right-to-left repair of
+    marks would move them."""
+    out: list[tuple[list[str], bool]] = []
+    for text in chars:
+        ltr = is_left_to_right([text]) or bool(out and out[-1][1] and (not text or is_mark(text)))
+        if out and out[-1][1] == ltr:
+            out[-1][0].append(text)
+        else:
+            out.append(([text], ltr))
+    return out
 
 
 def on_base_glyph(chars: list[str]) -> list[str]:
@@ -349,7 +389,7 @@ def right_to_left(text: str) -> bool:
     return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
 
 
-def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
+def glyph_spans(chars: list[str], fences: bool = True, rtl: bool = True) -> list[tuple[int, int, str]]:
     """(first glyph, last glyph + 1, /ActualText) for the glyphs of an RTL run that extractors
     would otherwise misplace or lose.
 
@@ -371,20 +411,55 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
     such a space or mark inside the left-to-right piece ("با 911تماس",
     "،ACDF"). A RIGHT-TO-LEFT MARK after the space, or on both sides of the
     punctuation, keeps it on its side ("با 911 تماس", "ACDF، يزيل").
+
+    Without `fences` (a run mixing directions, a name such as "Ali علي" drawn in the bidi
+    algorithm's visual order, in a line of direction `rtl`), the ligatures, marks and joiners,
+    and the space or punctuation at a piece's edge (`piece_edges`): its left-to-right pieces
+    are letters that poppler reads in place.
     """
     spans: list[tuple[int, int, str]] = []
     for index, text in enumerate(chars):
-        if ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
+        if not fences and is_left_to_right([text]) and text != unicodedata.normalize("NFC", text):
+            # A Latin letter and its combining mark ("e" + U+0308): poppler reads the mark, which
+            # is not a left-to-right letter to it, out of its word in a right-to-left line.
+            spans.append((index, index + 1, unicodedata.normalize("NFC", text)))
+        elif ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
             spans.append((index, index + 1, text))
         elif is_rtl_ligature(text):
             spans.append((index, index + 1, text[::-1]))
-        elif text.strip() and not right_to_left(text):
+        elif fences and text.strip() and not right_to_left(text):
             spans.append((index, index + 1, RLM + text))
+    if not fences:
+        return spans + piece_edges(chars, rtl)
     first = len(chars) - 1
     if chars and chars[first] == " ":
         spans.append((first, first + 1, " " + RLM))
     elif chars and chars[first].strip() and not right_to_left(chars[first]):
         spans.append((first, first + 1, RLM + chars[first] + RLM))
+    return spans
+
+
+def piece_edges(chars: list[str], rtl: bool) -> list[tuple[int, int, str]]:
+    """/ActualText for the spaces and punctuation drawn between a right-to-left piece on their
+    left and a left-to-right one on their right, in a run that mixes directions. poppler reads
+    them with the wrong piece: in a left-to-right line with the right-to-left piece before
+    them ("علي Ali" came out "عليAli", "Maria (ماريا)" as "Maria ()ماريا"), in a right-to-left
+    line with the left-to-right piece after them ("Ali علي" came out " Aliعلي"). A
+    LEFT-TO-RIGHT MARK before them, or a RIGHT-TO-LEFT MARK after them, keeps them between."""
+    def strong(text: str) -> str:
+        return "R" if right_to_left(text) else "L" if any(unicodedata.bidirectional(c) == "L" for c in text) else ""
+
+    kinds = [strong(text) for text in chars]
+    spans = []
+    for index, text in enumerate(chars):
+        if not text or kinds[index]:
+            continue
+        before = next((k for k in reversed(kinds[:index]) if k), "")
+        after = next((k for k in kinds[index + 1:] if k), "")
+        if before == "R" and after == "L":
+            spans.append((index, index + 1, text + RLM if rtl else "\u200e" + text))
+        elif before == "R" and not after and not rtl:
+            spans.append((index, index + 1, "\u200e" + text))
     return spans
 
 
@@ -414,9 +489,11 @@ def glyph_items(array: Array) -> list[Any]:
 
 
 def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, font: dict[int, str],
-               unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> list[pikepdf.ContentStreamInstruction]:
-    """The instructions of one right-to-left run, with the glyphs of `glyph_spans` in /ActualText
-    spans. A run may hold several TJ (combining marks are raised with Ts between them)."""
+               unicode_maps: dict[ObjGen, dict[int, str]], text: str,
+               rtl: bool = True) -> list[pikepdf.ContentStreamInstruction]:
+    """The instructions of one right-to-left run (or a run mixing directions, in a line of
+    direction `rtl`), with the glyphs of `glyph_spans` in /ActualText spans. A run may hold
+    several TJ (combining marks are raised with Ts between them)."""
     tj, bdc, emc = Operator("TJ"), Operator("BDC"), Operator("EMC")
     shows: list[tuple[int, list[Any], list[int]]] = []  # (instruction, items, indexes of glyph items)
     glyphs: list[str] = []
@@ -428,8 +505,9 @@ def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, f
             indexes = [i for i, item in enumerate(items) if isinstance(item, String) and len(bytes(item)) == 2]
             glyphs += [font.get(int.from_bytes(bytes(items[i]), "big"), "") for i in indexes]
             shows.append((position, items, indexes))
-    chars = align_glyphs(glyphs, text)
-    spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
+    chars = align_glyphs(glyphs, text, rtl)
+    fences = not mixes_directions(logical_text(Mark(text, None)))
+    spans = {first: actual for first, _, actual in glyph_spans(chars, fences, rtl)} if chars else {}
     if chars:  # a glyph with no ToUnicode text that stands for some (`align_drawn`, `on_base_glyph`)
         spans.update({index: text for index, text in enumerate(chars) if text and not glyphs[index]})
     if not spans:
@@ -646,7 +724,7 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
     fonts = page.Resources.get("/Font", Dictionary())
     font: dict[int, str] = {}
     run: list[bytes] | None = None  # an open RTL run to repair (glyph_spans)
-    run_text, run_font, run_depth = "", font, 0
+    run_text, run_font, run_depth, run_rtl = "", font, 0, True
     ligatures: bool | None = None  # draws_rtl_ligatures, once a run may need it
     for token in page_tokens(page):
         if isinstance(token, bytes):
@@ -662,7 +740,7 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
             continue
         if operator == b"EMC":
             if run is not None and len(open_sequences) == run_depth:
-                out.append(b"\n" + repaired_run(pdf, b"".join(run), fonts, run_font, unicode_maps, run_text) + b"\n")
+                out.append(b"\n" + repaired_run(pdf, b"".join(run), fonts, run_font, unicode_maps, run_text, run_rtl) + b"\n")
                 run = None
             elif run is not None:
                 run.append(token.raw)
@@ -690,16 +768,16 @@ def rewrite_page(pdf: pikepdf.Pdf, page: pikepdf.Page, index: int, record: TagRe
                 actual_texts += 1
             elif needs_glyph_repair(mark, rtl) or rtl and RTL_LETTER.search(mark.text) and (
                     ligatures := draws_rtl_ligatures(fonts, unicode_maps) if ligatures is None else ligatures):
-                run, run_text, run_font, run_depth = [], mark.text, font, len(open_sequences)
+                run, run_text, run_font, run_depth, run_rtl = [], mark.text, font, len(open_sequences), rtl
         out.append(opened)
     return b"".join(out), renumber, (artifacts, actual_texts)
 
 
 def repaired_run(pdf: pikepdf.Pdf, data: bytes, fonts: Dictionary, font: dict[int, str],
-                 unicode_maps: dict[ObjGen, dict[int, str]], text: str) -> bytes:
+                 unicode_maps: dict[ObjGen, dict[int, str]], text: str, rtl: bool = True) -> bytes:
     """The content of one right-to-left run with its glyphs given /ActualText (`repair_run`)."""
     run = list(pikepdf.parse_content_stream(pikepdf.Stream(pdf, data)))
-    return compact_shows(pikepdf.unparse_content_stream(repair_run(run, fonts, font, unicode_maps, text)))
+    return compact_shows(pikepdf.unparse_content_stream(repair_run(run, fonts, font, unicode_maps, text, rtl)))
 
 
 def renumber_kids(element: Dictionary, renumber: dict[int, int]) -> None:

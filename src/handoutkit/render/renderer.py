@@ -18,6 +18,7 @@ import gettext
 import logging
 import mimetypes
 import re
+import unicodedata
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -232,6 +233,18 @@ def isolated_auto(text: str) -> Markup:
     return Markup("<bdi>{}</bdi>").format(Markup("\n").join(lines))
 
 
+def isolated_name(text: str, direction: str) -> Markup:
+    """A name typed at the front desk: isolated with its own direction (`isolated_auto`), but a
+    name that mixes directions ("Ali علي") in the page's direction, so its pieces read in the
+    page's order. Text extractors (poppler) read a line's pieces in the page's direction: in
+    an English handout an isolate taken right to left from "علي Ali" came out "Ali علي"."""
+    strong = {unicodedata.bidirectional(char) for char in text} & {"L", "R", "AL"}
+    if "L" not in strong or strong == {"L"}:
+        return isolated_auto(text)
+    controls = ("&#x2067;", "rtl") if direction == "rtl" else ("&#x2066;", "ltr")
+    return Markup('<bdi dir="{}">{}{}&#x2069;</bdi>').format(controls[1], Markup(controls[0]), text)
+
+
 def prose(text: str, values: dict[str, str], rtl: bool = False, latin_lang: str | None = None) -> Markup:
     """Escape a translated string, then render **bold**, {placeholders} and isolated numbers
     (and, in right-to-left text, isolated Latin words; with `latin_lang`, in text of a script
@@ -395,6 +408,7 @@ def make_environment(project: Project, translations: gettext.NullTranslations) -
     env.filters["css_counters"] = css_counter_content
     env.globals["isolated"] = isolated
     env.globals["isolated_auto"] = isolated_auto
+    env.globals["isolated_name"] = isolated_name
     return env
 
 
