@@ -12,10 +12,12 @@ import unicodedata
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from handoutkit.content.settings import Project
 from handoutkit.desk.pool import DeskPool, PrintJob, prepare_desk, render_print
-from handoutkit.render.pdftags import align_glyphs, glyph_spans, piece_edges
+from handoutkit.render.pdftags import MIRRORED, align_glyphs, bidi_levels, glyph_spans, mixed_run_spans, visual_order
 from handoutkit.render.renderer import isolated_name
 
 from .conftest import copy_repo
@@ -96,23 +98,59 @@ def test_a_name_that_mixes_directions_is_isolated_in_the_pages(name: str, direct
     assert html.startswith(opening) and name in html
 
 
-@pytest.mark.parametrize("glyphs, rtl, spans", [
-    # "علي Ali" in a left-to-right line, drawn "يلع Ali": the space after the Arabic piece
-    (["ي", "ل", "ع", " ", "A", "l", "i"], False, [(3, 4, "\u200e ")]),
-    # "Maria (ماريا)" drawn "Maria (ايرام)": the closing bracket after the Arabic piece
-    (["M", " ", "(", "ا", "م", ")"], False, [(5, 6, "\u200e)")]),
-    # "Ali علي" in a right-to-left line, drawn "يلع Ali": the space before the Latin piece
-    (["ي", "ل", "ع", " ", "A", "l", "i"], True, [(3, 4, " \u200f")]),
-    # a space inside the Arabic piece ("عبد الله") is left alone
-    (["ه", "ل", "ل", "ا", " ", "د", "ب", "ع"], False, []),
+@pytest.mark.parametrize("text, rtl, drawn", [
+    ("Ali علي", False, "Ali يلع"),
+    ("Ali علي", True, "يلع Ali"),
+    ("(علي) علي Ali", False, "(يلع) يلع Ali"),  # the brackets stay outside (rule N0)
+    ("علي (Ali)", True, ")Ali( يلع"),
 ])
-def test_the_edges_of_a_mixed_names_pieces_get_direction_marks(glyphs: list[str], rtl: bool, spans: list) -> None:
-    assert piece_edges(glyphs, rtl) == spans
+def test_a_mixed_run_is_drawn_in_the_bidi_visual_order(text: str, rtl: bool, drawn: str) -> None:
+    levels = bidi_levels(text, rtl)
+    assert levels is not None
+    assert "".join(text[i] for i in visual_order(levels)).translate(MIRRORED) in (drawn, drawn.translate(MIRRORED))
 
 
-def test_a_mixed_run_is_matched_in_the_bidi_visual_order() -> None:
-    # "عبد الله Smith" in an English line: the Arabic piece reversed, the ligature's text logical
-    glyphs = ["لله", "ا", " ", "د", "ب", "ع", " ", "S", "m", "i", "t", "h"]
-    chars = align_glyphs(glyphs, "عبد الله Smith", rtl=False)
-    assert chars is not None
-    assert glyph_spans(chars, fences=False, rtl=False) == [(0, 1, "هلل"), (6, 7, "\u200e ")]
+@pytest.mark.parametrize("glyphs, text, rtl, spans", [
+    # "علي Ali" in a left-to-right line, drawn "يلع Ali": the space fenced left to right
+    (["ي", "ل", "ع", " ", "A", "l", "i"], "علي Ali", False, {3: "\u200e \u200e"}),
+    # in a right-to-left line, drawn "يلع Ali" too: the space is the line's, fenced right to left
+    (["ي", "ل", "ع", " ", "A", "l", "i"], "Ali علي", True, {3: "\u200f \u200f"}),
+    # "عبد الله Smith", left to right: the ligature's letters in drawing order; the space inside
+    # the Arabic piece left alone, the one between the pieces fenced left to right
+    (["لله", "ا", " ", "د", "ب", "ع", " ", "S", "m", "i", "t", "h"], "عبد الله Smith", False,
+     {0: "هلل", 6: "\u200e \u200e"}),
+    # "Dr. (Jean-Luc) علي" right to left: the punctuation inside the Latin piece left alone
+    (["ي", "ل", "ع", " ", "D", "r", ".", " ", "(", "J", ")"], "Dr. (J) علي", True,
+     {3: "\u200f \u200f", 10: "\u200e)\u200e"}),
+    # "Zoë" typed with a combining mark, in a right-to-left line: the letter composed
+    (["Z", "o", "e\u0308", "", " ", "د", "م", "ح", "م"], "محمد Zoe\u0308", True, {2: "ë", 3: "", 4: "\u200f \u200f"}),
+])
+def test_a_mixed_runs_glyphs_get_their_text(glyphs: list[str], text: str, rtl: bool, spans: dict) -> None:
+    assert mixed_run_spans(glyphs, text, rtl) == spans
+
+
+ARABIC_WORDS = ["علي", "عبد", "الله", "مُحَمَّد", "شيئًا", "لا", "فاطمة", "حسن"]
+LATIN_WORDS = ["Ali", "Smith", "O'Brien", "María", "Zoe\u0308", "Nguyễn", "Dr.", "Jean-Luc"]
+
+
+@st.composite
+def mixed_names(draw: st.DrawFn) -> str:
+    """Two to four words, at least one in each direction, one of them maybe in brackets."""
+    words = draw(st.lists(st.sampled_from(ARABIC_WORDS + LATIN_WORDS), min_size=2, max_size=4))
+    words[0] = draw(st.sampled_from(ARABIC_WORDS))
+    words[-1] = draw(st.sampled_from(LATIN_WORDS))
+    words = draw(st.permutations(words))
+    if draw(st.booleans()):
+        index = draw(st.integers(0, len(words) - 1))
+        words[index] = f"({words[index]})"
+    return " ".join(words)
+
+
+@pytest.mark.slow  # about 40 renders through the desk's own render
+@pytest.mark.parametrize("locale", ["ar", "en"])
+@settings(max_examples=20, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=mixed_names())
+def test_any_name_mixing_directions_extracts_as_typed(desk: dict, locale: str, name: str) -> None:
+    result = render_print(PrintJob("warning-signs", locale, {**NO_DETAILS, "name": name}), desk)
+    assert not result.error, result.error
+    assert unicodedata.normalize("NFC", name) in extracted(result.pdf)

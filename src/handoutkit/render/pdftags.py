@@ -193,7 +193,7 @@ def needs_actual_text(mark: Mark, rtl: bool) -> bool:
     text = logical_text(mark)
     if rtl:
         return bool(text.strip()) and not RTL_LETTER.search(text)
-    if mixes_directions(text) and not REORDERED.search(RTL_LETTER.sub("", text)):
+    if mixes_directions(text) and not REORDERED.search(RTL_LETTER.sub("", text).replace(ZWNJ, "")):
         return False  # a name such as "Ali علي": repaired glyph by glyph, see `needs_glyph_repair`
     return bool(text.strip()) and bool(REORDERED.search(text))
 
@@ -206,6 +206,7 @@ def mixes_directions(text: str) -> bool:
 
 ZWNJ = "\u200c"
 RLM = "\u200f"
+LRM = "\u200e"
 MIRRORED = str.maketrans("()[]{}<>«»", ")(][}{><»«")
 
 
@@ -232,14 +233,10 @@ def to_unicode(font: Dictionary, cache: dict[ObjGen, dict[int, str]]) -> dict[in
     return cache[font.objgen]
 
 
-def drawing_orders(text: str, rtl: bool = True) -> tuple[str, ...]:
+def drawing_orders(text: str) -> tuple[str, str]:
     """A right-to-left text in the orders its glyphs may be drawn, left to right: reversed
     (HarfBuzz usually draws a combining mark before its letter), or reversed by letter with
-    the marks kept after their letter. A text mixing directions ("Ali علي") is drawn in the
-    Unicode bidi algorithm's visual order for the line's direction (python-bidi), each
-    right-to-left piece reversed with its marks before their letter."""
-    if mixes_directions(text):
-        return (get_display(text, base_dir="R" if rtl else "L"),)
+    the marks kept after their letter."""
     clusters: list[str] = []
     for char in text:
         if clusters and unicodedata.category(char) in ("Mn", "Me"):
@@ -258,37 +255,14 @@ def edge_spaces(glyphs: list[str], text: str) -> str:
     return leading + text + trailing
 
 
-def align_glyphs(glyphs: list[str], text: str, rtl: bool = True) -> list[str] | None:
-    """`align_drawn` against either drawing order of the text, in a line of that direction."""
+def align_glyphs(glyphs: list[str], text: str) -> list[str] | None:
+    """`align_drawn` against either drawing order of the text."""
     for candidate in dict.fromkeys((text, edge_spaces(glyphs, text))):
-        for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(candidate, None)), rtl)):
+        for marks_first, drawn in zip((True, False), drawing_orders(logical_text(Mark(candidate, None)))):
             chars = align_drawn(glyphs, drawn)
-            if chars is not None and mixes_directions(drawn):
-                return [c for piece, ltr in pieces(chars) for c in (
-                    piece if ltr else attach_marks(on_base_glyph(piece), True))]
             if chars is not None:
                 return attach_marks(on_base_glyph(chars) if marks_first else chars, marks_first)
     return None
-
-
-def is_left_to_right(chars: list[str]) -> bool:
-    return any(unicodedata.bidirectional(c) == "L" for text in chars for c in text)
-
-
-def pieces(chars: list[str]) -> list[tuple[list[str], bool]]:
-    """The glyphs of a run that mixes directions, cut into its left-to-right pieces (glyphs with
-    a left-to-right letter, and the textless or mark glyphs drawn after them) and the rest, each
-    with whether it is left to right. A left-to-right letter is drawn before its marks, and holds
-    the cluster's text (WeasyPrint gives it to the first glyph): the right-to-left repair of
-    marks would move them."""
-    out: list[tuple[list[str], bool]] = []
-    for text in chars:
-        ltr = is_left_to_right([text]) or bool(out and out[-1][1] and (not text or is_mark(text)))
-        if out and out[-1][1] == ltr:
-            out[-1][0].append(text)
-        else:
-            out.append(([text], ltr))
-    return out
 
 
 def on_base_glyph(chars: list[str]) -> list[str]:
@@ -389,7 +363,7 @@ def right_to_left(text: str) -> bool:
     return any(unicodedata.bidirectional(char) in ("R", "AL") for char in text)
 
 
-def glyph_spans(chars: list[str], fences: bool = True, rtl: bool = True) -> list[tuple[int, int, str]]:
+def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
     """(first glyph, last glyph + 1, /ActualText) for the glyphs of an RTL run that extractors
     would otherwise misplace or lose.
 
@@ -411,26 +385,15 @@ def glyph_spans(chars: list[str], fences: bool = True, rtl: bool = True) -> list
     such a space or mark inside the left-to-right piece ("با 911تماس",
     "،ACDF"). A RIGHT-TO-LEFT MARK after the space, or on both sides of the
     punctuation, keeps it on its side ("با 911 تماس", "ACDF، يزيل").
-
-    Without `fences` (a run mixing directions, a name such as "Ali علي" drawn in the bidi
-    algorithm's visual order, in a line of direction `rtl`), the ligatures, marks and joiners,
-    and the space or punctuation at a piece's edge (`piece_edges`): its left-to-right pieces
-    are letters that poppler reads in place.
     """
     spans: list[tuple[int, int, str]] = []
     for index, text in enumerate(chars):
-        if not fences and is_left_to_right([text]) and text != unicodedata.normalize("NFC", text):
-            # A Latin letter and its combining mark ("e" + U+0308): poppler reads the mark, which
-            # is not a left-to-right letter to it, out of its word in a right-to-left line.
-            spans.append((index, index + 1, unicodedata.normalize("NFC", text)))
-        elif ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
+        if ZWNJ in text or not text or any(unicodedata.category(c) in ("Mn", "Me") for c in text):
             spans.append((index, index + 1, text))
         elif is_rtl_ligature(text):
             spans.append((index, index + 1, text[::-1]))
-        elif fences and text.strip() and not right_to_left(text):
+        elif text.strip() and not right_to_left(text):
             spans.append((index, index + 1, RLM + text))
-    if not fences:
-        return spans + piece_edges(chars, rtl)
     first = len(chars) - 1
     if chars and chars[first] == " ":
         spans.append((first, first + 1, " " + RLM))
@@ -439,27 +402,110 @@ def glyph_spans(chars: list[str], fences: bool = True, rtl: bool = True) -> list
     return spans
 
 
-def piece_edges(chars: list[str], rtl: bool) -> list[tuple[int, int, str]]:
-    """/ActualText for the spaces and punctuation drawn between a right-to-left piece on their
-    left and a left-to-right one on their right, in a run that mixes directions. poppler reads
-    them with the wrong piece: in a left-to-right line with the right-to-left piece before
-    them ("علي Ali" came out "عليAli", "Maria (ماريا)" as "Maria ()ماريا"), in a right-to-left
-    line with the left-to-right piece after them ("Ali علي" came out " Aliعلي"). A
-    LEFT-TO-RIGHT MARK before them, or a RIGHT-TO-LEFT MARK after them, keeps them between."""
-    def strong(text: str) -> str:
-        return "R" if right_to_left(text) else "L" if any(unicodedata.bidirectional(c) == "L" for c in text) else ""
+# ---------------------------------------------------------------- runs that mix directions
+#
+# A name typed at the desk may mix directions ("Ali علي", "عبد الله Smith"). Its glyphs are drawn
+# in the Unicode bidi algorithm's visual order, each piece in its own direction. poppler reads a
+# line in its page's direction, reverses the right-to-left pieces, and gives the spaces and
+# punctuation between pieces to whichever piece its own rule picks: "علي Ali" came out "عليAli"
+# in an English handout, "علي Dr." as "علي .Dr" in an Arabic one.
 
-    kinds = [strong(text) for text in chars]
-    spans = []
-    for index, text in enumerate(chars):
-        if not text or kinds[index]:
-            continue
-        before = next((k for k in reversed(kinds[:index]) if k), "")
-        after = next((k for k in kinds[index + 1:] if k), "")
-        if before == "R" and after == "L":
-            spans.append((index, index + 1, text + RLM if rtl else "\u200e" + text))
-        elif before == "R" and not after and not rtl:
-            spans.append((index, index + 1, "\u200e" + text))
+
+def bidi_levels(text: str, rtl: bool) -> list[int] | None:
+    """Each character's embedding level by the Unicode bidi algorithm (python-bidi, the Rust
+    unicode-bidi crate; its debug report lists one level per UTF-8 byte). None if unreadable."""
+    report = get_display(text, base_dir="R" if rtl else "L", debug=True)
+    byte_levels = [int(n) for n in re.findall(r"Level\(\s*(\d+),\s*\)", str(report).split("paragraphs:")[0])]
+    if len(byte_levels) != len(text.encode()):
+        return None
+    levels, offset = [], 0
+    for char in text:
+        # A joiner (ZWNJ, class BN) is set aside by the algorithm (rule X9); it goes with the
+        # letter before it, as a shaper draws it.
+        levels.append(levels[-1] if levels and unicodedata.bidirectional(char) == "BN" else byte_levels[offset])
+        offset += len(char.encode())
+    return levels
+
+
+def visual_order(levels: list[int]) -> list[int]:
+    """The characters' indexes in drawing order, left to right (rule L2: from the highest level
+    down to the lowest odd one, reverse every run at that level or higher)."""
+    order = list(range(len(levels)))
+    for level in range(max(levels, default=0), 0, -1):
+        start = None
+        for position in range(len(order) + 1):
+            inside = position < len(order) and levels[order[position]] >= level
+            if inside and start is None:
+                start = position
+            elif not inside and start is not None:
+                order[start:position] = reversed(order[start:position])
+                start = None
+    return order
+
+
+def is_left_to_right(chars: list[str]) -> bool:
+    return any(unicodedata.bidirectional(c) == "L" for text in chars for c in text)
+
+
+def pieces(chars: list[str]) -> list[tuple[list[str], bool]]:
+    """The glyphs of a mixed run cut into its left-to-right pieces (glyphs with a left-to-right
+    letter, and the textless or mark glyphs drawn after them) and the rest, each with whether it
+    is left to right. A left-to-right letter is drawn before its marks and holds the cluster's
+    text (WeasyPrint gives it to the first glyph): the right-to-left repair of marks would move it."""
+    out: list[tuple[list[str], bool]] = []
+    for text in chars:
+        ltr = is_left_to_right([text]) or bool(out and out[-1][1] and (not text or is_mark(text)))
+        if out and out[-1][1] == ltr:
+            out[-1][0].append(text)
+        else:
+            out.append(([text], ltr))
+    return out
+
+
+def mixed_run_spans(glyphs: list[str], text: str, rtl: bool) -> dict[int, str]:
+    """Glyph index -> /ActualText for a run that mixes directions, in a line of direction `rtl`.
+
+    Its right-to-left pieces get what `glyph_spans` gives (a ligature its letters in drawing
+    order, a mark to the glyph before it); a Latin letter drawn with a combining mark its
+    composed form (poppler reads a mark, not a left-to-right letter to it, out of its word in a
+    right-to-left line); a space or punctuation glyph at a piece's edge is fenced with the
+    direction mark of its own level (LEFT-TO-RIGHT or RIGHT-TO-LEFT MARK on both sides), so
+    poppler keeps it with the piece the bidi algorithm put it in."""
+    levels = bidi_levels(text, rtl)
+    if levels is None:
+        return {}
+    order = visual_order(levels)
+    drawn = "".join(text[index] for index in order)
+    drawn_chars = align_drawn(glyphs, drawn)
+    if drawn_chars is None:
+        return {}
+    glyph_levels, position = [], 0
+    for chars in drawn_chars:
+        glyph_levels.append(levels[order[min(position, len(order) - 1)]])
+        position += len(chars)
+    chars = [c for piece, ltr in pieces(drawn_chars) for c in (piece if ltr else attach_marks(on_base_glyph(piece), True))]
+    strong = ["R" if right_to_left(c) else "L" if is_left_to_right([c]) else "" for c in chars]
+
+    def at_a_pieces_edge(index: int) -> bool:
+        own = "R" if glyph_levels[index] % 2 else "L"
+        before = next((k for k in reversed(strong[:index]) if k), "")
+        after = next((k for k in strong[index + 1:] if k), "")
+        return before != own or after != own
+
+    spans: dict[int, str] = {}
+    for index, glyph in enumerate(chars):
+        if is_left_to_right([glyph]):
+            if glyph != unicodedata.normalize("NFC", glyph):
+                spans[index] = unicodedata.normalize("NFC", glyph)
+        elif ZWNJ in glyph or not glyph or any(unicodedata.category(c) in ("Mn", "Me") for c in glyph):
+            spans[index] = glyph
+        elif is_rtl_ligature(glyph):
+            spans[index] = glyph[::-1]
+        elif not right_to_left(glyph) and at_a_pieces_edge(index):
+            fence = RLM if glyph_levels[index] % 2 else LRM
+            spans[index] = fence + glyph + fence
+        elif not glyphs[index]:  # a letter drawn under its mark, its text on the mark's glyph
+            spans[index] = glyph
     return spans
 
 
@@ -491,9 +537,9 @@ def glyph_items(array: Array) -> list[Any]:
 def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, font: dict[int, str],
                unicode_maps: dict[ObjGen, dict[int, str]], text: str,
                rtl: bool = True) -> list[pikepdf.ContentStreamInstruction]:
-    """The instructions of one right-to-left run (or a run mixing directions, in a line of
-    direction `rtl`), with the glyphs of `glyph_spans` in /ActualText spans. A run may hold
-    several TJ (combining marks are raised with Ts between them)."""
+    """The instructions of one right-to-left run (or of a run mixing directions in a line of
+    direction `rtl`: `mixed_run_spans`), with the glyphs of `glyph_spans` in /ActualText spans.
+    A run may hold several TJ (combining marks are raised with Ts between them)."""
     tj, bdc, emc = Operator("TJ"), Operator("BDC"), Operator("EMC")
     shows: list[tuple[int, list[Any], list[int]]] = []  # (instruction, items, indexes of glyph items)
     glyphs: list[str] = []
@@ -505,9 +551,11 @@ def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, f
             indexes = [i for i, item in enumerate(items) if isinstance(item, String) and len(bytes(item)) == 2]
             glyphs += [font.get(int.from_bytes(bytes(items[i]), "big"), "") for i in indexes]
             shows.append((position, items, indexes))
-    chars = align_glyphs(glyphs, text, rtl)
-    fences = not mixes_directions(logical_text(Mark(text, None)))
-    spans = {first: actual for first, _, actual in glyph_spans(chars, fences, rtl)} if chars else {}
+    if mixes_directions(logical_text(Mark(text, None))):
+        chars, spans = None, mixed_run_spans(glyphs, logical_text(Mark(text, None)), rtl)
+    else:
+        chars = align_glyphs(glyphs, text)
+        spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
     if chars:  # a glyph with no ToUnicode text that stands for some (`align_drawn`, `on_base_glyph`)
         spans.update({index: text for index, text in enumerate(chars) if text and not glyphs[index]})
     if not spans:
