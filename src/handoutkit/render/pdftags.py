@@ -193,9 +193,10 @@ def needs_actual_text(mark: Mark, rtl: bool) -> bool:
     text = logical_text(mark)
     if rtl:
         return bool(text.strip()) and not RTL_LETTER.search(text)
-    if mixes_directions(text) and not REORDERED.search(RTL_LETTER.sub("", text).replace(ZWNJ, "")):
-        return False  # a name such as "Ali علي": repaired glyph by glyph, see `needs_glyph_repair`
-    return bool(text.strip()) and bool(REORDERED.search(text))
+    if not text.strip() or not REORDERED.search(text):
+        return False
+    # a name such as "Ali علي" is repaired glyph by glyph instead (`needs_glyph_repair`)
+    return not (mixes_directions(text) and not REORDERED.search(RTL_LETTER.sub("", text).replace(ZWNJ, "")))
 
 
 def mixes_directions(text: str) -> bool:
@@ -218,7 +219,7 @@ def needs_glyph_repair(mark: Mark, rtl: bool) -> bool:
     if not rtl:
         # In left-to-right text, the right-to-left pieces of a mixed run: a whole-run
         # /ActualText in logical order came out with those pieces backwards ("Ali يلع").
-        return mixes_directions(text) and not needs_actual_text(mark, rtl)
+        return bool(RTL_LETTER.search(text)) and mixes_directions(text) and not needs_actual_text(mark, rtl)
     return bool(RTL_LETTER.search(text)) and (
         bool(re.search(r"[^\s\u0621-\u064a\u0671-\u06d3]", text)) or text.startswith(" "))
 
