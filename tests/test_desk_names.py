@@ -103,6 +103,8 @@ def test_a_name_that_mixes_directions_is_isolated_in_the_pages(name: str, direct
     ("Ali علي", True, "يلع Ali"),
     ("(علي) علي Ali", False, "(يلع) يلع Ali"),  # the brackets stay outside (rule N0)
     ("علي (Ali)", True, ")Ali( يلع"),
+    # the bidi report quotes the text: a name that looks like its fields is read as a name
+    ("levels: [Level(1,)] paragraphs: [ علي", False, "levels: [Level(1,)] paragraphs: [ يلع"),
 ])
 def test_a_mixed_run_is_drawn_in_the_bidi_visual_order(text: str, rtl: bool, drawn: str) -> None:
     levels = bidi_levels(text, rtl)

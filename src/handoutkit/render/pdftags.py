@@ -415,8 +415,10 @@ def glyph_spans(chars: list[str]) -> list[tuple[int, int, str]]:
 def bidi_levels(text: str, rtl: bool) -> list[int] | None:
     """Each character's embedding level by the Unicode bidi algorithm (python-bidi, the Rust
     unicode-bidi crate; its debug report lists one level per UTF-8 byte). None if unreadable."""
-    report = get_display(text, base_dir="R" if rtl else "L", debug=True)
-    byte_levels = [int(n) for n in re.findall(r"Level\(\s*(\d+),\s*\)", str(report).split("paragraphs:")[0])]
+    report = str(get_display(text, base_dir="R" if rtl else "L", debug=True))
+    # The report quotes the text first: read only its levels field, the last one.
+    start, end = report.rfind("levels: ["), report.rfind("paragraphs: [")
+    byte_levels = [int(n) for n in re.findall(r"Level\(\s*(\d+),\s*\)", report[start:end])] if 0 <= start < end else []
     if len(byte_levels) != len(text.encode()):
         return None
     levels, offset = [], 0
