@@ -40,6 +40,10 @@ NAMES = [
     "عبد الله Smith",  # with the lam-lam-ha ligature
     "Maria (ماريا)",
     "محمد Zoe\u0308",
+    # the lam-lam-ha glyph drawn bare and under marks in one document: its ToUnicode is the text
+    # of the first cluster it was drawn in, in either order
+    "الله اللّٰه",
+    "اللّٰه الله",
 ]
 LOCALES = ["ar", "fa", "en", "ne"]
 NO_DETAILS = {"name": "", "procedure_date": "", "arrival_time": "", "surgeon": "", "instructions": ""}
@@ -131,7 +135,7 @@ def test_a_mixed_runs_glyphs_get_their_text(glyphs: list[str], text: str, rtl: b
     assert mixed_run_spans(glyphs, text, rtl) == spans
 
 
-ARABIC_WORDS = ["علي", "عبد", "الله", "مُحَمَّد", "شيئًا", "لا", "فاطمة", "حسن"]
+ARABIC_WORDS = ["علي", "عبد", "الله", "اللّٰه", "مُحَمَّد", "شيئًا", "لا", "فاطمة", "حسن", "محمد\u200cرضا"]
 LATIN_WORDS = ["Ali", "Smith", "O'Brien", "María", "Zoe\u0308", "Nguyễn", "Dr.", "Jean-Luc"]
 
 
@@ -156,3 +160,14 @@ def test_any_name_mixing_directions_extracts_as_typed(desk: dict, locale: str, n
     result = render_print(PrintJob("warning-signs", locale, {**NO_DETAILS, "name": name}), desk)
     assert not result.error, result.error
     assert unicodedata.normalize("NFC", name) in extracted(result.pdf)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("locale", ["ar", "en"])
+@pytest.mark.parametrize("name, surgeon", [("عبد الله", "عبد اللّٰه"), ("عبد اللّٰه", "عبد الله")])
+def test_a_name_and_a_surgeon_that_share_a_ligature_extract_as_typed(desk: dict, locale: str, name: str,
+                                                                       surgeon: str) -> None:
+    result = render_print(PrintJob("warning-signs", locale, {**NO_DETAILS, "name": name, "surgeon": surgeon}), desk)
+    assert not result.error, result.error
+    text = extracted(result.pdf)
+    assert unicodedata.normalize("NFC", name) in text and unicodedata.normalize("NFC", surgeon) in text

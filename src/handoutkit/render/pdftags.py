@@ -331,12 +331,25 @@ def align_drawn(glyphs: list[str], drawn: str) -> list[str] | None:
                 return None
             chars[-1] += ZWNJ  # drawn left of the gap: read after the glyph on the right
             position += 1
+        if chars and glyph and glyph == without_marks(chars[-1]) != chars[-1] \
+                and not spells(drawn[position:position + len(glyph)], glyph):
+            # The letter (or ligature) of the cluster the glyph before held whole ("اللّٰه"), whose
+            # ToUnicode is the text of another cluster it was first drawn in ("الله"): textless here.
+            glyph = ""
         if not glyph:
             following = glyphs[index + 1] if index + 1 < len(glyphs) else None
             skip = next((k for k in range(3) if following is None and position + k == len(drawn)
                          or following and spells(drawn[position + k:position + k + len(following)], following)),
                         None)
             if skip is None:
+                # A ligature glyph first drawn under marks ("اللّٰه": textless there), drawn bare
+                # here ("الله"): its letters, in logical order like a ligature's own text.
+                letters = drawn[position:position + 3]
+                if is_rtl_ligature(letters) and (following is None and position + 3 == len(drawn) or following
+                                                 and spells(drawn[position + 3:position + 3 + len(following)], following)):
+                    chars.append(letters[::-1])
+                    position += 3
+                    continue
                 return None
             chars.append(drawn[position:position + skip])
             position += skip
@@ -352,6 +365,10 @@ def align_drawn(glyphs: list[str], drawn: str) -> list[str] | None:
         chars.append(found[::-1] if len(found) > 1 and found == glyph[::-1] else found)
         position += len(glyph)
     return chars if position == len(drawn) else None
+
+
+def without_marks(text: str) -> str:
+    return "".join(c for c in text if unicodedata.category(c) not in ("Mn", "Me"))
 
 
 def spells(found: str, glyph: str) -> bool:
@@ -520,8 +537,9 @@ def is_rtl_ligature(text: str) -> bool:
 def draws_rtl_ligatures(fonts: Dictionary, unicode_maps: dict[ObjGen, dict[int, str]]) -> bool:
     """Whether a page's fonts have a right-to-left ligature glyph (`is_rtl_ligature`). The
     fonts are subsets of the glyphs the document draws: so far only a name typed at the desk
-    makes one ("عبد الله"), and the library's runs are left as they were."""
-    return any(is_rtl_ligature(text) for font in fonts.values() if isinstance(font, Dictionary)
+    makes one ("عبد الله"), and the library's runs are left as they were. A ligature first drawn
+    under its marks ("اللّٰه") has no text of its own: the marks' glyph holds the cluster's."""
+    return any(is_rtl_ligature(without_marks(text)) for font in fonts.values() if isinstance(font, Dictionary)
                for text in to_unicode(font, unicode_maps).values())
 
 
@@ -560,7 +578,7 @@ def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, f
         chars = align_glyphs(glyphs, text)
         spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
     if chars:  # a glyph with no ToUnicode text that stands for some (`align_drawn`, `on_base_glyph`)
-        spans.update({index: text for index, text in enumerate(chars) if text and not glyphs[index]})
+        spans.update({index: text for index, text in enumerate(chars) if text and not glyphs[index] and index not in spans})
     if not spans:
         return run
     replaced: dict[int, list[pikepdf.ContentStreamInstruction]] = {}
