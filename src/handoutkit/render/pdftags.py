@@ -195,8 +195,10 @@ def needs_actual_text(mark: Mark, rtl: bool) -> bool:
         return bool(text.strip()) and not RTL_LETTER.search(text)
     if not text.strip() or not REORDERED.search(text):
         return False
-    # a name such as "Ali علي" is repaired glyph by glyph instead (`needs_glyph_repair`)
-    return not (mixes_directions(text) and not REORDERED.search(RTL_LETTER.sub("", text).replace(ZWNJ, "")))
+    # A name such as "Ali علي" is repaired glyph by glyph instead (`needs_glyph_repair`), unless
+    # it also holds a script that reorders left to right (Devanagari).
+    reorders_apart_from_rtl = bool(REORDERED.search(RTL_LETTER.sub("", text).replace(ZWNJ, "")))
+    return reorders_apart_from_rtl or not mixes_directions(text)
 
 
 def mixes_directions(text: str) -> bool:
@@ -572,8 +574,9 @@ def repair_run(run: list[pikepdf.ContentStreamInstruction], fonts: Dictionary, f
             indexes = [i for i, item in enumerate(items) if isinstance(item, String) and len(bytes(item)) == 2]
             glyphs += [font.get(int.from_bytes(bytes(items[i]), "big"), "") for i in indexes]
             shows.append((position, items, indexes))
-    if mixes_directions(logical_text(Mark(text, None))):
-        chars, spans = None, mixed_run_spans(glyphs, logical_text(Mark(text, None)), rtl)
+    logical = logical_text(Mark(text, None))
+    if mixes_directions(logical):
+        chars, spans = None, mixed_run_spans(glyphs, logical, rtl)
     else:
         chars = align_glyphs(glyphs, text)
         spans = {first: actual for first, _, actual in glyph_spans(chars)} if chars else {}
